@@ -2,6 +2,7 @@
  * byz-bench: byzreduce's benchmarks. Each subcommand prints a table a person
  * can read and optionally writes CSV; baselines are measured in the same run.
  */
+#include <cblas.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	/* The clip engine is single-threaded by design (one worker per part);
+	 * OpenBLAS's own threads only spin on its k x k calls. */
+	openblas_set_num_threads(1);
 	if (!strcmp(argv[1], "clip"))
 		return bench_clip_main(argc - 1, argv + 1);
 	fprintf(stderr, "byz-bench: unknown command '%s'\n\n", argv[1]);
