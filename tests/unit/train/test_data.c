@@ -55,8 +55,10 @@ static void test_synth(void)
 	uint32_t changed = 0;
 	for (uint32_t i = 0; i < a.n; i++)
 		changed += a.y[i] != c.y[i];
-	/* Both runs flip: expect about 0.3 + 0.05 - 2*0.3*0.05*(...) ~ 0.33. */
-	CU_ASSERT(changed > 0.25 * a.n && changed < 0.4 * a.n);
+	/* Both runs draw the same (u, other) per example, so the examples
+	 * flipped at 0.05 are flipped the same way at 0.3: the labels differ
+	 * where 0.05 <= u < 0.3, for about 25% of them (sd ~1%). */
+	CU_ASSERT(changed > 0.21 * a.n && changed < 0.29 * a.n);
 	byz_dataset_free(&c);
 	byz_dataset_free(&d);
 	/* Another seed, other data. */
