@@ -1,6 +1,7 @@
 /*
  * Forward and backward passes of the built-in models. Every product is one
- * cblas_sgemm with a fixed shape for a given batch size, and every other
+ * gemm call (OpenBLAS sgemm, or the portable loop) with a fixed shape for
+ * a given batch size, and every other
  * reduction (biases, pooling) is a plain loop in a fixed order, so a batch
  * always produces the same bits. OpenBLAS threads partition the output of
  * a product, never the inner sum, which is why the thread count does not
@@ -16,6 +17,48 @@
 
 /* Largest scratch array, in elements, so every sgemm dimension fits int. */
 #define SCRATCH_MAX ((size_t)1 << 28)
+
+/*
+ * C[M x N] = op(A) op(B), row-major, op = transpose when t* is set.
+ * The portable path gives every element the same operation sequence as a
+ * scalar loop, acc = 0; acc += a(i,k) * b(k,j) for k = 0..K-1, on any
+ * IEEE-754 machine: the i-k-j order keeps that sequence per element while
+ * letting the compiler vectorise across j, and the library is built
+ * without FMA contraction. OpenBLAS instead picks kernels per CPU.
+ */
+static void gemm(const struct byz_model *m, int ta, int tb, int M, int N,
+		 int K, const float *A, int lda, const float *B, int ldb,
+		 float *C, int ldc)
+{
+	if (!m->spec.portable) {
+		cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+			    tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A,
+			    lda, B, ldb, 0.0f, C, ldc);
+		return;
+	}
+	for (int i = 0; i < M; i++) {
+		float *c = C + (size_t)i * ldc;
+		if (tb) {
+			for (int j = 0; j < N; j++) {
+				const float *b = B + (size_t)j * ldb;
+				float acc = 0.0f;
+				for (int k = 0; k < K; k++)
+					acc += (ta ? A[(size_t)k * lda + i]
+						   : A[(size_t)i * lda + k]) * b[k];
+				c[j] = acc;
+			}
+			continue;
+		}
+		for (int j = 0; j < N; j++)
+			c[j] = 0.0f;
+		for (int k = 0; k < K; k++) {
+			const float a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+			const float *b = B + (size_t)k * ldb;
+			for (int j = 0; j < N; j++)
+				c[j] += a * b[j];
+		}
+	}
+}
 
 static uint32_t max_width(const struct byz_model *m)
 {
@@ -111,9 +154,8 @@ static void conv_forward(struct byz_model *m, const float *params,
 	const int ncol = (int)((size_t)n * m->hw);
 	const uint32_t F = m->filters, W = m->spec.width;
 	im2col(m, x, n);
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)F, ncol,
-		    (int)m->k9, 1.0f, params + m->k_off, (int)m->k9, m->col,
-		    ncol, 0.0f, m->cz, ncol);
+	gemm(m, 0, 0, (int)F, ncol, (int)m->k9, params + m->k_off, (int)m->k9,
+	     m->col, ncol, m->cz, ncol);
 	for (uint32_t f = 0; f < F; f++) {
 		float bias = params[m->bk_off + f];
 		float *z = m->cz + (size_t)f * ncol;
@@ -157,9 +199,8 @@ int model_forward(struct byz_model *m, const float *params, const float *x,
 	for (uint32_t l = 0; l < m->ndense; l++) {
 		const uint32_t wi = m->width[l], wo = m->width[l + 1];
 		float *out = m->act[l + 1];
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n,
-			    (int)wo, (int)wi, 1.0f, in, (int)wi,
-			    params + m->w_off[l], (int)wi, 0.0f, out, (int)wo);
+		gemm(m, 0, 1, (int)n, (int)wo, (int)wi, in, (int)wi,
+		     params + m->w_off[l], (int)wi, out, (int)wo);
 		const float *b = params + m->b_off[l];
 		const int relu = l + 1 < m->ndense;
 		for (uint32_t i = 0; i < n; i++)
@@ -199,9 +240,8 @@ static void conv_backward(struct byz_model *m, const float *dfeat,
 				if (m->cz[at] > 0.0f)
 					m->dcz[at] = dfeat[o];
 			}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)F,
-		    (int)m->k9, (int)ncol, 1.0f, m->dcz, (int)ncol, m->col,
-		    (int)ncol, 0.0f, grad + m->k_off, (int)m->k9);
+	gemm(m, 0, 1, (int)F, (int)m->k9, (int)ncol, m->dcz, (int)ncol, m->col,
+	     (int)ncol, grad + m->k_off, (int)m->k9);
 	for (uint32_t f = 0; f < F; f++) {
 		double s = 0;
 		const float *d = m->dcz + (size_t)f * ncol;
@@ -219,16 +259,14 @@ void model_backward(struct byz_model *m, const float *params, const float *x,
 		const uint32_t wi = m->width[l], wo = m->width[l + 1];
 		const float *in = l > 0 ? m->act[l] : (m->conv ? m->act[0] : x);
 		/* dW = delta^T in: (wo x n)(n x wi). */
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)wo,
-			    (int)wi, (int)n, 1.0f, delta, (int)wo, in, (int)wi,
-			    0.0f, grad + m->w_off[l], (int)wi);
+		gemm(m, 1, 0, (int)wo, (int)wi, (int)n, delta, (int)wo, in,
+		     (int)wi, grad + m->w_off[l], (int)wi);
 		col_sums(delta, n, wo, grad + m->b_off[l]);
 		if (l == 0 && !m->conv)
 			break;
 		/* d(in) = delta W: (n x wo)(wo x wi). */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n,
-			    (int)wi, (int)wo, 1.0f, delta, (int)wo,
-			    params + m->w_off[l], (int)wi, 0.0f, other, (int)wi);
+		gemm(m, 0, 0, (int)n, (int)wi, (int)wo, delta, (int)wo,
+		     params + m->w_off[l], (int)wi, other, (int)wi);
 		if (l > 0) {
 			const float *a = m->act[l];
 			for (size_t i = 0; i < (size_t)n * wi; i++)

@@ -127,6 +127,7 @@ struct byz_model *byz_model_create(const struct byz_model_spec *spec,
 		m->spec.hidden[0] = m->spec.hidden[1] = 0;
 	if (spec->kind != BYZ_MODEL_CNN)
 		m->spec.filters = 0;
+	m->spec.portable = spec->portable ? 1 : 0;
 	rc = model_layout(m);
 	if (rc)
 		goto fail;

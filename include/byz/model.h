@@ -18,7 +18,8 @@
  * (OpenBLAS threads split the output of a product, never its inner sum;
  * tests/unit/train checks this). Softmax and loss are computed in float64.
  * What can change bits: another OpenBLAS build or CPU kernel set
- * (OPENBLAS_CORETYPE), another compiler or libm. See docs/training.md.
+ * (OPENBLAS_CORETYPE), another libm (exp, log in the softmax). The
+ * portable mode (spec.portable) takes OpenBLAS out. See docs/training.md.
  *
  * Thread safety: a model object holds scratch memory, so one object must
  * not be used by two threads at once; create one per thread. Functions
@@ -56,6 +57,11 @@ struct byz_model_spec {
 	uint32_t classes;                 /**< >= 2 */
 	uint32_t hidden[2]; /**< MLP widths; hidden[1] = 0: one hidden layer */
 	uint32_t filters;   /**< CNN: number of 3x3 filters */
+	/** 0: products on OpenBLAS sgemm (fast; bits depend on the OpenBLAS
+	 *  kernel set, i.e. the CPU type OpenBLAS picks). 1: a fixed-order C
+	 *  loop: bit-identical on every IEEE-754 machine and build without FMA
+	 *  contraction, several times slower. Part of what validators share. */
+	uint32_t portable;
 };
 
 struct byz_model;

@@ -32,8 +32,10 @@ static void random_batch(struct byz_rng *r, size_t dim, uint32_t n,
 static void test_grad_vs_finite_differences(void)
 {
 	struct byz_rng r = {byz_test_seed()};
-	for (size_t s = 0; s < N_TINY; s++) {
-		const struct byz_model_spec *sp = &tiny_specs[s];
+	for (size_t s = 0; s < 2 * N_TINY; s++) {
+		struct byz_model_spec spec = tiny_specs[s % N_TINY];
+		const struct byz_model_spec *sp = &spec;
+		spec.portable = s >= N_TINY;
 		int err = 1;
 		struct byz_model *m = byz_model_create(sp, &err);
 		CU_ASSERT_FATAL(m != NULL);
@@ -146,6 +148,58 @@ static void test_bit_identical(void)
 	CU_ASSERT(grads_identical(&cnn, 64, 1, 4));
 	CU_ASSERT(grads_identical(&smx, 512, 4, 1));
 	openblas_set_num_threads(saved);
+}
+
+/* The portable products agree with OpenBLAS to rounding, and do not care
+ * about the thread count either. */
+static void test_portable_mode(void)
+{
+	const struct byz_model_spec specs[] = {
+		{.kind = BYZ_MODEL_MLP, .channels = 1, .height = 8, .width = 16,
+		 .classes = 10, .hidden = {64, 32}},
+		{.kind = BYZ_MODEL_CNN, .channels = 3, .height = 8, .width = 8,
+		 .classes = 10, .filters = 8},
+	};
+	struct byz_rng r = {byz_test_seed() ^ 0x99};
+	for (size_t s = 0; s < 2; s++) {
+		struct byz_model_spec ps = specs[s];
+		ps.portable = 1;
+		struct byz_model *mb = byz_model_create(&specs[s], NULL);
+		struct byz_model *mp = byz_model_create(&ps, NULL);
+		CU_ASSERT_FATAL(mb && mp);
+		CU_ASSERT_EQUAL(byz_model_get_spec(mp)->portable, 1);
+		size_t P = byz_model_num_params(mb);
+		CU_ASSERT_EQUAL_FATAL(byz_model_num_params(mp), P);
+		size_t D = 128 + (s ? 64 : 0);
+		const uint32_t n = 64;
+		float *p = malloc(P * 4), *gb = malloc(P * 4), *gp = malloc(P * 4),
+		      *gq = malloc(P * 4), *x = malloc(D * n * 4);
+		uint32_t y[64];
+		random_batch(&r, D, n, 10, x, y);
+		byz_model_init_params(mb, 5, p);
+		double lb, lp;
+		CU_ASSERT_EQUAL(byz_model_grad(mb, p, x, y, n, gb, &lb), 0);
+		CU_ASSERT_EQUAL(byz_model_grad(mp, p, x, y, n, gp, &lp), 0);
+		double gmax = 0, dmax = 0;
+		for (size_t i = 0; i < P; i++) {
+			gmax = fmax(gmax, fabs(gb[i]));
+			dmax = fmax(dmax, fabs(gb[i] - gp[i]));
+		}
+		CU_ASSERT(gmax > 0 && dmax <= 1e-4 * gmax);
+		CU_ASSERT(fabs(lb - lp) <= 1e-5 * lb);
+		int saved = openblas_get_num_threads();
+		openblas_set_num_threads(saved == 1 ? 3 : 1);
+		CU_ASSERT_EQUAL(byz_model_grad(mp, p, x, y, n, gq, NULL), 0);
+		openblas_set_num_threads(saved);
+		CU_ASSERT(!memcmp(gp, gq, P * 4));
+		free(p);
+		free(gb);
+		free(gp);
+		free(gq);
+		free(x);
+		byz_model_destroy(mb);
+		byz_model_destroy(mp);
+	}
 }
 
 static void test_seeded_oracle(void)
@@ -360,6 +414,7 @@ static void test_init_deterministic(void)
 BYZ_TEST_MAIN("train-model",
 	      {"grad vs finite differences", test_grad_vs_finite_differences},
 	      {"bit-identical gradients", test_bit_identical},
+	      {"portable products", test_portable_mode},
 	      {"seeded oracle", test_seeded_oracle},
 	      {"loss decreases", test_loss_decreases},
 	      {"sgd formula", test_sgd_formula},
