@@ -142,7 +142,9 @@ int byz_model_grad_seeded(struct byz_model *m, const float *params,
  * class) and mean loss over a whole dataset.
  * @param acc  NULL or out, in [0, 1]
  * @param loss NULL or out
- * @return 0; -EINVAL (NULL, shape mismatch, empty); -ENOMEM; -EDOM
+ * @return 0; -EINVAL (NULL, shape mismatch, empty); -ENOMEM; -EDOM (the
+ *         loss is not finite; *acc and *loss are still written, NaN logits
+ *         predicting class 0)
  */
 int byz_model_evaluate(struct byz_model *m, const float *params,
 		       const struct byz_dataset *ds, double *acc,

@@ -81,12 +81,18 @@ int sim_run(const struct sim_spec *s, struct sim_result *res)
 	struct byz_seed base, bs;
 	byz_seed_from_u64(s->seed ^ 0xba7c4, &base);
 	double tau = 0;
+	memset(res, 0, sizeof(*res));
 	for (uint64_t t = 0; t < s->steps; t++) {
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t fl = i >= h ? byz_attack_data_flags(att[i], t) : 0;
 			byz_seed_derive(&base, i, t, &bs);
 			rc = byz_model_grad_seeded(m, x, &tr, &bs, s->batch, fl,
 						   grads + (size_t)i * P, NULL);
+			if (rc == -EDOM) { /* parameters blew up: stop here */
+				res->diverged = 1;
+				res->steps_done = (uint32_t)t;
+				goto evaluate;
+			}
 			if (rc)
 				goto out;
 		}
@@ -129,9 +135,12 @@ int sim_run(const struct sim_spec *s, struct sim_result *res)
 		if (rc)
 			goto out;
 	}
+	res->steps_done = s->steps;
+evaluate:
 	res->tau = tau;
 	rc = byz_model_evaluate(m, x, &te, &res->test_acc, &res->test_loss);
-	if (rc == -EDOM) { /* diverged: accuracy is still meaningful */
+	if (rc == -EDOM) { /* non-finite logits: the accuracy is still defined */
+		res->diverged = 1;
 		res->test_loss = INFINITY;
 		rc = 0;
 	}

@@ -30,6 +30,8 @@ struct sim_result {
 	double test_acc, test_loss;
 	double tau;                  /* the tau used (clip) */
 	double honest_norm0;         /* median honest gradient norm at step 0 */
+	int diverged;                /* parameters became non-finite */
+	uint32_t steps_done;         /* steps applied before stopping */
 };
 
 /* Defaults used by the test and the table: softmax regression on the

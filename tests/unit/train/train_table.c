@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 	printf("| attack | mean | CenteredClip |\n|---|---|---|\n");
 	for (int k = 0; k < BYZ_ATTACK_KIND_COUNT; k++) {
 		double acc[2];
+		int div[2];
 		for (int g = 0; g < 2; g++) {
 			struct sim_result r;
 			s.attack = (enum byz_attack_kind)k;
@@ -91,9 +92,11 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			acc[g] = r.test_acc;
+			div[g] = r.diverged;
 		}
-		printf("| %s | %.3f | %.3f |\n", byz_attack_name((enum byz_attack_kind)k),
-		       acc[0], acc[1]);
+		printf("| %s | %.3f%s | %.3f%s |\n",
+		       byz_attack_name((enum byz_attack_kind)k), acc[0],
+		       div[0] ? " (diverged)" : "", acc[1], div[1] ? " (diverged)" : "");
 	}
 	return 0;
 }
