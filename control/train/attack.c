@@ -22,8 +22,8 @@
 /* Largest delay ring, in floats (4 GiB). */
 #define DELAY_MAX_FLOATS ((size_t)1 << 30)
 
-struct byz_attack {
-	struct byz_attack_spec spec;
+struct byz_grad_attack {
+	struct byz_grad_attack_spec spec;
 	size_t d;
 	double scale;      /* effective knob; z for alie */
 	float *dir;        /* random-direction: unit vector */
@@ -33,35 +33,35 @@ struct byz_attack {
 	uint64_t last;
 };
 
-static const char *const names[BYZ_ATTACK_KIND_COUNT] = {
-	[BYZ_ATTACK_NONE] = "none",
-	[BYZ_ATTACK_SIGN_FLIP] = "sign-flip",
-	[BYZ_ATTACK_RANDOM_DIRECTION] = "random-direction",
-	[BYZ_ATTACK_LABEL_FLIP] = "label-flip",
-	[BYZ_ATTACK_DELAYED] = "delayed",
-	[BYZ_ATTACK_IPM] = "ipm",
-	[BYZ_ATTACK_ALIE] = "alie",
+static const char *const names[BYZ_GRAD_ATTACK_KIND_COUNT] = {
+	[BYZ_GRAD_ATTACK_NONE] = "none",
+	[BYZ_GRAD_ATTACK_SIGN_FLIP] = "sign-flip",
+	[BYZ_GRAD_ATTACK_RANDOM_DIRECTION] = "random-direction",
+	[BYZ_GRAD_ATTACK_LABEL_FLIP] = "label-flip",
+	[BYZ_GRAD_ATTACK_DELAYED] = "delayed",
+	[BYZ_GRAD_ATTACK_IPM] = "ipm",
+	[BYZ_GRAD_ATTACK_ALIE] = "alie",
 };
 
-const char *byz_attack_name(enum byz_attack_kind kind)
+const char *byz_grad_attack_name(enum byz_grad_attack_kind kind)
 {
-	return (unsigned)kind < BYZ_ATTACK_KIND_COUNT ? names[kind] : "?";
+	return (unsigned)kind < BYZ_GRAD_ATTACK_KIND_COUNT ? names[kind] : "?";
 }
 
-int byz_attack_parse(const char *name, enum byz_attack_kind *kind)
+int byz_grad_attack_parse(const char *name, enum byz_grad_attack_kind *kind)
 {
 	if (!name || !kind)
 		return -EINVAL;
-	for (int i = 0; i < BYZ_ATTACK_KIND_COUNT; i++)
+	for (int i = 0; i < BYZ_GRAD_ATTACK_KIND_COUNT; i++)
 		if (!strcasecmp(name, names[i])) {
-			*kind = (enum byz_attack_kind)i;
+			*kind = (enum byz_grad_attack_kind)i;
 			return 0;
 		}
 	return -EINVAL;
 }
 
-void byz_attack_default(enum byz_attack_kind kind,
-			struct byz_attack_spec *spec)
+void byz_grad_attack_default(enum byz_grad_attack_kind kind,
+			struct byz_grad_attack_spec *spec)
 {
 	memset(spec, 0, sizeof(*spec));
 	spec->kind = kind;
@@ -70,29 +70,29 @@ void byz_attack_default(enum byz_attack_kind kind,
 	spec->delay = 100;
 }
 
-static double default_scale(enum byz_attack_kind kind)
+static double default_scale(enum byz_grad_attack_kind kind)
 {
 	switch (kind) {
-	case BYZ_ATTACK_SIGN_FLIP:
-	case BYZ_ATTACK_RANDOM_DIRECTION:
+	case BYZ_GRAD_ATTACK_SIGN_FLIP:
+	case BYZ_GRAD_ATTACK_RANDOM_DIRECTION:
 		return 1000.0;
-	case BYZ_ATTACK_IPM:
+	case BYZ_GRAD_ATTACK_IPM:
 		return 0.1;
 	default:
 		return 0.0;
 	}
 }
 
-struct byz_attack *byz_attack_create(const struct byz_attack_spec *spec,
+struct byz_grad_attack *byz_grad_attack_create(const struct byz_grad_attack_spec *spec,
 				     size_t d, int *err)
 {
 	int rc = -EINVAL;
-	struct byz_attack *a = NULL;
+	struct byz_grad_attack *a = NULL;
 	if (!spec || !d || !spec->period ||
-	    (unsigned)spec->kind >= BYZ_ATTACK_KIND_COUNT)
+	    (unsigned)spec->kind >= BYZ_GRAD_ATTACK_KIND_COUNT)
 		goto fail;
 	if (!isnan(spec->scale) && !(isfinite(spec->scale) &&
-				     (spec->scale >= 0 || spec->kind == BYZ_ATTACK_ALIE)))
+				     (spec->scale >= 0 || spec->kind == BYZ_GRAD_ATTACK_ALIE)))
 		goto fail;
 	a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -103,14 +103,14 @@ struct byz_attack *byz_attack_create(const struct byz_attack_spec *spec,
 	a->d = d;
 	a->scale = isnan(spec->scale) ? default_scale(spec->kind) : spec->scale;
 	switch (spec->kind) {
-	case BYZ_ATTACK_ALIE:
+	case BYZ_GRAD_ATTACK_ALIE:
 		if (isnan(spec->scale)) {
 			rc = byz_alie_z(spec->n, spec->f, &a->scale);
 			if (rc)
 				goto fail;
 		}
 		break;
-	case BYZ_ATTACK_RANDOM_DIRECTION: {
+	case BYZ_GRAD_ATTACK_RANDOM_DIRECTION: {
 		a->dir = malloc(d * sizeof(float));
 		double *tmp = malloc(d * sizeof(double));
 		if (!a->dir || !tmp) {
@@ -131,8 +131,8 @@ struct byz_attack *byz_attack_create(const struct byz_attack_spec *spec,
 		free(tmp);
 		break;
 	}
-	case BYZ_ATTACK_DELAYED:
-		if (!spec->delay || spec->delay > BYZ_ATTACK_MAX_DELAY)
+	case BYZ_GRAD_ATTACK_DELAYED:
+		if (!spec->delay || spec->delay > BYZ_GRAD_ATTACK_MAX_DELAY)
 			goto fail;
 		if (d > DELAY_MAX_FLOATS / spec->delay) {
 			rc = -ERANGE;
@@ -151,13 +151,13 @@ struct byz_attack *byz_attack_create(const struct byz_attack_spec *spec,
 		*err = 0;
 	return a;
 fail:
-	byz_attack_destroy(a);
+	byz_grad_attack_destroy(a);
 	if (err)
 		*err = rc;
 	return NULL;
 }
 
-void byz_attack_destroy(struct byz_attack *a)
+void byz_grad_attack_destroy(struct byz_grad_attack *a)
 {
 	if (!a)
 		return;
@@ -166,35 +166,35 @@ void byz_attack_destroy(struct byz_attack *a)
 	free(a);
 }
 
-int byz_attack_active(const struct byz_attack *a, uint64_t step)
+int byz_grad_attack_active(const struct byz_grad_attack *a, uint64_t step)
 {
-	if (!a || a->spec.kind == BYZ_ATTACK_NONE || step < a->spec.start)
+	if (!a || a->spec.kind == BYZ_GRAD_ATTACK_NONE || step < a->spec.start)
 		return 0;
 	return (step - a->spec.start) % a->spec.period == 0;
 }
 
-int byz_attack_omniscient(const struct byz_attack *a)
+int byz_grad_attack_omniscient(const struct byz_grad_attack *a)
 {
-	return a && (a->spec.kind == BYZ_ATTACK_IPM ||
-		     a->spec.kind == BYZ_ATTACK_ALIE);
+	return a && (a->spec.kind == BYZ_GRAD_ATTACK_IPM ||
+		     a->spec.kind == BYZ_GRAD_ATTACK_ALIE);
 }
 
-uint32_t byz_attack_data_flags(const struct byz_attack *a, uint64_t step)
+uint32_t byz_grad_attack_data_flags(const struct byz_grad_attack *a, uint64_t step)
 {
-	return a && a->spec.kind == BYZ_ATTACK_LABEL_FLIP &&
-			       byz_attack_active(a, step)
+	return a && a->spec.kind == BYZ_GRAD_ATTACK_LABEL_FLIP &&
+			       byz_grad_attack_active(a, step)
 		       ? BYZ_DATA_FLIP_LABELS
 		       : 0;
 }
 
-double byz_attack_scale(const struct byz_attack *a)
+double byz_grad_attack_scale(const struct byz_grad_attack *a)
 {
 	return a ? a->scale : NAN;
 }
 
 /* Record own; when active, write the gradient recorded delay calls ago
  * (or the oldest one kept) into out. out may alias own. */
-static void delayed(struct byz_attack *a, int active, const float *own,
+static void delayed(struct byz_grad_attack *a, int active, const float *own,
 		    float *out)
 {
 	const size_t d = a->d;
@@ -223,14 +223,14 @@ static void delayed(struct byz_attack *a, int active, const float *own,
 		a->count++;
 }
 
-int byz_attack_apply(struct byz_attack *a, uint64_t step, const float *own,
+int byz_grad_attack_apply(struct byz_grad_attack *a, uint64_t step, const float *own,
 		     const float *const *honest, uint32_t m, float *out)
 {
 	if (!a || !own || !out || (a->started && step <= a->last))
 		return -EINVAL;
-	const int active = byz_attack_active(a, step);
+	const int active = byz_grad_attack_active(a, step);
 	const size_t d = a->d;
-	if (active && byz_attack_omniscient(a)) {
+	if (active && byz_grad_attack_omniscient(a)) {
 		if (!honest || !m)
 			return -EINVAL;
 		for (uint32_t i = 0; i < m; i++)
@@ -238,7 +238,7 @@ int byz_attack_apply(struct byz_attack *a, uint64_t step, const float *own,
 				return -EINVAL;
 	}
 	double own_norm = 0;
-	if (active && a->spec.kind == BYZ_ATTACK_RANDOM_DIRECTION) {
+	if (active && a->spec.kind == BYZ_GRAD_ATTACK_RANDOM_DIRECTION) {
 		for (size_t j = 0; j < d; j++)
 			own_norm += (double)own[j] * own[j];
 		own_norm = sqrt(own_norm);
@@ -248,7 +248,7 @@ int byz_attack_apply(struct byz_attack *a, uint64_t step, const float *own,
 	a->started = 1;
 	a->last = step;
 
-	if (a->spec.kind == BYZ_ATTACK_DELAYED) {
+	if (a->spec.kind == BYZ_GRAD_ATTACK_DELAYED) {
 		delayed(a, active, own, out);
 		return 0;
 	}
@@ -258,19 +258,19 @@ int byz_attack_apply(struct byz_attack *a, uint64_t step, const float *own,
 		return 0;
 	}
 	switch (a->spec.kind) {
-	case BYZ_ATTACK_SIGN_FLIP: {
+	case BYZ_GRAD_ATTACK_SIGN_FLIP: {
 		const float s = (float)-a->scale;
 		for (size_t j = 0; j < d; j++)
 			out[j] = s * own[j];
 		break;
 	}
-	case BYZ_ATTACK_RANDOM_DIRECTION: {
+	case BYZ_GRAD_ATTACK_RANDOM_DIRECTION: {
 		const double s = a->scale * own_norm;
 		for (size_t j = 0; j < d; j++)
 			out[j] = (float)(s * a->dir[j]);
 		break;
 	}
-	case BYZ_ATTACK_IPM:
+	case BYZ_GRAD_ATTACK_IPM:
 		for (size_t j = 0; j < d; j++) {
 			double s = 0;
 			for (uint32_t i = 0; i < m; i++)
@@ -278,7 +278,7 @@ int byz_attack_apply(struct byz_attack *a, uint64_t step, const float *own,
 			out[j] = (float)(-a->scale * (s / m));
 		}
 		break;
-	case BYZ_ATTACK_ALIE:
+	case BYZ_GRAD_ATTACK_ALIE:
 		/* Two passes per coordinate (mean, then squared deviations)
 		 * rather than sum of squares: no cancellation. */
 		for (size_t j = 0; j < d; j++) {

@@ -298,6 +298,18 @@ int byz_model_grad_seeded(struct byz_model *m, const float *params,
 	return rc;
 }
 
+int byz_model_oracle_grad(void *ctx, const float *x, size_t d,
+			  const uint8_t seed[32], float *g)
+{
+	const struct byz_model_oracle *o = ctx;
+	struct byz_seed s;
+	if (!o || !o->model || !seed || d != o->model->nparams)
+		return -EINVAL;
+	memcpy(s.b, seed, sizeof(s.b));
+	return byz_model_grad_seeded(o->model, x, o->data, &s, o->batch,
+				     o->flags, g, NULL);
+}
+
 /* Examples per forward pass while evaluating. */
 #define EVAL_CHUNK 256u
 

@@ -138,6 +138,28 @@ int byz_model_grad_seeded(struct byz_model *m, const float *params,
 			  uint32_t flags, float *grad, double *loss);
 
 /**
+ * Context of byz_model_oracle_grad: the protocol's gradient-oracle callback
+ * (byz_grad_fn in byz/oracle.h) backed by a built-in model. Borrowed
+ * pointers; one context per thread (the model holds scratch).
+ */
+struct byz_model_oracle {
+	struct byz_model *model;        /**< borrowed */
+	const struct byz_dataset *data; /**< borrowed, the training split */
+	uint32_t batch;                 /**< examples per gradient */
+	uint32_t flags;                 /**< enum byz_data_flags (0 if honest) */
+};
+
+/**
+ * @brief byz_model_grad_seeded with the oracle callback's signature:
+ * int (*)(void *ctx, const float *x, size_t d, const uint8_t seed[32],
+ * float *g). ctx is a struct byz_model_oracle.
+ * @return as byz_model_grad_seeded; -EINVAL if d differs from the model's
+ *         parameter count
+ */
+int byz_model_oracle_grad(void *ctx, const float *x, size_t d,
+			  const uint8_t seed[32], float *g);
+
+/**
  * @brief Accuracy (share of argmax(logits) == label, ties to the lowest
  * class) and mean loss over a whole dataset.
  * @param acc  NULL or out, in [0, 1]

@@ -11,7 +11,7 @@
 #include "byz_test.h"
 #include "train_sim.h"
 
-static double run(enum byz_attack_kind k, enum sim_agg agg)
+static double run(enum byz_grad_attack_kind k, enum sim_agg agg)
 {
 	struct sim_spec s;
 	struct sim_result r;
@@ -24,17 +24,17 @@ static double run(enum byz_attack_kind k, enum sim_agg agg)
 	CU_ASSERT_EQUAL(rc, 0);
 	if (rc)
 		fprintf(stderr, "\nsim_run: %s\n", byz_strerror(rc));
-	fprintf(stderr, "[%s/%s: acc %.3f] ", byz_attack_name(k),
+	fprintf(stderr, "[%s/%s: acc %.3f] ", byz_grad_attack_name(k),
 		agg == SIM_CLIP ? "clip" : "mean", r.test_acc);
 	return rc ? -1 : r.test_acc;
 }
 
 static void test_sign_flip_mean_vs_clip(void)
 {
-	double clean = run(BYZ_ATTACK_NONE, SIM_MEAN);
-	double clean_clip = run(BYZ_ATTACK_NONE, SIM_CLIP);
-	double mean = run(BYZ_ATTACK_SIGN_FLIP, SIM_MEAN);
-	double clip = run(BYZ_ATTACK_SIGN_FLIP, SIM_CLIP);
+	double clean = run(BYZ_GRAD_ATTACK_NONE, SIM_MEAN);
+	double clean_clip = run(BYZ_GRAD_ATTACK_NONE, SIM_CLIP);
+	double mean = run(BYZ_GRAD_ATTACK_SIGN_FLIP, SIM_MEAN);
+	double clip = run(BYZ_GRAD_ATTACK_SIGN_FLIP, SIM_CLIP);
 	CU_ASSERT(clean > 0.6);                 /* chance is 0.25 */
 	CU_ASSERT(fabs(clean_clip - clean) < 0.03); /* clip costs nothing here */
 	CU_ASSERT(mean < clean - 0.4);          /* the mean is wrecked */
@@ -45,8 +45,8 @@ static void test_label_flip_runs(void)
 {
 	/* Label flip is data poisoning: weaker, but it must cost something
 	 * under the mean and run through the oracle's flag path. */
-	double clean = run(BYZ_ATTACK_NONE, SIM_MEAN);
-	double lf = run(BYZ_ATTACK_LABEL_FLIP, SIM_MEAN);
+	double clean = run(BYZ_GRAD_ATTACK_NONE, SIM_MEAN);
+	double lf = run(BYZ_GRAD_ATTACK_LABEL_FLIP, SIM_MEAN);
 	CU_ASSERT(lf < clean);
 	CU_ASSERT(lf > 0.25);
 }

@@ -236,10 +236,16 @@ static void test_seeded_oracle(void)
 		CU_ASSERT_EQUAL(byz_model_grad(m, p, x, y, B, g2, NULL), 0);
 		CU_ASSERT(!memcmp(g1, g2, P * 4));
 	}
+	/* The oracle-callback adapter is the same function. */
+	struct byz_model_oracle orc = {.model = m, .data = &tr, .batch = B, .flags = 0};
+	CU_ASSERT_EQUAL(byz_model_oracle_grad(&orc, p, P, seed.b, g2), 0);
+	CU_ASSERT_EQUAL(byz_model_grad_seeded(m, p, &tr, &seed, B, 0, g1, NULL), 0);
+	CU_ASSERT(!memcmp(g1, g2, P * 4));
+	CU_ASSERT_EQUAL(byz_model_oracle_grad(&orc, p, P + 1, seed.b, g2), -EINVAL);
 	/* A different seed gives a different gradient; flipping changes it. */
 	CU_ASSERT_EQUAL(byz_model_grad_seeded(m, p, &tr, &other, B, 0, g2, NULL), 0);
 	CU_ASSERT(memcmp(g1, g2, P * 4) != 0);
-	CU_ASSERT_EQUAL(byz_model_grad_seeded(m, p, &tr, &seed, B, 0, g2, NULL), 0);
+	CU_ASSERT_EQUAL(byz_model_grad_seeded(m, p, &tr, &seed, B, BYZ_DATA_FLIP_LABELS, g2, NULL), 0);
 	CU_ASSERT(memcmp(g1, g2, P * 4) != 0);
 	/* Shape mismatch, bad flags, batch too big. */
 	CU_ASSERT_EQUAL(byz_model_grad_seeded(m, p, &te, &seed, 11, 0, g2, NULL), -EINVAL);

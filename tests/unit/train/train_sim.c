@@ -22,7 +22,7 @@ void sim_default(struct sim_spec *s)
 	s->byzantine = 3;
 	s->steps = 100;
 	s->batch = 32;
-	s->attack = BYZ_ATTACK_NONE;
+	s->attack = BYZ_GRAD_ATTACK_NONE;
 	s->delay = 20;
 	s->agg = SIM_MEAN;
 	s->tau_mult = 1.0;
@@ -53,7 +53,7 @@ int sim_run(const struct sim_spec *s, struct sim_result *res)
 	ms.classes = ds.classes;
 	struct byz_model *m = byz_model_create(&ms, &rc);
 	const uint32_t n = s->workers, f = s->byzantine, h = n - f;
-	struct byz_attack **att = calloc(n, sizeof(*att));
+	struct byz_grad_attack **att = calloc(n, sizeof(*att));
 	size_t P = m ? byz_model_num_params(m) : 0;
 	float *x = malloc(P * sizeof(float)), *v = calloc(P, sizeof(float));
 	float *agg = malloc(P * sizeof(float));
@@ -65,13 +65,13 @@ int sim_run(const struct sim_spec *s, struct sim_result *res)
 		goto out;
 	}
 	for (uint32_t i = h; i < n; i++) {
-		struct byz_attack_spec as;
-		byz_attack_default(s->attack, &as);
+		struct byz_grad_attack_spec as;
+		byz_grad_attack_default(s->attack, &as);
 		as.n = n;
 		as.f = f;
 		as.delay = s->delay;
 		as.seed = s->seed ^ 0xa77ac4; /* colluders share it */
-		att[i] = byz_attack_create(&as, P, &rc);
+		att[i] = byz_grad_attack_create(&as, P, &rc);
 		if (!att[i])
 			goto out;
 	}
@@ -84,7 +84,7 @@ int sim_run(const struct sim_spec *s, struct sim_result *res)
 	memset(res, 0, sizeof(*res));
 	for (uint64_t t = 0; t < s->steps; t++) {
 		for (uint32_t i = 0; i < n; i++) {
-			uint32_t fl = i >= h ? byz_attack_data_flags(att[i], t) : 0;
+			uint32_t fl = i >= h ? byz_grad_attack_data_flags(att[i], t) : 0;
 			byz_seed_derive(&base, i, t, &bs);
 			rc = byz_model_grad_seeded(m, x, &tr, &bs, s->batch, fl,
 						   grads + (size_t)i * P, NULL);
@@ -109,7 +109,7 @@ int sim_run(const struct sim_spec *s, struct sim_result *res)
 		}
 		/* Attackers see the honest gradients of the step (omniscient). */
 		for (uint32_t i = h; i < n; i++) {
-			rc = byz_attack_apply(att[i], t, grads + (size_t)i * P,
+			rc = byz_grad_attack_apply(att[i], t, grads + (size_t)i * P,
 					      (const float *const *)ptr, h,
 					      grads + (size_t)i * P);
 			if (rc)
@@ -147,7 +147,7 @@ evaluate:
 out:
 	if (att)
 		for (uint32_t i = 0; i < n; i++)
-			byz_attack_destroy(att[i]);
+			byz_grad_attack_destroy(att[i]);
 	free(att);
 	free(x);
 	free(v);

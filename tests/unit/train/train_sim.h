@@ -19,7 +19,7 @@ struct sim_spec {
 	struct byz_model_spec model; /* shape and classes taken from data */
 	struct byz_sgd_params opt;
 	uint32_t workers, byzantine, steps, batch;
-	enum byz_attack_kind attack;
+	enum byz_grad_attack_kind attack;
 	uint32_t delay;              /* delayed attack */
 	enum sim_agg agg;
 	double tau_mult;             /* tau = tau_mult * median honest norm at step 0 */

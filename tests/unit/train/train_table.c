@@ -77,17 +77,17 @@ int main(int argc, char **argv)
 	       byz_model_kind_name(s.model.kind), s.workers, s.byzantine,
 	       s.steps, s.batch, s.tau_mult, (unsigned long)s.seed);
 	printf("| attack | mean | CenteredClip |\n|---|---|---|\n");
-	for (int k = 0; k < BYZ_ATTACK_KIND_COUNT; k++) {
+	for (int k = 0; k < BYZ_GRAD_ATTACK_KIND_COUNT; k++) {
 		double acc[2];
 		int div[2];
 		for (int g = 0; g < 2; g++) {
 			struct sim_result r;
-			s.attack = (enum byz_attack_kind)k;
+			s.attack = (enum byz_grad_attack_kind)k;
 			s.agg = g ? SIM_CLIP : SIM_MEAN;
 			int rc = sim_run(&s, &r);
 			if (rc) {
 				fprintf(stderr, "byz-train-table: %s/%s: %s\n",
-					byz_attack_name(s.attack), g ? "clip" : "mean",
+					byz_grad_attack_name(s.attack), g ? "clip" : "mean",
 					byz_strerror(rc));
 				return 1;
 			}
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 			div[g] = r.diverged;
 		}
 		printf("| %s | %.3f%s | %.3f%s |\n",
-		       byz_attack_name((enum byz_attack_kind)k), acc[0],
+		       byz_grad_attack_name((enum byz_grad_attack_kind)k), acc[0],
 		       div[0] ? " (diverged)" : "", acc[1], div[1] ? " (diverged)" : "");
 	}
 	return 0;
