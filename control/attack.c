@@ -28,6 +28,7 @@ static const struct {
 	{"forge", "sends messages in other peers' names; signatures fail, dropped, never a ban (not attributable)", 0},
 	{"silent", "sends nothing; excluded from each step, leaves after K silent steps, never banned", 0},
 	{"malformed", "adds junk, truncated and bad-field messages; the parser drops them, never a ban", 0},
+	{"sign-flip", "gradient attack: commits and sends -1000 x its honest gradient; clipping bounds it, a validator recomputing the gradient proves it (banned when first validated)", 1},
 };
 
 const char *byz_attack_name(int a)
@@ -181,6 +182,15 @@ static int on_send(void *ctx, struct byz_peer *p, struct byz_send *s)
 	}
 }
 
+static void on_gradient(void *ctx, struct byz_peer *p, float *g, size_t d)
+{
+	struct byz_attacker *a = ctx;
+	if (a->attack != BYZ_ATK_SIGN_FLIP || p->step < a->start_step)
+		return;
+	for (size_t c = 0; c < d; c++)
+		g[c] *= -1000.0f;
+}
+
 static void on_aggregate(void *ctx, struct byz_peer *p, uint16_t part, float *y, uint32_t len)
 {
 	struct byz_attacker *a = ctx;
@@ -266,6 +276,7 @@ void byz_attacker_hooks(struct byz_attacker *a, struct byz_peer_hooks *h)
 	h->ctx = a;
 	h->on_send = on_send;
 	h->on_aggregate = on_aggregate;
+	h->on_gradient = on_gradient;
 	h->on_phase = on_phase;
 	h->on_receive = on_receive;
 }

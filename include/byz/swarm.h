@@ -38,6 +38,7 @@ enum byz_attack {
 	BYZ_ATK_FORGE,             /**< "forge": messages in others' names (bad signatures) */
 	BYZ_ATK_SILENT,            /**< "silent": sends nothing */
 	BYZ_ATK_MALFORMED,         /**< "malformed": junk, truncated and bad-field messages */
+	BYZ_ATK_SIGN_FLIP,         /**< "sign-flip": commits -1000 x its honest gradient (caught by validators) */
 	BYZ_ATK_COUNT
 };
 

@@ -141,7 +141,7 @@ static void test_property(void)
 			int attacks[BYZ_ATK_COUNT];
 			uint32_t na = 1 + (uint32_t)(byz_rng_next(&r) % 4);
 			for (uint32_t a = 0; a < na; a++)
-				attacks[a] = (int)(byz_rng_next(&r) % BYZ_ATK_COUNT);
+				attacks[a] = (int)(byz_rng_next(&r) % (BYZ_ATK_MALFORMED + 1));
 			uint32_t nb = (uint32_t)(byz_rng_next(&r) % ((n - 1) / 2 + 1));
 			uint64_t seed = byz_rng_next(&r);
 			check_run(n, nb, attacks, na, 5, seed, 0.3 * byz_rng_unif(&r),
@@ -149,6 +149,34 @@ static void test_property(void)
 				  byz_rng_next(&r) % 2, 0);
 		}
 	}
+}
+
+/* A gradient attack is invisible to the step's checks (it is committed
+ * consistently); validators recompute and prove it. Detection is random
+ * (a validator must draw the attacker as target), so the run is long. */
+static void test_validators(void)
+{
+	int atk = BYZ_ATK_SIGN_FLIP;
+	check_run(4, 1, &atk, 1, 16, byz_test_seed() + 3, 0, 0.02, 0.02, 0, 0);
+	struct byz_swarm_cfg c;
+	byz_swarm_defaults(&c);
+	c.n = 4;
+	c.nbyz = 1;
+	c.attacks = &atk;
+	c.nattacks = 1;
+	c.steps = 16;
+	c.seed = byz_test_seed() + 3;
+	c.d = 192;
+	struct byz_swarm *s = byz_swarm_new(&c, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(byz_swarm_run(s), 0);
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	CU_ASSERT_EQUAL(r->nbans, 1);
+	if (r->nbans == 1) {
+		CU_ASSERT_EQUAL(r->bans[0].reason, BYZ_BAN_GRAD);
+		CU_ASSERT(r->bans[0].accuser >= 0);
+	}
+	byz_swarm_free(s);
 }
 
 /* Same seed, same run: digests and bans replay exactly. */
@@ -198,4 +226,5 @@ BYZ_TEST_MAIN("swarm", {"honest", test_honest}, {"bad-part", t_bad_part},
 	      {"false-accuse", t_false_accuse}, {"withhold-reveal", t_withhold_reveal},
 	      {"wrong-reveal", t_wrong_reveal}, {"replay", t_replay}, {"forge", t_forge},
 	      {"silent", t_silent}, {"malformed", t_malformed}, {"property", test_property},
+	      {"validators", test_validators},
 	      {"reproducible", test_reproducible})
