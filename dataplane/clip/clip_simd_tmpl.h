@@ -99,7 +99,7 @@ static int KFN(median)(const float *const *v, uint32_t k, size_t c0,
 		CLIP_NET_FOREACH(MEDIAN_CASE)
 #undef MEDIAN_CASE
 	default: {
-		VF *x = aligned_alloc(64, (size_t)k * sizeof(VF));
+		VF *x = clip_alloc64((size_t)k * sizeof(VF));
 		if (!x)
 			return -ENOMEM;
 		c = KFN(median_any)(v, k, c0, c1, net, out, x, &acc);
@@ -239,8 +239,8 @@ static int KFN(gram_ws_init)(struct KFN(gram_ws) *ws, uint32_t k)
 	ws->kp = (k + 3) & ~3u;
 	size_t ub = (size_t)ws->kp * GRAM_B * sizeof(double);
 	size_t ab = (size_t)ws->kp * ws->kp * sizeof(VD);
-	ws->U = aligned_alloc(64, ub);
-	ws->acc = aligned_alloc(64, ab);
+	ws->U = clip_alloc64(ub);
+	ws->acc = clip_alloc64(ab);
 	if (!ws->U || !ws->acc) {
 		free(ws->U);
 		free(ws->acc);
@@ -379,7 +379,7 @@ static int KFN(gram_final)(const float *const *v, uint32_t k, size_t d,
 			   const double *beta, const double *w, float *out,
 			   double *diag, double *bdot, double *R, double *e2)
 {
-	VD *dacc = aligned_alloc(64, 2 * (size_t)k * sizeof(VD));
+	VD *dacc = clip_alloc64(2 * (size_t)k * sizeof(VD));
 	alignas(64) double r[GRAM_B], e[GRAM_B];
 
 	if (!dacc)
