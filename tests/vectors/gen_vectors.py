@@ -11,13 +11,14 @@ Files per case NAME:
   NAME.in.npy           k x d float32 inputs
   NAME.<agg>.npy        d float32 expected output of aggregator <agg>
   NAME.cclip-star.npy   d float32: CenteredClip's fixed point (iterated far past eps;
-                        only for runs that converged before max_iters)
+                        only for runs that converged)
 manifest.txt: one record per line, "kind key=value ...":
   case   name k d tau eps max_iters f m geomed_eps geomed_iters geomed_nu
   expect agg=NAME file=...        an aggregator defined for this case
   reject agg=NAME                 an aggregator whose parameters are invalid here (-EINVAL)
-  cclip  iters residual clipped [star_err] dist=a,b,...  (residual, clipped, dist at the
-         float32 output; star_err = ||out - fixed point||_2 when converged)
+  cclip  iters residual clipped [star_err] dist=a,b,...  (iters: updates of y, the last
+         one of norm <= eps unless capped; residual, clipped, dist at the float32
+         output; star_err = ||out - fixed point||_2 when converged)
   geomed iters residual           (residual = norm of the last Weiszfeld step)
   krum   selected scores=a,b,...
   multikrum selected
@@ -62,20 +63,21 @@ def clip_residual(v64, y, tau):
 
 
 def cclip(v, tau, eps, max_iters):
-    """From the lower median; stop when ||r(y)|| <= eps (no update) or after max_iters updates.
-    Returns y (float64), iterations, and the residual norms of the last two evaluations."""
+    """From the lower median: y += r(y), counting updates; stop after an update
+    with ||r|| <= eps or after max_iters updates (0: the median itself).
+    Returns y (float64), iterations, and the norms of the last two updates."""
     v64 = v.astype(F64)
     y = lower_median(v).astype(F64)
     it = 0
-    prev = None
-    while True:
+    rn = prev = None
+    while it < max_iters:
         r, _ = clip_residual(v64, y, tau)
-        rn = norm(r)
-        if rn <= eps or it == max_iters:
-            return y, it, rn, prev
+        prev, rn = rn, norm(r)
         y = y + r
         it += 1
-        prev = rn
+        if rn <= eps:
+            break
+    return y, it, rn, prev
 
 
 def cclip_star(v, y, tau, scale):
@@ -201,8 +203,9 @@ def main():
 
         # CenteredClip
         y, it, rn, prev = cclip(v, tau, eps, max_iters)
-        if it < max_iters:
-            assert_margin("cclip stop", rn, eps)
+        converged = rn is not None and rn <= eps
+        if rn is not None and rn > 0:
+            assert_margin("cclip last step", rn, eps)
         if prev is not None:
             assert_margin("cclip previous step", prev, eps)
         y32 = y.astype(F32)
@@ -212,7 +215,7 @@ def main():
                 assert_margin("cclip distance vs tau", di, tau)
         results["cclip"] = y32
         star = ""
-        if it < max_iters:
+        if converged:
             ystar = cclip_star(v, y.copy(), tau, max(scale, 1.0))
             np.save(os.path.join(out, name + ".cclip-star.npy"), ystar.astype(F32))
             star = " star_err=%s" % fmt(norm(y32.astype(F64) - ystar))

@@ -63,6 +63,9 @@ static void write_bytes(const char *path, const void *b, size_t n)
 	CU_ASSERT_FATAL(fclose(fp) == 0);
 }
 
+/* sizeof, not a hand count: the literals hold NUL bytes. */
+#define WRITE_LIT(path, lit) write_bytes(path, lit, sizeof(lit) - 1)
+
 /* Reads @p path expecting @p want_rc and a message containing @p needle. */
 static void expect_fail(const char *path, int want_rc, const char *needle)
 {
@@ -153,20 +156,20 @@ static void test_bad_magic_and_truncation(void)
 {
 	char path[128];
 	tmp_path(path, sizeof(path), "bad.npy");
-	write_bytes(path, "\x93NUMPZ\x01\x00\x10\x00", 10);
+	WRITE_LIT(path, "\x93NUMPZ\x01\x00\x10\x00");
 	expect_fail(path, -EBADMSG, "bad magic");
-	write_bytes(path, "PK\x03\x04 zip file, not npy", 24);
+	WRITE_LIT(path, "PK\x03\x04 zip file, not npy");
 	expect_fail(path, -EBADMSG, "bad magic");
-	write_bytes(path, "", 0);
+	WRITE_LIT(path, "");
 	expect_fail(path, -EBADMSG, "truncated");
-	write_bytes(path, "\x93NUM", 4);
+	WRITE_LIT(path, "\x93NUM");
 	expect_fail(path, -EBADMSG, "truncated");
-	write_bytes(path, "\x93NUMPY\x01\x00\x46", 9);
+	WRITE_LIT(path, "\x93NUMPY\x01\x00\x46");
 	expect_fail(path, -EBADMSG, "truncated");
-	write_bytes(path, "\x93NUMPY\x02\x00\x46\x00\x00", 11);
+	WRITE_LIT(path, "\x93NUMPY\x02\x00\x46\x00\x00");
 	expect_fail(path, -EBADMSG, "truncated");
 	/* Header length says 70, only part of the dict is there. */
-	write_bytes(path, "\x93NUMPY\x01\x00\x46\x00{'descr': '<f4'", 25);
+	WRITE_LIT(path, "\x93NUMPY\x01\x00\x46\x00{'descr': '<f4'");
 	expect_fail(path, -EBADMSG, "truncated");
 	/* Data shorter than the shape. */
 	write_raw(path, 1, dict_2x3, data6, sizeof(data6) - 1);
@@ -206,7 +209,7 @@ static void test_unsupported(void)
 	expect_fail(path, -ENOTSUP, "0-D shape");
 	write_raw(path, 4, dict_2x3, data6, sizeof(data6));
 	expect_fail(path, -BYZ_EVERSION, "version 4.0");
-	write_bytes(path, "\x93NUMPY\x01\x01\x10\x00", 10);
+	WRITE_LIT(path, "\x93NUMPY\x01\x01\x10\x00");
 	expect_fail(path, -BYZ_EVERSION, "version 1.1");
 }
 
@@ -283,10 +286,10 @@ static void test_huge_shape(void)
 		  data6, sizeof(data6));
 	expect_fail(path, -EBADMSG, "data too short");
 	/* Header length over the cap (v2 has 4 length bytes). */
-	write_bytes(path, "\x93NUMPY\x02\x00\x00\x00\x00\x10", 12);
+	WRITE_LIT(path, "\x93NUMPY\x02\x00\x00\x00\x00\x10");
 	expect_fail(path, -ERANGE, "over the limit");
 	/* Header length smaller than the dict: the dict is cut. */
-	write_bytes(path, "\x93NUMPY\x01\x00\x08\x00{'descr': '<f4'}", 26);
+	WRITE_LIT(path, "\x93NUMPY\x01\x00\x08\x00{'descr': '<f4'}");
 	expect_fail(path, -EBADMSG, "header dict");
 }
 
