@@ -20,6 +20,26 @@
 #include "agg_internal.h"
 #include "byz/clip.h"
 
+/* ||x - y||^2 with four partial sums (one would be bound by the add latency). */
+static double sqdist_fd(const float *x, const double *y, size_t d)
+{
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t c = 0;
+	for (; c + 4 <= d; c += 4) {
+		double t0 = (double)x[c] - y[c], t1 = (double)x[c + 1] - y[c + 1];
+		double t2 = (double)x[c + 2] - y[c + 2], t3 = (double)x[c + 3] - y[c + 3];
+		s0 += t0 * t0;
+		s1 += t1 * t1;
+		s2 += t2 * t2;
+		s3 += t3 * t3;
+	}
+	for (; c < d; c++) {
+		double t = (double)x[c] - y[c];
+		s0 += t * t;
+	}
+	return (s0 + s1) + (s2 + s3);
+}
+
 int byz_agg_geomed(const float *const *v, uint32_t k, size_t d, double eps,
 		   uint32_t max_iters, double nu, float *out, uint32_t *iters,
 		   double *last_step)
@@ -45,13 +65,7 @@ int byz_agg_geomed(const float *const *v, uint32_t k, size_t d, double eps,
 	while (it < max_iters) {
 		double wsum = 0;
 		for (uint32_t i = 0; i < k; i++) {
-			const float *x = v[i];
-			double s = 0;
-			for (size_t c = 0; c < d; c++) {
-				double t = (double)x[c] - y[c];
-				s += t * t;
-			}
-			double dist = sqrt(s);
+			double dist = sqrt(sqdist_fd(v[i], y, d));
 			w[i] = 1.0 / (dist > nu ? dist : nu);
 			wsum += w[i];
 		}

@@ -29,12 +29,22 @@
 
 static double sqdist_pair(const float *a, const float *b, size_t d)
 {
-	double s = 0;
-	for (size_t c = 0; c < d; c++) {
-		double t = (double)a[c] - (double)b[c];
-		s += t * t;
+	/* Four partial sums: the compiler may not reassociate one, and the add latency would bind. */
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t c = 0;
+	for (; c + 4 <= d; c += 4) {
+		double t0 = (double)a[c] - (double)b[c], t1 = (double)a[c + 1] - (double)b[c + 1];
+		double t2 = (double)a[c + 2] - (double)b[c + 2], t3 = (double)a[c + 3] - (double)b[c + 3];
+		s0 += t0 * t0;
+		s1 += t1 * t1;
+		s2 += t2 * t2;
+		s3 += t3 * t3;
 	}
-	return s;
+	for (; c < d; c++) {
+		double t = (double)a[c] - (double)b[c];
+		s0 += t * t;
+	}
+	return (s0 + s1) + (s2 + s3);
 }
 
 static void sqdist_direct(const float *const *v, uint32_t k, size_t d, double *D)

@@ -37,7 +37,6 @@ void byz_agg_mean(const float *const *v, uint32_t k, size_t d, float *out)
 
 static void sort_floats(float *a, uint32_t n)
 {
-	/* Insertion sort: k is small in practice and the columns arrive unsorted but short. */
 	for (uint32_t i = 1; i < n; i++) {
 		float x = a[i];
 		uint32_t j = i;
@@ -49,10 +48,51 @@ static void sort_floats(float *a, uint32_t n)
 	}
 }
 
-static int cmp_float(const void *pa, const void *pb)
+static void swapf(float *a, int64_t i, int64_t j)
 {
-	float a = *(const float *)pa, b = *(const float *)pb;
-	return (a > b) - (a < b);
+	float t = a[i];
+	a[i] = a[j];
+	a[j] = t;
+}
+
+/*
+ * Rearranges a[lo..hi] so that a[n] holds the value it would hold sorted,
+ * nothing after it is smaller and nothing before it larger (Hoare's select,
+ * median-of-three pivot; finite values only). Signed indices: j may step to
+ * lo - 1.
+ */
+static void select_nth(float *a, int64_t lo, int64_t hi, int64_t n)
+{
+	while (hi - lo > 16) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < a[lo])
+			swapf(a, mid, lo);
+		if (a[hi] < a[lo])
+			swapf(a, hi, lo);
+		if (a[hi] < a[mid])
+			swapf(a, hi, mid);
+		float pivot = a[mid];
+		int64_t i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				swapf(a, i, j);
+				i++;
+				j--;
+			}
+		}
+		/* Now a[lo..j] <= pivot <= a[i..hi], and whatever lies between equals pivot. */
+		if (n <= j)
+			hi = j;
+		else if (n >= i)
+			lo = i;
+		else
+			return;
+	}
+	sort_floats(a + lo, (uint32_t)(hi - lo + 1));
 }
 
 /* Columns per block: gathering a block transposes it so each column is contiguous. */
@@ -71,10 +111,13 @@ int byz_agg_trimmed_mean(const float *const *v, uint32_t k, size_t d,
 				t[j * k + i] = v[i][c0 + j];
 		for (size_t j = 0; j < b; j++) {
 			float *col = t + j * k;
-			if (k <= 32)
+			/* Only which values are kept matters: partition off f on each side. */
+			if (k <= 24) {
 				sort_floats(col, k);
-			else
-				qsort(col, k, sizeof(float), cmp_float);
+			} else if (f > 0) {
+				select_nth(col, 0, k - 1, f);
+				select_nth(col, f, k - 1, k - f - 1);
+			}
 			double s = 0;
 			for (uint32_t i = f; i < k - f; i++)
 				s += (double)col[i];

@@ -205,6 +205,42 @@ static void test_trimmed_mean_ignores_outliers(void)
 	free(in.data);
 }
 
+/* k > 24 takes the selection path instead of a full sort; ties are the hard case. */
+static void test_trimmed_mean_large_k(void)
+{
+	struct byz_rng r = {byz_test_seed() + 9};
+	static const uint32_t ks[] = {25, 29, 32};
+	for (size_t t = 0; t < sizeof(ks) / sizeof(ks[0]); t++) {
+		uint32_t k = ks[t];
+		struct inputs in;
+		inputs_alloc(&in, k, 301);
+		for (size_t i = 0; i < (size_t)k * in.d; i++) {
+			/* Half the coordinates from 5 values only: many ties. */
+			uint64_t u = byz_rng_next(&r);
+			in.data[i] = (i % in.d) & 1 ? (float)(u % 5) - 2.0f
+						   : (float)byz_rng_gauss(&r) * ((u & 7) == 0 ? 1e6f : 1.0f);
+		}
+		float out[301];
+		for (uint32_t f = 0; 2 * f < k; f += (f < 3 ? 1 : 4)) {
+			struct byz_agg_params p = params(BYZ_AGG_TRIMMED_MEAN, k, f);
+			CU_ASSERT_EQUAL(byz_aggregate(&p, in.v, k, in.d, out, NULL), 0);
+			for (size_t c = 0; c < in.d; c++) {
+				double want = col_trimmed(&in, c, f);
+				if (!within_ulp(out[c], want, 1e-12 * 1e7))
+					fprintf(stderr, "\n  k=%u f=%u c=%zu: %.9g, want %.9g\n", k, f, c,
+						out[c], want);
+				CU_ASSERT(within_ulp(out[c], want, 1e-12 * 1e7));
+			}
+		}
+		/* The largest f: one (odd k) or two (even k) middle values. */
+		struct byz_agg_params p = params(BYZ_AGG_TRIMMED_MEAN, k, (k - 1) / 2);
+		CU_ASSERT_EQUAL(byz_aggregate(&p, in.v, k, in.d, out, NULL), 0);
+		for (size_t c = 0; c < in.d; c++)
+			CU_ASSERT(within_ulp(out[c], col_trimmed(&in, c, (k - 1) / 2), 0));
+		free(in.data);
+	}
+}
+
 /* Scores as the definition says, with long double sums. */
 static void ref_scores(const struct inputs *in, uint32_t f, double *scores)
 {
@@ -552,6 +588,7 @@ static void test_names_and_defaults(void)
 BYZ_TEST_MAIN("agg", {"mean_and_equal_rows", test_mean_and_equal_rows},
 	      {"median_outlier", test_median_outlier},
 	      {"trimmed_mean_ignores_outliers", test_trimmed_mean_ignores_outliers},
+	      {"trimmed_mean_large_k", test_trimmed_mean_large_k},
 	      {"krum_picks_honest", test_krum_picks_honest}, {"krum_ties", test_krum_ties},
 	      {"distance_paths", test_distance_paths}, {"geomed", test_geomed},
 	      {"random_box", test_random_box}, {"nonfinite", test_nonfinite},
