@@ -159,7 +159,7 @@ static int parse_uint(struct cursor *c, uint64_t *val)
 	return 0;
 }
 
-/* Appends ", dim" to a human-readable shape for error messages. */
+/* Writes a shape as Python prints it, "(2, 3)" or "(5,)", for error messages. */
 static void shape_text(char *buf, size_t len, const uint64_t *dims, unsigned n)
 {
 	size_t at = 0;

@@ -155,6 +155,11 @@ static void test_cclip(void)
 			expect_status(a2, 3, "not available");
 		}
 	}
+	/* Capping SIMD for the child (BYZ_SIMD_MAX, read by the clip engine) makes avx2 unavailable there. */
+	const char *a3[] = {"--tau", "2", "--impl", "avx2", in_path, out_path, NULL};
+	CU_ASSERT_EQUAL_FATAL(setenv("BYZ_SIMD_MAX", "scalar", 1), 0);
+	expect_status(a3, 3, "implementation 'avx2' is not available");
+	unsetenv("BYZ_SIMD_MAX");
 }
 
 static void test_every_aggregator(void)
