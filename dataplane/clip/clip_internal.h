@@ -44,9 +44,30 @@ struct clip_kernels {
 	/* sum_c (sum_i w_i (v_i[c] - y[c]))^2, y in float32. */
 	double (*resid2_f)(const float *const *v, uint32_t k, size_t c0,
 			   size_t c1, const double *w, const float *y);
+	/* Gram pass over [0,d): if net is non-NULL, out first becomes the
+	 * lower median (else out is the given base point); then G (k x k,
+	 * upper triangle, zeroed by the caller) += U U' with U = v - out.
+	 * -EDOM on non-finite input (median only), -ENOMEM. */
+	int (*gram_base)(const float *const *v, uint32_t k, size_t d,
+			 const struct clip_net *net, float *out, double *G);
+	/* Final pass over [0,d): out (base b on entry) becomes
+	 * float32(b + (v - b)' beta); then with u_i = v_i - out,
+	 * e = out - y (the rounding), diag[i] = ||u_i||^2,
+	 * bdot[i] = <u_i, e>, *R = ||(1/k) sum_i w_i u_i||^2, *e2 = ||e||^2.
+	 * All float64. */
+	int (*gram_final)(const float *const *v, uint32_t k, size_t d,
+			  const double *beta, const double *w, float *out,
+			  double *diag, double *bdot, double *R, double *e2);
 };
 
 extern const struct clip_kernels clip_kernels_scalar;
+
+/* The OpenBLAS Gram passes (clip_gram_blas.c), used by the scalar table. */
+int clip_gram_base_blas(const float *const *v, uint32_t k, size_t d,
+			const struct clip_net *net, float *out, double *G);
+int clip_gram_final_blas(const float *const *v, uint32_t k, size_t d,
+			 const double *beta, const double *w, float *out,
+			 double *diag, double *bdot, double *R, double *e2);
 #ifdef BYZ_HAVE_AVX2
 extern const struct clip_kernels clip_kernels_avx2;
 #endif
