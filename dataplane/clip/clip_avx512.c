@@ -28,4 +28,9 @@
 #define VD_FMA(a, b, c) _mm512_fmadd_pd((a), (b), (c))
 #define VD_HSUM(x) _mm512_reduce_add_pd(x)
 
+#define VD_MUL(a, b) _mm512_mul_pd((a), (b))
+#define VD_STOREF(p, x) _mm256_storeu_ps((p), _mm512_cvtpd_ps(x))
+#define GRAM_TI 4
+#define GRAM_TJ 4
+
 #include "clip_simd_tmpl.h"

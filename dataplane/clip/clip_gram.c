@@ -10,15 +10,19 @@
  * touches no vector data.
  *
  * The Gram form loses accuracy to cancellation once the residual is tiny
- * compared with the distances, so it never certifies the result itself: a
+ * compared with the distances, so it never certifies the result itself. A
  * second pass writes y rounded to float32 and, on the same cache-hot blocks,
- * builds the exact Gram matrix M of v_i - y and the residual with the
- * predicted weights, computed coordinate by coordinate. The exact weights
+ * measures the exact squared distances at y, the residual R with the
+ * predicted weights, and the rounding's inner products. The exact weights
  * differ from the predicted ones by tiny dw, and
  *     ||r||^2 = R + (2/k) dw'a + dw' M dw / k^2,   a_i = <r_pred, u_i>,
- * corrects for that without a third pass. If the residual is still above eps,
- * M is exactly the Gram matrix around the new base point, so iteration simply
- * resumes from there (at most GRAM_ROUNDS exact passes).
+ * where M, the Gram matrix at y, follows from G, beta and the rounding
+ * terms in O(k^2). If the residual is still above eps (and the float32
+ * rounding does not explain it), one more pass rebuilds G exactly around y
+ * and iteration resumes there (at most GRAM_ROUNDS rounds).
+ *
+ * The kernels (clip_kernels.gram_base/gram_final) are fused SIMD loops in
+ * clip_simd_tmpl.h, or OpenBLAS dsyrk/dgemv in clip_gram_blas.c.
  */
 #include <cblas.h>
 #include <math.h>
@@ -28,24 +32,6 @@
 #include "clip_internal.h"
 
 #define GRAM_ROUNDS 4
-
-/* Coordinates per block: about 512 KiB of float64 rows stays in L2. */
-static size_t block_len(uint32_t k)
-{
-	size_t b = (65536 / k) & ~(size_t)63;
-	return b < 256 ? 256 : b > 8192 ? 8192 : b;
-}
-
-static void build_u(const float *const *v, uint32_t k, size_t c0, size_t len,
-		    const float *base, double *U, size_t ld)
-{
-	for (uint32_t i = 0; i < k; i++) {
-		const float *vi = v[i] + c0;
-		double *ui = U + (size_t)i * ld;
-		for (size_t j = 0; j < len; j++)
-			ui[j] = (double)vi[j] - (double)base[j];
-	}
-}
 
 static void symmetrize(double *G, uint32_t k)
 {
@@ -104,16 +90,13 @@ int clip_run_gram(const float *const *v, uint32_t k, size_t d,
 		  struct byz_clip_result *res)
 {
 	const struct clip_kernels *kn = clip_kernels_best();
-	size_t ld = block_len(k);
 	size_t kk = (size_t)k * k;
 	struct clip_net net = {0};
 	struct gram_ws s;
-	double *U = aligned_alloc(64, (size_t)k * ld * sizeof(double));
-	double *ybuf = aligned_alloc(64, ld * sizeof(double));
-	double *mem = calloc(2 * kk + 7 * (size_t)k, sizeof(double));
+	double *mem = calloc(2 * kk + 9 * (size_t)k, sizeof(double));
 	int rc = -ENOMEM;
 
-	if (!U || !ybuf || !mem)
+	if (!mem)
 		goto out_free;
 	double *G = mem, *M = mem + kk, *a = M + kk, *dw = a + k;
 	s.beta = dw + k;
@@ -121,20 +104,16 @@ int clip_run_gram(const float *const *v, uint32_t k, size_t d,
 	s.w = s.gb + k;
 	s.c = s.w + k;
 	s.dist = s.c + k;
+	double *diag = s.dist + k, *bdot = diag + k;
 	rc = clip_net_build(&net, k);
 	if (rc)
 		goto out_free;
 
 	/* Pass 1: median as the base point, fused with the Gram matrix. */
-	for (size_t c0 = 0; c0 < d; c0 += ld) {
-		size_t len = d - c0 < ld ? d - c0 : ld;
-		rc = kn->median(v, k, c0, c0 + len, &net, out);
-		if (rc)
-			goto out_free;
-		build_u(v, k, c0, len, out + c0, U, ld);
-		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)k,
-			    (int)len, 1.0, U, (int)ld, 1.0, G, (int)k);
-	}
+	rc = kn->gram_base(v, k, d, &net, out, G);
+	if (rc)
+		goto out_free;
+	symmetrize(G, k);
 
 	uint32_t iters = 0;
 	double residual = INFINITY;
@@ -143,37 +122,32 @@ int clip_run_gram(const float *const *v, uint32_t k, size_t d,
 		iters += gram_iterate(G, k, p->tau, p->eps, p->max_iters - iters,
 				      &s);
 
-		/* Pass 2: write y, exact Gram M at y, residual with the
-		 * predicted weights s.w. */
-		double R = 0, e2 = 0;
-		memset(M, 0, kk * sizeof(double));
-		for (size_t c0 = 0; c0 < d; c0 += ld) {
-			size_t len = d - c0 < ld ? d - c0 : ld;
-			build_u(v, k, c0, len, out + c0, U, ld);
-			cblas_dgemv(CblasRowMajor, CblasTrans, (int)k, (int)len,
-				    1.0, U, (int)ld, s.beta, 1, 0.0, ybuf, 1);
-			for (size_t j = 0; j < len; j++) {
-				double y = (double)out[c0 + j] + ybuf[j];
-				out[c0 + j] = (float)y;
-				e2 += (out[c0 + j] - y) * (out[c0 + j] - y);
-			}
-			build_u(v, k, c0, len, out + c0, U, ld);
-			cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans,
-				    (int)k, (int)len, 1.0, U, (int)ld, 1.0, M,
-				    (int)k);
-			cblas_dgemv(CblasRowMajor, CblasTrans, (int)k, (int)len,
-				    1.0 / k, U, (int)ld, s.w, 1, 0.0, ybuf, 1);
-			R += cblas_ddot((int)len, ybuf, 1, ybuf, 1);
-		}
-		symmetrize(M, k);
+		/* Pass 2: write y; exact squared distances at y; residual R
+		 * with the predicted weights s.w; e2 = rounding of y. */
+		double R, e2;
+		rc = kn->gram_final(v, k, d, s.beta, s.w, out, diag, bdot, &R, &e2);
+		if (rc)
+			goto out_free;
 
-		/* Exact distances, then correct R for the exact weights. */
+		/* Exact Gram matrix at the float32 point: the iterate's
+		 * u_i = U (e_i - beta) moved by the rounding e, so
+		 * M = (I - beta 1')' G (I - beta 1') - b 1' - 1 b' - |e|^2.
+		 * The e terms come exact from the pass; the rest is O(k^2). */
+		double q = cblas_ddot((int)k, s.beta, 1, s.gb, 1);
+		for (uint32_t i = 0; i < k; i++)
+			for (uint32_t j = 0; j < k; j++)
+				M[(size_t)i * k + j] = G[(size_t)i * k + j] -
+						       s.gb[i] - s.gb[j] + q -
+						       bdot[i] - bdot[j] - e2;
+		for (uint32_t i = 0; i < k; i++) {
+			s.dist[i] = sqrt(diag[i]);
+			dw[i] = clip_weight(s.dist[i], p->tau) - s.w[i];
+			M[(size_t)i * k + i] = diag[i];
+		}
+		/* a_i = <r_pred, u_i> = (M w)_i / k; it enters ||r||^2 only
+		 * multiplied by the weight errors dw. */
 		cblas_dsymv(CblasRowMajor, CblasUpper, (int)k, 1.0 / k, M,
 			    (int)k, s.w, 1, 0.0, a, 1);
-		for (uint32_t i = 0; i < k; i++) {
-			s.dist[i] = sqrt(M[(size_t)i * k + i]);
-			dw[i] = clip_weight(s.dist[i], p->tau) - s.w[i];
-		}
 		cblas_dsymv(CblasRowMajor, CblasUpper, (int)k, 1.0, M, (int)k,
 			    dw, 1, 0.0, s.gb, 1);
 		double r2 = R + 2.0 / k * cblas_ddot((int)k, dw, 1, a, 1) +
@@ -188,7 +162,12 @@ int clip_run_gram(const float *const *v, uint32_t k, size_t d,
 			wmean += s.w[i] / k;
 		if (residual <= p->eps + 2 * wmean * sqrt(e2))
 			break;
-		memcpy(G, M, kk * sizeof(double));
+		/* Refine: an exact Gram matrix around the new point. */
+		memset(G, 0, kk * sizeof(double));
+		rc = kn->gram_base(v, k, d, NULL, out, G);
+		if (rc)
+			goto out_free;
+		symmetrize(G, k);
 	}
 
 	res->iters = iters;
@@ -203,7 +182,5 @@ int clip_run_gram(const float *const *v, uint32_t k, size_t d,
 out_free:
 	clip_net_free(&net);
 	free(mem);
-	free(ybuf);
-	free(U);
 	return rc;
 }

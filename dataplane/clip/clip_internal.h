@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "byz/clip.h"
 #include "byz/err.h"
@@ -44,9 +45,30 @@ struct clip_kernels {
 	/* sum_c (sum_i w_i (v_i[c] - y[c]))^2, y in float32. */
 	double (*resid2_f)(const float *const *v, uint32_t k, size_t c0,
 			   size_t c1, const double *w, const float *y);
+	/* Gram pass over [0,d): if net is non-NULL, out first becomes the
+	 * lower median (else out is the given base point); then G (k x k,
+	 * upper triangle, zeroed by the caller) += U U' with U = v - out.
+	 * -EDOM on non-finite input (median only), -ENOMEM. */
+	int (*gram_base)(const float *const *v, uint32_t k, size_t d,
+			 const struct clip_net *net, float *out, double *G);
+	/* Final pass over [0,d): out (base b on entry) becomes
+	 * float32(b + (v - b)' beta); then with u_i = v_i - out,
+	 * e = out - y (the rounding), diag[i] = ||u_i||^2,
+	 * bdot[i] = <u_i, e>, *R = ||(1/k) sum_i w_i u_i||^2, *e2 = ||e||^2.
+	 * All float64. */
+	int (*gram_final)(const float *const *v, uint32_t k, size_t d,
+			  const double *beta, const double *w, float *out,
+			  double *diag, double *bdot, double *R, double *e2);
 };
 
 extern const struct clip_kernels clip_kernels_scalar;
+
+/* The OpenBLAS Gram passes (clip_gram_blas.c), used by the scalar table. */
+int clip_gram_base_blas(const float *const *v, uint32_t k, size_t d,
+			const struct clip_net *net, float *out, double *G);
+int clip_gram_final_blas(const float *const *v, uint32_t k, size_t d,
+			 const double *beta, const double *w, float *out,
+			 double *diag, double *bdot, double *R, double *e2);
 #ifdef BYZ_HAVE_AVX2
 extern const struct clip_kernels clip_kernels_avx2;
 #endif
@@ -56,6 +78,12 @@ extern const struct clip_kernels clip_kernels_avx512;
 
 /* The widest kernel set this CPU runs (scalar when SIMD is off). */
 const struct clip_kernels *clip_kernels_best(void);
+
+/* Cache-line aligned allocation; C11 wants the size a multiple of it. */
+static inline void *clip_alloc64(size_t n)
+{
+	return aligned_alloc(64, (n + 63) & ~(size_t)63);
+}
 
 /* Weight of an input at distance dist: min(1, tau/dist), 1 at distance 0. */
 static inline double clip_weight(double dist, double tau)

@@ -96,4 +96,6 @@ const struct clip_kernels clip_kernels_scalar = {
 	.step = scalar_step,
 	.dist2_f = scalar_dist2_f,
 	.resid2_f = scalar_resid2_f,
+	.gram_base = clip_gram_base_blas,
+	.gram_final = clip_gram_final_blas,
 };

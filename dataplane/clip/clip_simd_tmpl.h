@@ -9,14 +9,18 @@
  *   VF, VF_N, VF_LOAD, VF_STORE, VF_ZERO, VF_MIN, VF_MAX, VF_SUB, VF_ADD,
  *   VF_HAS_NAN(x)                      float vectors (median)
  *   VD, VD_N, VD_LOAD, VD_LOADF(p), VD_STORE, VD_ZERO, VD_SET1, VD_SUB, VD_ADD,
- *   VD_FMA(a, b, c) = a*b + c, VD_HSUM(x)   double vectors
+ *   VD_FMA(a, b, c) = a*b + c, VD_HSUM(x), VD_STOREF(p, x) (store as
+ *   VD_N floats)                       double vectors
+ *   GRAM_TI, GRAM_TJ                   register tile of the Gram kernel
  *   KTABLE                             name of the kernel table
  */
 #include <math.h>
 #include <stdalign.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clip_internal.h"
+#include "clip_nets.h"
 
 #define KCAT_(a, b) a##_##b
 #define KCAT(a, b) KCAT_(a, b)
@@ -26,22 +30,42 @@
  * L1 while all k inputs stream through it. */
 #define STEP_BLOCK 256
 
-/* Vectors of median scratch kept on the stack; larger k uses the heap. */
-#define MEDIAN_STACK 128
+/* Fixed networks for k <= CLIP_NET_MAXK: the wires are a local array indexed
+ * by constants only, so the compiler keeps them in registers. */
+#define MEDIAN_CMP(a, b)                                 \
+	{                                                \
+		VF lo_ = VF_MIN(x[a], x[b]);             \
+		x[b] = VF_MAX(x[a], x[b]);               \
+		x[a] = lo_;                              \
+	}
+#define MEDIAN_FIXED(K)                                                       \
+	static size_t KFN(median_k##K)(const float *const *v, size_t c0,      \
+				       size_t c1, float *out, VF *accp)       \
+	{                                                                     \
+		VF acc = *accp;                                               \
+		size_t c = c0;                                                \
+		for (; c + VF_N <= c1; c += VF_N) {                           \
+			VF x[K];                                              \
+			for (int i = 0; i < (K); i++) {                       \
+				x[i] = VF_LOAD(v[i] + c);                     \
+				acc = VF_ADD(acc, VF_SUB(x[i], x[i]));        \
+			}                                                     \
+			CLIP_NET_##K(MEDIAN_CMP)                              \
+			VF_STORE(out + c, x[((K) - 1) / 2]);                  \
+		}                                                             \
+		*accp = acc;                                                  \
+		return c;                                                     \
+	}
+CLIP_NET_FOREACH(MEDIAN_FIXED)
 
-static int KFN(median)(const float *const *v, uint32_t k, size_t c0,
-		       size_t c1, const struct clip_net *net, float *out)
+/* Any k: the network's wires live in memory (L1). */
+static size_t KFN(median_any)(const float *const *v, uint32_t k, size_t c0,
+			      size_t c1, const struct clip_net *net, float *out,
+			      VF *x, VF *accp)
 {
-	alignas(64) VF stackbuf[MEDIAN_STACK];
-	VF *x = stackbuf;
-	VF acc = VF_ZERO();
+	VF acc = *accp;
 	size_t c = c0;
 
-	if (k > MEDIAN_STACK) {
-		x = aligned_alloc(64, (size_t)k * sizeof(VF));
-		if (!x)
-			return -ENOMEM;
-	}
 	for (; c + VF_N <= c1; c += VF_N) {
 		for (uint32_t i = 0; i < k; i++) {
 			x[i] = VF_LOAD(v[i] + c);
@@ -57,8 +81,31 @@ static int KFN(median)(const float *const *v, uint32_t k, size_t c0,
 		}
 		VF_STORE(out + c, x[net->mid]);
 	}
-	if (x != stackbuf)
+	*accp = acc;
+	return c;
+}
+
+static int KFN(median)(const float *const *v, uint32_t k, size_t c0,
+		       size_t c1, const struct clip_net *net, float *out)
+{
+	VF acc = VF_ZERO();
+	size_t c;
+
+	switch (k) {
+#define MEDIAN_CASE(K)                                            \
+	case K:                                                   \
+		c = KFN(median_k##K)(v, c0, c1, out, &acc);       \
+		break;
+		CLIP_NET_FOREACH(MEDIAN_CASE)
+#undef MEDIAN_CASE
+	default: {
+		VF *x = clip_alloc64((size_t)k * sizeof(VF));
+		if (!x)
+			return -ENOMEM;
+		c = KFN(median_any)(v, k, c0, c1, net, out, x, &acc);
 		free(x);
+	}
+	}
 	if (VF_HAS_NAN(acc))
 		return -EDOM;
 	return c < c1 ? clip_kernels_scalar.median(v, k, c, c1, net, out) : 0;
@@ -170,10 +217,245 @@ static double KFN(resid2_f)(const float *const *v, uint32_t k, size_t c0,
 	return s;
 }
 
+
+/*
+ * Gram passes. The k x k product U U' over a stream of float32 rows is
+ * tall and skinny; a general GEMM would pack every block first. Here each
+ * block of GRAM_B coordinates is converted once into a float64 tile set in
+ * L1/L2 (rows padded to a multiple of 4 with zeros), and a GRAM_TI x GRAM_TJ
+ * register tile of accumulators walks the upper triangle. Accumulators stay
+ * vectors in memory across blocks and are summed across lanes only once.
+ */
+#define GRAM_B 256
+
+struct KFN(gram_ws) {
+	uint32_t kp;    /* k rounded up to 4 */
+	double *U;      /* kp rows of GRAM_B */
+	VD *acc;        /* kp x kp vector accumulators (upper tiles used) */
+};
+
+static int KFN(gram_ws_init)(struct KFN(gram_ws) *ws, uint32_t k)
+{
+	ws->kp = (k + 3) & ~3u;
+	size_t ub = (size_t)ws->kp * GRAM_B * sizeof(double);
+	size_t ab = (size_t)ws->kp * ws->kp * sizeof(VD);
+	ws->U = clip_alloc64(ub);
+	ws->acc = clip_alloc64(ab);
+	if (!ws->U || !ws->acc) {
+		free(ws->U);
+		free(ws->acc);
+		return -ENOMEM;
+	}
+	memset(ws->U, 0, ub);
+	memset(ws->acc, 0, ab);
+	return 0;
+}
+
+/* Sum the lanes into G's upper triangle and release the workspace. */
+static void KFN(gram_ws_fini)(struct KFN(gram_ws) *ws, uint32_t k, double *G)
+{
+	for (uint32_t i = 0; i < k; i++)
+		for (uint32_t j = i; j < k; j++)
+			G[(size_t)i * k + j] += VD_HSUM(ws->acc[(size_t)i * ws->kp + j]);
+	free(ws->U);
+	free(ws->acc);
+}
+
+/* U[i][0..len) = v_i[c0..] - base[c0..]; lanes up to the next vector
+ * boundary are zeroed so the tile loop may read whole vectors. */
+static void KFN(gram_fill)(const float *const *v, uint32_t k, size_t c0,
+			   size_t len, const float *base, double *U)
+{
+	size_t vec = len - len % VD_N;
+	for (uint32_t i = 0; i < k; i++) {
+		const float *vi = v[i] + c0;
+		double *ui = U + (size_t)i * GRAM_B;
+		size_t j = 0;
+		for (; j < vec; j += VD_N)
+			VD_STORE(ui + j, VD_SUB(VD_LOADF(vi + j), VD_LOADF(base + j)));
+		for (; j < len; j++)
+			ui[j] = (double)vi[j] - (double)base[j];
+		for (; j % VD_N; j++)
+			ui[j] = 0;
+	}
+}
+
+static void KFN(gram_block)(struct KFN(gram_ws) *ws, size_t len)
+{
+	const double *U = ws->U;
+	uint32_t kp = ws->kp;
+	size_t nv = (len + VD_N - 1) / VD_N;
+
+	for (uint32_t ti = 0; ti < kp; ti += GRAM_TI)
+		for (uint32_t tj = ti - ti % GRAM_TJ; tj < kp; tj += GRAM_TJ) {
+			VD a[GRAM_TI][GRAM_TJ];
+			for (int x = 0; x < GRAM_TI; x++)
+				for (int y = 0; y < GRAM_TJ; y++)
+					a[x][y] = ws->acc[(size_t)(ti + x) * kp + tj + y];
+			for (size_t n = 0; n < nv * VD_N; n += VD_N) {
+				VD p[GRAM_TI], q[GRAM_TJ];
+				for (int x = 0; x < GRAM_TI; x++)
+					p[x] = VD_LOAD(U + (size_t)(ti + x) * GRAM_B + n);
+				for (int y = 0; y < GRAM_TJ; y++)
+					q[y] = VD_LOAD(U + (size_t)(tj + y) * GRAM_B + n);
+				for (int x = 0; x < GRAM_TI; x++)
+					for (int y = 0; y < GRAM_TJ; y++)
+						a[x][y] = VD_FMA(p[x], q[y], a[x][y]);
+			}
+			for (int x = 0; x < GRAM_TI; x++)
+				for (int y = 0; y < GRAM_TJ; y++)
+					ws->acc[(size_t)(ti + x) * kp + tj + y] = a[x][y];
+		}
+}
+
+/* Ask for the next block of every row while this one is computed on, so
+ * the memory system works during the arithmetic instead of before it. */
+static inline void KFN(prefetch_block)(const float *const *v, uint32_t k,
+				       size_t c0, size_t d)
+{
+	if (c0 >= d)
+		return;
+	size_t len = d - c0 < GRAM_B ? d - c0 : GRAM_B;
+	for (uint32_t i = 0; i < k; i++)
+		for (size_t j = 0; j < len; j += 16)
+			_mm_prefetch((const char *)(v[i] + c0 + j), _MM_HINT_T0);
+}
+
+static int KFN(gram_base)(const float *const *v, uint32_t k, size_t d,
+			  const struct clip_net *net, float *out, double *G)
+{
+	struct KFN(gram_ws) ws;
+	int rc = KFN(gram_ws_init)(&ws, k);
+
+	if (rc)
+		return rc;
+	for (size_t c0 = 0; c0 < d; c0 += GRAM_B) {
+		size_t len = d - c0 < GRAM_B ? d - c0 : GRAM_B;
+		if (net)
+			rc = KFN(median)(v, k, c0, c0 + len, net, out);
+		if (rc)
+			break;
+		KFN(prefetch_block)(v, k, c0 + GRAM_B, d);
+		KFN(gram_fill)(v, k, c0, len, out + c0, ws.U);
+		KFN(gram_block)(&ws, len);
+	}
+	KFN(gram_ws_fini)(&ws, k, G);
+	return rc;
+}
+
+/* Accumulate, for rows i0..i0+n-1 (n <= 4) of one block at point o:
+ * diag_i += ||u_i||^2, b_i += <u_i, e>, r += w_i u_i, with u_i = v_i - o.
+ * Four rows share each load and store of r. */
+static void KFN(final_rows)(const float *const *v, uint32_t i0, uint32_t n,
+			    size_t c0, size_t vec, const double *w,
+			    const float *o, const double *e, double *r,
+			    VD *dacc, VD *bacc)
+{
+	VD d[4], b[4], wv[4];
+	const float *vi[4];
+	for (uint32_t x = 0; x < n; x++) {
+		d[x] = dacc[i0 + x];
+		b[x] = bacc[i0 + x];
+		wv[x] = VD_SET1(w[i0 + x]);
+		vi[x] = v[i0 + x] + c0;
+	}
+	for (size_t j = 0; j < vec; j += VD_N) {
+		VD oj = VD_LOADF(o + j), ej = VD_LOAD(e + j), rj = VD_LOAD(r + j);
+		for (uint32_t x = 0; x < n; x++) {
+			VD u = VD_SUB(VD_LOADF(vi[x] + j), oj);
+			d[x] = VD_FMA(u, u, d[x]);
+			b[x] = VD_FMA(u, ej, b[x]);
+			rj = VD_FMA(wv[x], u, rj);
+		}
+		VD_STORE(r + j, rj);
+	}
+	for (uint32_t x = 0; x < n; x++) {
+		dacc[i0 + x] = d[x];
+		bacc[i0 + x] = b[x];
+	}
+}
+
+static int KFN(gram_final)(const float *const *v, uint32_t k, size_t d,
+			   const double *beta, const double *w, float *out,
+			   double *diag, double *bdot, double *R, double *e2)
+{
+	VD *dacc = clip_alloc64(2 * (size_t)k * sizeof(VD));
+	alignas(64) double r[GRAM_B], e[GRAM_B];
+
+	if (!dacc)
+		return -ENOMEM;
+	VD *bacc = dacc + k;
+	for (uint32_t i = 0; i < k; i++) {
+		dacc[i] = bacc[i] = VD_ZERO();
+		diag[i] = bdot[i] = 0;
+	}
+	VD racc = VD_ZERO(), eacc = VD_ZERO(), invk = VD_SET1(1.0 / k);
+	double rs = 0, es = 0;
+	for (size_t c0 = 0; c0 < d; c0 += GRAM_B) {
+		size_t len = d - c0 < GRAM_B ? d - c0 : GRAM_B;
+		size_t vec = len - len % VD_N;
+		float *o = out + c0;
+
+		KFN(prefetch_block)(v, k, c0 + GRAM_B, d);
+		/* y = b + sum_i beta_i (v_i - b), rounded in place; e is the
+		 * rounding, exact in float64 (Sterbenz). */
+		size_t j = 0;
+		for (; j < vec; j += VD_N) {
+			VD bv = VD_LOADF(o + j), y = bv;
+			for (uint32_t i = 0; i < k; i++)
+				y = VD_FMA(VD_SET1(beta[i]),
+					   VD_SUB(VD_LOADF(v[i] + c0 + j), bv), y);
+			VD_STOREF(o + j, y);
+			VD ev = VD_SUB(VD_LOADF(o + j), y);
+			VD_STORE(e + j, ev);
+			eacc = VD_FMA(ev, ev, eacc);
+			VD_STORE(r + j, VD_ZERO());
+		}
+		for (; j < len; j++) {
+			double bj = o[j], y = bj;
+			for (uint32_t i = 0; i < k; i++)
+				y = fma(beta[i], (double)v[i][c0 + j] - bj, y);
+			o[j] = (float)y;
+			e[j] = (double)o[j] - y;
+			es += e[j] * e[j];
+		}
+
+		/* At the new point, while the block is in L1. */
+		for (uint32_t i = 0; i < k; i += 4)
+			KFN(final_rows)(v, i, k - i < 4 ? k - i : 4, c0, vec, w,
+					o, e, r, dacc, bacc);
+		for (j = 0; j < vec; j += VD_N) {
+			VD rv = VD_MUL(VD_LOAD(r + j), invk);
+			racc = VD_FMA(rv, rv, racc);
+		}
+		for (j = vec; j < len; j++) {
+			double rj = 0;
+			for (uint32_t i = 0; i < k; i++) {
+				double u = (double)v[i][c0 + j] - (double)o[j];
+				diag[i] += u * u;
+				bdot[i] += u * e[j];
+				rj += w[i] * u;
+			}
+			rj /= k;
+			rs += rj * rj;
+		}
+	}
+	for (uint32_t i = 0; i < k; i++) {
+		diag[i] += VD_HSUM(dacc[i]);
+		bdot[i] += VD_HSUM(bacc[i]);
+	}
+	*R = VD_HSUM(racc) + rs;
+	*e2 = VD_HSUM(eacc) + es;
+	free(dacc);
+	return 0;
+}
+
 const struct clip_kernels KTABLE = {
 	.median = KFN(median),
 	.dist2_d = KFN(dist2_d),
 	.step = KFN(step),
 	.dist2_f = KFN(dist2_f),
 	.resid2_f = KFN(resid2_f),
+	.gram_base = KFN(gram_base),
+	.gram_final = KFN(gram_final),
 };

@@ -124,6 +124,7 @@ static void check_all(struct mat *m, double tau, double eps, uint32_t cap)
 		p.impl = all_impls[n];
 		CU_ASSERT_EQUAL_FATAL(byz_clip(m->rows, k, d, &p, got, dist, &gr), 0);
 		res = naive_residual(m, got, tau, nd);
+
 		CU_ASSERT(fabs(res - gr.residual) <= 1e-9 + 1e-6 * res);
 		uint32_t nclip = 0;
 		for (uint32_t i = 0; i < k; i++) {
