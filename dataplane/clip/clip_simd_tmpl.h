@@ -261,18 +261,28 @@ static void KFN(gram_ws_fini)(struct KFN(gram_ws) *ws, uint32_t k, double *G)
 	free(ws->acc);
 }
 
+/* Prefetch distance, in coordinates: the next block. Prefetches are spread
+ * through the loops that stream the current block (one per cache line), so
+ * they never queue up behind each other on the line-fill buffers. */
+#define PF_AHEAD GRAM_B
+#define PF_LINE(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+
 /* U[i][0..len) = v_i[c0..] - base[c0..]; lanes up to the next vector
- * boundary are zeroed so the tile loop may read whole vectors. */
+ * boundary are zeroed so the tile loop may read whole vectors. Rows are
+ * prefetched one block ahead when pf is set (the caller knows the end). */
 static void KFN(gram_fill)(const float *const *v, uint32_t k, size_t c0,
-			   size_t len, const float *base, double *U)
+			   size_t len, const float *base, double *U, int pf)
 {
 	size_t vec = len - len % VD_N;
 	for (uint32_t i = 0; i < k; i++) {
 		const float *vi = v[i] + c0;
 		double *ui = U + (size_t)i * GRAM_B;
 		size_t j = 0;
-		for (; j < vec; j += VD_N)
+		for (; j < vec; j += VD_N) {
+			if (pf && !(j & 15))
+				PF_LINE(vi + j + PF_AHEAD);
 			VD_STORE(ui + j, VD_SUB(VD_LOADF(vi + j), VD_LOADF(base + j)));
+		}
 		for (; j < len; j++)
 			ui[j] = (double)vi[j] - (double)base[j];
 		for (; j % VD_N; j++)
@@ -308,19 +318,6 @@ static void KFN(gram_block)(struct KFN(gram_ws) *ws, size_t len)
 		}
 }
 
-/* Ask for the next block of every row while this one is computed on, so
- * the memory system works during the arithmetic instead of before it. */
-static inline void KFN(prefetch_block)(const float *const *v, uint32_t k,
-				       size_t c0, size_t d)
-{
-	if (c0 >= d)
-		return;
-	size_t len = d - c0 < GRAM_B ? d - c0 : GRAM_B;
-	for (uint32_t i = 0; i < k; i++)
-		for (size_t j = 0; j < len; j += 16)
-			_mm_prefetch((const char *)(v[i] + c0 + j), _MM_HINT_T0);
-}
-
 static int KFN(gram_base)(const float *const *v, uint32_t k, size_t d,
 			  const struct clip_net *net, float *out, double *G)
 {
@@ -335,8 +332,8 @@ static int KFN(gram_base)(const float *const *v, uint32_t k, size_t d,
 			rc = KFN(median)(v, k, c0, c0 + len, net, out);
 		if (rc)
 			break;
-		KFN(prefetch_block)(v, k, c0 + GRAM_B, d);
-		KFN(gram_fill)(v, k, c0, len, out + c0, ws.U);
+		KFN(gram_fill)(v, k, c0, len, out + c0, ws.U,
+			       c0 + GRAM_B + PF_AHEAD <= d);
 		KFN(gram_block)(&ws, len);
 	}
 	KFN(gram_ws_fini)(&ws, k, G);
@@ -396,15 +393,18 @@ static int KFN(gram_final)(const float *const *v, uint32_t k, size_t d,
 		size_t vec = len - len % VD_N;
 		float *o = out + c0;
 
-		KFN(prefetch_block)(v, k, c0 + GRAM_B, d);
 		/* y = b + sum_i beta_i (v_i - b), rounded in place; e is the
 		 * rounding, exact in float64 (Sterbenz). */
 		size_t j = 0;
+		int pf = c0 + GRAM_B + PF_AHEAD <= d;
 		for (; j < vec; j += VD_N) {
 			VD bv = VD_LOADF(o + j), y = bv;
-			for (uint32_t i = 0; i < k; i++)
+			for (uint32_t i = 0; i < k; i++) {
+				if (pf && !(j & 15))
+					PF_LINE(v[i] + c0 + j + PF_AHEAD);
 				y = VD_FMA(VD_SET1(beta[i]),
 					   VD_SUB(VD_LOADF(v[i] + c0 + j), bv), y);
+			}
 			VD_STOREF(o + j, y);
 			VD ev = VD_SUB(VD_LOADF(o + j), y);
 			VD_STORE(e + j, ev);
