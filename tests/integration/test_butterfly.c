@@ -82,7 +82,8 @@ static int peers_alloc(void)
 		if (!peers[i].grad || !peers[i].result || !peers[i].agg)
 			return -1;
 		for (int j = 0; j < NP; j++) {
-			peers[i].inbox[j] = malloc(PART);
+			/* own part stays local: the aggregator reads it from its gradient */
+			peers[i].inbox[j] = j == i ? peers[i].grad + (size_t)i * PARTF : malloc(PART);
 			if (!peers[i].inbox[j])
 				return -1;
 		}
@@ -135,7 +136,6 @@ static long butterfly(uint32_t step, uint64_t *now)
 			CU_ASSERT_EQUAL(byz_dp_expect(p->dp, BYZ_K_GATHER, (uint16_t)j, (uint16_t)j,
 						      p->result + (size_t)j * PARTF, PART, *now), 0);
 		}
-		p->inbox[i] = p->grad + (size_t)i * PARTF; /* own part stays local */
 	}
 	long rounds = 0;
 	for (;;) {
