@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "byz/clip.h"
 #include "byz/err.h"
@@ -77,6 +78,12 @@ extern const struct clip_kernels clip_kernels_avx512;
 
 /* The widest kernel set this CPU runs (scalar when SIMD is off). */
 const struct clip_kernels *clip_kernels_best(void);
+
+/* Cache-line aligned allocation; C11 wants the size a multiple of it. */
+static inline void *clip_alloc64(size_t n)
+{
+	return aligned_alloc(64, (n + 63) & ~(size_t)63);
+}
 
 /* Weight of an input at distance dist: min(1, tau/dist), 1 at distance 0. */
 static inline double clip_weight(double dist, double tau)

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "clip_internal.h"
+#include "clip_nets.h"
 
 #define KCAT_(a, b) a##_##b
 #define KCAT(a, b) KCAT_(a, b)
@@ -29,22 +30,42 @@
  * L1 while all k inputs stream through it. */
 #define STEP_BLOCK 256
 
-/* Vectors of median scratch kept on the stack; larger k uses the heap. */
-#define MEDIAN_STACK 128
+/* Fixed networks for k <= CLIP_NET_MAXK: the wires are a local array indexed
+ * by constants only, so the compiler keeps them in registers. */
+#define MEDIAN_CMP(a, b)                                 \
+	{                                                \
+		VF lo_ = VF_MIN(x[a], x[b]);             \
+		x[b] = VF_MAX(x[a], x[b]);               \
+		x[a] = lo_;                              \
+	}
+#define MEDIAN_FIXED(K)                                                       \
+	static size_t KFN(median_k##K)(const float *const *v, size_t c0,      \
+				       size_t c1, float *out, VF *accp)       \
+	{                                                                     \
+		VF acc = *accp;                                               \
+		size_t c = c0;                                                \
+		for (; c + VF_N <= c1; c += VF_N) {                           \
+			VF x[K];                                              \
+			for (int i = 0; i < (K); i++) {                       \
+				x[i] = VF_LOAD(v[i] + c);                     \
+				acc = VF_ADD(acc, VF_SUB(x[i], x[i]));        \
+			}                                                     \
+			CLIP_NET_##K(MEDIAN_CMP)                              \
+			VF_STORE(out + c, x[((K) - 1) / 2]);                  \
+		}                                                             \
+		*accp = acc;                                                  \
+		return c;                                                     \
+	}
+CLIP_NET_FOREACH(MEDIAN_FIXED)
 
-static int KFN(median)(const float *const *v, uint32_t k, size_t c0,
-		       size_t c1, const struct clip_net *net, float *out)
+/* Any k: the network's wires live in memory (L1). */
+static size_t KFN(median_any)(const float *const *v, uint32_t k, size_t c0,
+			      size_t c1, const struct clip_net *net, float *out,
+			      VF *x, VF *accp)
 {
-	alignas(64) VF stackbuf[MEDIAN_STACK];
-	VF *x = stackbuf;
-	VF acc = VF_ZERO();
+	VF acc = *accp;
 	size_t c = c0;
 
-	if (k > MEDIAN_STACK) {
-		x = aligned_alloc(64, (size_t)k * sizeof(VF));
-		if (!x)
-			return -ENOMEM;
-	}
 	for (; c + VF_N <= c1; c += VF_N) {
 		for (uint32_t i = 0; i < k; i++) {
 			x[i] = VF_LOAD(v[i] + c);
@@ -60,8 +81,31 @@ static int KFN(median)(const float *const *v, uint32_t k, size_t c0,
 		}
 		VF_STORE(out + c, x[net->mid]);
 	}
-	if (x != stackbuf)
+	*accp = acc;
+	return c;
+}
+
+static int KFN(median)(const float *const *v, uint32_t k, size_t c0,
+		       size_t c1, const struct clip_net *net, float *out)
+{
+	VF acc = VF_ZERO();
+	size_t c;
+
+	switch (k) {
+#define MEDIAN_CASE(K)                                            \
+	case K:                                                   \
+		c = KFN(median_k##K)(v, c0, c1, out, &acc);       \
+		break;
+		CLIP_NET_FOREACH(MEDIAN_CASE)
+#undef MEDIAN_CASE
+	default: {
+		VF *x = clip_alloc64((size_t)k * sizeof(VF));
+		if (!x)
+			return -ENOMEM;
+		c = KFN(median_any)(v, k, c0, c1, net, out, x, &acc);
 		free(x);
+	}
+	}
 	if (VF_HAS_NAN(acc))
 		return -EDOM;
 	return c < c1 ? clip_kernels_scalar.median(v, k, c, c1, net, out) : 0;
@@ -195,8 +239,8 @@ static int KFN(gram_ws_init)(struct KFN(gram_ws) *ws, uint32_t k)
 	ws->kp = (k + 3) & ~3u;
 	size_t ub = (size_t)ws->kp * GRAM_B * sizeof(double);
 	size_t ab = (size_t)ws->kp * ws->kp * sizeof(VD);
-	ws->U = aligned_alloc(64, ub);
-	ws->acc = aligned_alloc(64, ab);
+	ws->U = clip_alloc64(ub);
+	ws->acc = clip_alloc64(ab);
 	if (!ws->U || !ws->acc) {
 		free(ws->U);
 		free(ws->acc);
@@ -264,6 +308,19 @@ static void KFN(gram_block)(struct KFN(gram_ws) *ws, size_t len)
 		}
 }
 
+/* Ask for the next block of every row while this one is computed on, so
+ * the memory system works during the arithmetic instead of before it. */
+static inline void KFN(prefetch_block)(const float *const *v, uint32_t k,
+				       size_t c0, size_t d)
+{
+	if (c0 >= d)
+		return;
+	size_t len = d - c0 < GRAM_B ? d - c0 : GRAM_B;
+	for (uint32_t i = 0; i < k; i++)
+		for (size_t j = 0; j < len; j += 16)
+			_mm_prefetch((const char *)(v[i] + c0 + j), _MM_HINT_T0);
+}
+
 static int KFN(gram_base)(const float *const *v, uint32_t k, size_t d,
 			  const struct clip_net *net, float *out, double *G)
 {
@@ -278,6 +335,7 @@ static int KFN(gram_base)(const float *const *v, uint32_t k, size_t d,
 			rc = KFN(median)(v, k, c0, c0 + len, net, out);
 		if (rc)
 			break;
+		KFN(prefetch_block)(v, k, c0 + GRAM_B, d);
 		KFN(gram_fill)(v, k, c0, len, out + c0, ws.U);
 		KFN(gram_block)(&ws, len);
 	}
@@ -321,7 +379,7 @@ static int KFN(gram_final)(const float *const *v, uint32_t k, size_t d,
 			   const double *beta, const double *w, float *out,
 			   double *diag, double *bdot, double *R, double *e2)
 {
-	VD *dacc = aligned_alloc(64, 2 * (size_t)k * sizeof(VD));
+	VD *dacc = clip_alloc64(2 * (size_t)k * sizeof(VD));
 	alignas(64) double r[GRAM_B], e[GRAM_B];
 
 	if (!dacc)
@@ -338,6 +396,7 @@ static int KFN(gram_final)(const float *const *v, uint32_t k, size_t d,
 		size_t vec = len - len % VD_N;
 		float *o = out + c0;
 
+		KFN(prefetch_block)(v, k, c0 + GRAM_B, d);
 		/* y = b + sum_i beta_i (v_i - b), rounded in place; e is the
 		 * rounding, exact in float64 (Sterbenz). */
 		size_t j = 0;

@@ -1,0 +1,128 @@
+/* Internal state of a protocol peer; shared by peer.c, accuse.c, judge.c and
+ * the adversary hooks in attack.c. Not a public API. */
+#ifndef BYZ_PEER_INT_H
+#define BYZ_PEER_INT_H
+
+#include <stdint.h>
+
+#include "byz/proto.h"
+#include "byz/wire.h"
+
+#define BITSET(b, i) ((b)[(i) >> 3] |= (uint8_t)(1u << ((i) & 7)))
+#define BITTST(b, i) (((b)[(i) >> 3] >> ((i) & 7)) & 1u)
+
+/* A signed broadcast message held for the current attempt. */
+struct held {
+	uint8_t type;
+	uint16_t sender, aux;
+	uint8_t h16[16];
+	uint8_t *buf;
+	size_t len;
+	struct byz_msg m;
+	uint8_t pushed[BYZ_WIRE_BITMAP_LEN];
+};
+
+struct byz_peer {
+	struct byz_run run;
+	uint8_t *roster;          /* owned copy */
+	uint16_t self;
+	uint8_t *sk;              /* sodium_malloc, 64 bytes */
+	struct byz_oracle oracle;
+	struct byz_peer_hooks hooks;
+	int has_hooks;
+
+	/* membership (whole run) */
+	uint8_t banned[BYZ_MAX_PEERS];
+	uint8_t left[BYZ_MAX_PEERS];
+	uint32_t silent_run[BYZ_MAX_PEERS];
+
+	/* clock */
+	uint64_t t_attempt;       /* start of the current attempt */
+	unsigned phase;
+	int started;
+
+	/* step state */
+	uint64_t step;
+	uint16_t attempt;
+	float *x, *x_prev;        /* params now and before the last update */
+	uint8_t r_prev[32];       /* r_{t-1} */
+	uint8_t r_prev2[32];      /* r_{t-2} (seeds of step t-1, for validation) */
+	uint8_t active[BYZ_MAX_PEERS];    /* not banned, not left, at step start */
+	uint8_t excluded[BYZ_MAX_PEERS];  /* silent aggregators excluded this step */
+	uint8_t validator[BYZ_MAX_PEERS];
+	uint8_t was_validator[BYZ_MAX_PEERS]; /* validators of step t-1 */
+	int16_t target[BYZ_MAX_PEERS];
+	uint16_t n_parts;         /* parts this attempt */
+	uint32_t L;               /* part length */
+	float *g;                 /* local gradient, n_parts * L (padded) */
+	size_t g_cap;
+	int have_grad;            /* gradient of this step computed */
+	float *g_raw;             /* d floats */
+	uint8_t rho[32];
+	uint8_t params_digest[32];
+
+	/* attempt store */
+	struct held *store;
+	size_t nstore, capstore;
+
+	/* after the commit barrier */
+	uint8_t committer[BYZ_MAX_PEERS];
+	uint8_t contributor[BYZ_MAX_PEERS];
+	uint16_t agg_of[BYZ_MAX_PEERS]; /* part -> aggregator */
+	int roles_done;
+
+	/* aggregator inbox: part * n + sender -> index into parts_in (or -1) */
+	uint8_t **part_buf;       /* raw PART messages, n_parts * n */
+	size_t *part_len;
+	uint8_t accused_part[BYZ_MAX_PEERS]; /* accused for bad part/proj lie this attempt */
+	uint8_t accused_equiv[BYZ_MAX_PEERS];
+
+	/* after results */
+	float *y;                 /* n_parts * L aggregated parts */
+	uint8_t have_y[BYZ_MAX_PEERS];
+	uint8_t r_cur[32];        /* r_t */
+	int have_r;
+
+	/* previous step (for validation and gradient adjudication) */
+	uint16_t prev_n_parts;
+	uint16_t prev_attempt;
+	uint8_t prev_contrib[BYZ_MAX_PEERS];
+	uint8_t *prev_commit[BYZ_MAX_PEERS]; /* raw final commits of step t-1 */
+	size_t prev_commit_len[BYZ_MAX_PEERS];
+	int have_prev;
+	uint8_t silent_step[BYZ_MAX_PEERS];  /* SILENT reported this step */
+	float *tmp;               /* scratch, part-sized */
+	float *tmp2;
+
+	/* queues */
+	struct byz_out *out;
+	size_t nout, capout, headout;
+	struct byz_event *ev;
+	size_t nev, capev, headev;
+	uint64_t dropped;
+};
+
+/* peer.c */
+void peer_event(struct byz_peer *p, enum byz_event_kind kind, uint16_t who, int32_t accuser,
+		uint8_t reason);
+int peer_send(struct byz_peer *p, uint8_t type, uint16_t to, const uint8_t *payload,
+	      uint32_t len, uint32_t extra_cap);
+int peer_emit_signed(struct byz_peer *p, uint8_t type, uint16_t to, const uint8_t *payload,
+		     uint32_t len, uint16_t as_sender);
+int peer_emit_raw(struct byz_peer *p, uint16_t to, const uint8_t *buf, size_t len);
+struct held *store_find(struct byz_peer *p, uint8_t type, uint16_t sender, uint16_t aux,
+			int version);
+const uint8_t *peer_pk(const struct byz_peer *p, uint16_t i);
+int peer_is_member(const struct byz_peer *p, uint16_t i);
+
+/* accuse.c: 1 if the accused is guilty, 0 if the accusation fails */
+int accuse_adjudicate(struct byz_peer *p, const struct byz_msg *acc);
+int accuse_send(struct byz_peer *p, uint8_t reason, uint16_t accused, uint16_t part,
+		const uint8_t *ev0, size_t len0, const uint8_t *ev1, size_t len1);
+int grad_parts_match(struct byz_peer *p, const struct byz_msg *commit, const float *x,
+		     const uint8_t r_prev[32], uint64_t step);
+
+/* judge.c: end of the attempt; restarts the attempt or finishes the step */
+void judge_attempt(struct byz_peer *p, uint64_t now);
+
+#endif

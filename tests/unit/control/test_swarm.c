@@ -1,0 +1,230 @@
+/*
+ * Whole swarms in one process. For every protocol attack, in swarms of 4 and
+ * 7 peers (16 in the slow suite) with up to floor((n-1)/2) attackers: every
+ * attacker that lies is banned within the promised number of steps
+ * (docs/protocol.md), silent attackers are excluded and leave but are never
+ * banned, no honest peer is ever banned, honest replicas are bit-identical
+ * after every step (checked by the harness), and the run finishes. A property
+ * test mixes attacks with network faults over many seeds.
+ *
+ * BYZ_SWARM_N selects the swarm size (default 4 and 7; the slow suite sets 16).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "byz/swarm.h"
+#include "byz_test.h"
+
+/* Attacks that lie are banned within this many steps of their first attacked
+ * step (docs/protocol.md, "Detection bounds"). */
+#define BAN_WITHIN 2
+
+static int sizes[4], nsizes;
+
+static void pick_sizes(void)
+{
+	const char *e = getenv("BYZ_SWARM_N");
+	nsizes = 0;
+	if (e) {
+		sizes[nsizes++] = atoi(e);
+	} else {
+		sizes[nsizes++] = 4;
+		sizes[nsizes++] = 7;
+	}
+}
+
+static void check_run(uint32_t n, uint32_t nbyz, const int *attacks, uint32_t na,
+		      uint32_t steps, uint64_t seed, double partitions, double loss, double dup,
+		      uint64_t attack_start, int strict_delay)
+{
+	struct byz_swarm_cfg c;
+	byz_swarm_defaults(&c);
+	c.n = n;
+	c.nbyz = nbyz;
+	c.attacks = attacks;
+	c.nattacks = na;
+	c.steps = steps;
+	c.seed = seed;
+	c.d = 192;
+	c.attack_start = attack_start;
+	c.net.partition_rate = partitions;
+	c.net.loss = loss;
+	c.net.dup = dup;
+	int err;
+	struct byz_swarm *s = byz_swarm_new(&c, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	int rc = byz_swarm_run(s);
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	int ok = rc == 0 && r->finished && r->honest_banned == 0 && r->replicas_identical &&
+		 r->bans_consistent;
+	for (uint32_t b = 0; b < r->nbyz; b++) {
+		int atk = r->byz_attack[b];
+		int banned = 0;
+		uint64_t when = 0;
+		for (size_t k = 0; k < r->nbans; k++)
+			if (r->bans[k].peer == r->byz[b]) {
+				banned = 1;
+				when = r->bans[k].step;
+			}
+		if (byz_attack_bans(atk)) {
+			if (!banned || (strict_delay && when >= attack_start + BAN_WITHIN)) {
+				fprintf(stderr, "attacker %u (%s) %s\n", r->byz[b], byz_attack_name(atk),
+					banned ? "banned too late" : "not banned");
+				ok = 0;
+			}
+		} else if (banned) {
+			fprintf(stderr, "attacker %u (%s) banned but the attack is not provable\n",
+				r->byz[b], byz_attack_name(atk));
+			ok = 0;
+		}
+		if (atk == BYZ_ATK_SILENT && steps >= c.run.silent_limit && r->left_events == 0) {
+			fprintf(stderr, "silent attacker never left the membership\n");
+			ok = 0;
+		}
+	}
+	if (!ok)
+		fprintf(stderr,
+			"FAILED swarm: n=%u byzantine=%u steps=%u seed=%" PRIu64
+			" partitions=%.2f loss=%.2f dup=%.2f rc=%d finished=%d honest_banned=%u "
+			"identical=%d consistent=%d (replay: byz-swarm --peers %u --byzantine %u "
+			"--seed %" PRIu64 " ...)\n",
+			n, nbyz, steps, seed, partitions, loss, dup, rc, r->finished, r->honest_banned,
+			r->replicas_identical, r->bans_consistent, n, nbyz, seed);
+	CU_ASSERT(ok);
+	byz_swarm_free(s);
+}
+
+static void test_honest(void)
+{
+	pick_sizes();
+	for (int z = 0; z < nsizes; z++)
+		check_run((uint32_t)sizes[z], 0, NULL, 0, 4, byz_test_seed(), 0.2, 0.05, 0.05, 0, 1);
+}
+
+static void each_attack(int atk)
+{
+	pick_sizes();
+	for (int z = 0; z < nsizes; z++) {
+		uint32_t n = (uint32_t)sizes[z], maxb = (n - 1) / 2;
+		/* One attacker, then the most the honest majority allows. */
+		check_run(n, 1, &atk, 1, 4, byz_test_seed() + 1, 0, 0.02, 0.02, 0, 1);
+		if (maxb > 1)
+			check_run(n, maxb, &atk, 1, 4, byz_test_seed() + 2, 0, 0.02, 0.02, 1, 1);
+	}
+}
+
+#define ATK_TEST(fn, id) \
+	static void fn(void) { each_attack(id); }
+ATK_TEST(t_bad_part, BYZ_ATK_BAD_PART)
+ATK_TEST(t_equiv_commit, BYZ_ATK_EQUIV_COMMIT)
+ATK_TEST(t_equiv_result, BYZ_ATK_EQUIV_RESULT)
+ATK_TEST(t_wrong_aggregate, BYZ_ATK_WRONG_AGGREGATE)
+ATK_TEST(t_lie_projection, BYZ_ATK_LIE_PROJECTION)
+ATK_TEST(t_false_accuse, BYZ_ATK_FALSE_ACCUSE)
+ATK_TEST(t_withhold_reveal, BYZ_ATK_WITHHOLD_REVEAL)
+ATK_TEST(t_wrong_reveal, BYZ_ATK_WRONG_REVEAL)
+ATK_TEST(t_replay, BYZ_ATK_REPLAY)
+ATK_TEST(t_forge, BYZ_ATK_FORGE)
+ATK_TEST(t_silent, BYZ_ATK_SILENT)
+ATK_TEST(t_malformed, BYZ_ATK_MALFORMED)
+
+/* Property: random mixes of attacks and network faults, many seeds. */
+static void test_property(void)
+{
+	pick_sizes();
+	const char *e = getenv("BYZ_SWARM_SEEDS");
+	int seeds = e ? atoi(e) : 12;
+	struct byz_rng r = {byz_test_seed() ^ 0xabcdef};
+	for (int z = 0; z < nsizes; z++) {
+		uint32_t n = (uint32_t)sizes[z];
+		for (int k = 0; k < seeds; k++) {
+			int attacks[BYZ_ATK_COUNT];
+			uint32_t na = 1 + (uint32_t)(byz_rng_next(&r) % 4);
+			for (uint32_t a = 0; a < na; a++)
+				attacks[a] = (int)(byz_rng_next(&r) % (BYZ_ATK_MALFORMED + 1));
+			uint32_t nb = (uint32_t)(byz_rng_next(&r) % ((n - 1) / 2 + 1));
+			uint64_t seed = byz_rng_next(&r);
+			check_run(n, nb, attacks, na, 5, seed, 0.3 * byz_rng_unif(&r),
+				  0.2 * byz_rng_unif(&r), 0.2 * byz_rng_unif(&r),
+				  byz_rng_next(&r) % 2, 0);
+		}
+	}
+}
+
+/* A gradient attack is invisible to the step's checks (it is committed
+ * consistently); validators recompute and prove it. Detection is random
+ * (a validator must draw the attacker as target), so the run is long. */
+static void test_validators(void)
+{
+	int atk = BYZ_ATK_SIGN_FLIP;
+	check_run(4, 1, &atk, 1, 16, byz_test_seed() + 3, 0, 0.02, 0.02, 0, 0);
+	struct byz_swarm_cfg c;
+	byz_swarm_defaults(&c);
+	c.n = 4;
+	c.nbyz = 1;
+	c.attacks = &atk;
+	c.nattacks = 1;
+	c.steps = 16;
+	c.seed = byz_test_seed() + 3;
+	c.d = 192;
+	struct byz_swarm *s = byz_swarm_new(&c, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(byz_swarm_run(s), 0);
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	CU_ASSERT_EQUAL(r->nbans, 1);
+	if (r->nbans == 1) {
+		CU_ASSERT_EQUAL(r->bans[0].reason, BYZ_BAN_GRAD);
+		CU_ASSERT(r->bans[0].accuser >= 0);
+	}
+	byz_swarm_free(s);
+}
+
+/* Same seed, same run: digests and bans replay exactly. */
+static void test_reproducible(void)
+{
+	int atk[2] = {BYZ_ATK_BAD_PART, BYZ_ATK_LIE_PROJECTION};
+	uint8_t d[2][32];
+	size_t nb[2];
+	for (int k = 0; k < 2; k++) {
+		struct byz_swarm_cfg c;
+		byz_swarm_defaults(&c);
+		c.n = 5;
+		c.nbyz = 2;
+		c.attacks = atk;
+		c.nattacks = 2;
+		c.steps = 3;
+		c.seed = 99;
+		c.net.partition_rate = 0.3;
+		struct byz_swarm *s = byz_swarm_new(&c, NULL);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		CU_ASSERT_EQUAL(byz_swarm_run(s), 0);
+		memcpy(d[k], byz_swarm_report(s)->params_digest, 32);
+		nb[k] = byz_swarm_report(s)->nbans;
+		byz_swarm_free(s);
+	}
+	CU_ASSERT(memcmp(d[0], d[1], 32) == 0);
+	CU_ASSERT_EQUAL(nb[0], nb[1]);
+	CU_ASSERT_EQUAL(nb[0], 2);
+	/* Bad configurations are refused. */
+	struct byz_swarm_cfg c;
+	byz_swarm_defaults(&c);
+	c.n = 4;
+	c.nbyz = 2;
+	c.attacks = atk;
+	c.nattacks = 1;
+	int err = 0;
+	CU_ASSERT_PTR_NULL(byz_swarm_new(&c, &err));
+	CU_ASSERT_EQUAL(err, -EINVAL);
+	CU_ASSERT_EQUAL(byz_attack_parse("nope"), -EINVAL);
+	for (int a = 0; a < BYZ_ATK_COUNT; a++)
+		CU_ASSERT_EQUAL(byz_attack_parse(byz_attack_name(a)), a);
+}
+
+BYZ_TEST_MAIN("swarm", {"honest", test_honest}, {"bad-part", t_bad_part},
+	      {"equivocate-commit", t_equiv_commit}, {"equivocate-result", t_equiv_result},
+	      {"wrong-aggregate", t_wrong_aggregate}, {"lie-projection", t_lie_projection},
+	      {"false-accuse", t_false_accuse}, {"withhold-reveal", t_withhold_reveal},
+	      {"wrong-reveal", t_wrong_reveal}, {"replay", t_replay}, {"forge", t_forge},
+	      {"silent", t_silent}, {"malformed", t_malformed}, {"property", test_property},
+	      {"validators", test_validators},
+	      {"reproducible", test_reproducible})
