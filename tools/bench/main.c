@@ -7,6 +7,7 @@
 #include <string.h>
 
 int bench_clip_main(int argc, char **argv);
+int bench_allreduce_main(int argc, char **argv);
 
 static void usage(FILE *f)
 {
@@ -15,6 +16,7 @@ static void usage(FILE *f)
 "\n"
 "commands:\n"
 "  clip        CenteredClip implementations against one read of the inputs\n"
+"  allreduce   butterfly all-reduce over the DPDK dataplane (nccl-tests style)\n"
 "\n"
 "byz-bench COMMAND --help describes each command's options.\n");
 }
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
 	openblas_set_num_threads(1);
 	if (!strcmp(argv[1], "clip"))
 		return bench_clip_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "allreduce"))
+		return bench_allreduce_main(argc - 1, argv + 1);
 	fprintf(stderr, "byz-bench: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return 2;
