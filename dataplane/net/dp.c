@@ -194,6 +194,28 @@ void byz_dp_free(struct byz_dp *dp)
 	rte_free(dp);
 }
 
+int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, uint32_t ip, const uint8_t mac[6],
+		    uint16_t udp_port)
+{
+	if (!dp || peer >= dp->cfg.n_peers || !mac)
+		return -EINVAL;
+	if (peer == dp->cfg.self) {
+		/* our source fields go into every destination's template */
+		for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
+			dp->addr[i].src_ip = ip;
+			memcpy(dp->addr[i].src_mac, mac, 6);
+		}
+		if (udp_port)
+			dp->cfg.udp_port = udp_port;
+		return 0;
+	}
+	dp->addr[peer].dst_ip = ip;
+	memcpy(dp->addr[peer].dst_mac, mac, 6);
+	if (udp_port)
+		dp->addr[peer].dst_port = udp_port;
+	return 0;
+}
+
 int byz_dp_publish_roster(struct byz_dp *dp, const struct byz_roster *r)
 {
 	const struct byz_roster *cur = __atomic_load_n(&dp->published, __ATOMIC_ACQUIRE);

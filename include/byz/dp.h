@@ -174,6 +174,16 @@ struct byz_dp *byz_dp_create(const struct byz_dp_cfg *cfg, int *err);
 /** @brief Free a peer (its mbufs in flight are returned to their pools). */
 void byz_dp_free(struct byz_dp *dp);
 
+/**
+ * @brief Set the addressing of peer @p peer: its IPv4 address (host order),
+ * MAC and UDP port (0: keep). For @p peer == self these become our source
+ * fields. Call before the first poll (setup only); the roster's expected
+ * source IPs are published separately (byz_dp_publish_roster).
+ * @return 0 or -EINVAL (peer out of range)
+ */
+int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, uint32_t ip, const uint8_t mac[6],
+		    uint16_t udp_port);
+
 /** @brief IPv4 address (host order) the default roster gives peer @p i. */
 uint32_t byz_dp_peer_ip(uint16_t i);
 
