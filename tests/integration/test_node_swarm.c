@@ -17,6 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <sodium.h>
@@ -38,7 +42,33 @@ struct run_spec {
 	uint32_t nattacks;
 	double loss;
 	uint64_t phase_us;
+	int telemetry; /* query /byz/stats of node 0 over the telemetry socket */
 };
+
+/* Ask the process's own DPDK telemetry socket for @p cmd; the reply lands in @p out. */
+static int telemetry_query(const char *cmd, char *out, size_t cap)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
+		 rte_eal_get_runtime_dir());
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(fd);
+		return -1;
+	}
+	ssize_t k = read(fd, out, cap - 1); /* the greeting */
+	if (k > 0 && write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd))
+		k = read(fd, out, cap - 1);
+	else
+		k = -1;
+	close(fd);
+	if (k < 0)
+		return -1;
+	out[k] = 0;
+	return 0;
+}
 
 /* Keys, run id and attackers exactly as control/swarm.c derives them from the seed. */
 static void derive(uint64_t seed, uint32_t n, uint8_t run_id[32], uint8_t *roster,
@@ -213,6 +243,21 @@ static void run_case(const struct run_spec *sp)
 		}
 		CU_ASSERT_EQUAL(k, rr->nbans);
 	}
+	if (sp->telemetry) {
+		static char reply[16384];
+		char want[64];
+		CU_ASSERT_EQUAL_FATAL(byz_node_telemetry_register(node[first]), 0);
+		CU_ASSERT_EQUAL_FATAL(telemetry_query("/byz/stats", reply, sizeof(reply)), 0);
+		snprintf(want, sizeof(want), "\"steps\":%u", sp->steps);
+		CU_ASSERT_PTR_NOT_NULL(strstr(reply, want));
+		CU_ASSERT_PTR_NOT_NULL(strstr(reply, "\"frames_in\":"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(reply, "\"drop_crc\":"));
+		snprintf(want, sizeof(want), "\"banned\":[%u]", rr->nbyz ? rr->byz[0] : 0);
+		if (rr->nbyz == 1)
+			CU_ASSERT_PTR_NOT_NULL(strstr(reply, want));
+		if (getenv("BYZ_NODE_VERBOSE"))
+			fprintf(stderr, "\n  telemetry: %s", reply);
+	}
 	for (uint32_t b = 0; b < sp->nbyz; b++)
 		if (byz_attack_bans(rr->byz_attack[b]))
 			CU_ASSERT(byz_node_has_banned(node[first], rr->byz[b]));
@@ -262,7 +307,7 @@ static void test_honest4(void)
 static void test_bad_part4(void)
 {
 	struct run_spec s = {.n = 4, .nbyz = 1, .steps = 3, .attacks = atk_bad_part,
-			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(30)};
+			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(30), .telemetry = 1};
 	run_case(&s);
 }
 
