@@ -300,35 +300,35 @@ static uint64_t phase_ms(uint64_t fast)
 
 static void test_honest4(void)
 {
-	struct run_spec s = {.n = 4, .steps = 3, .loss = 0.10, .phase_us = phase_ms(30)};
+	struct run_spec s = {.n = 4, .steps = 3, .loss = 0.10, .phase_us = phase_ms(40)};
 	run_case(&s);
 }
 
 static void test_bad_part4(void)
 {
 	struct run_spec s = {.n = 4, .nbyz = 1, .steps = 3, .attacks = atk_bad_part,
-			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(30), .telemetry = 1};
+			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(40), .telemetry = 1};
 	run_case(&s);
 }
 
 static void test_wrong_agg4(void)
 {
 	struct run_spec s = {.n = 4, .nbyz = 1, .steps = 3, .attacks = atk_wrong_agg,
-			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(30)};
+			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(40)};
 	run_case(&s);
 }
 
 static void test_false_accuse4(void)
 {
 	struct run_spec s = {.n = 4, .nbyz = 1, .steps = 3, .attacks = atk_false_acc,
-			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(30)};
+			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(40)};
 	run_case(&s);
 }
 
 static void test_mix7(void)
 {
 	struct run_spec s = {.n = 7, .nbyz = 3, .steps = 4, .attacks = atk_mix, .nattacks = 3,
-			     .loss = 0.10, .phase_us = phase_ms(50)};
+			     .loss = 0.10, .phase_us = phase_ms(60)};
 	run_case(&s);
 }
 
