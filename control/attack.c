@@ -255,7 +255,7 @@ static void on_phase(void *ctx, struct byz_peer *p, unsigned phase)
 			if (p->agg_of[j] != p->self)
 				continue;
 			for (uint16_t i = 0; i < p->run.n; i++) {
-				size_t idx = (size_t)j * p->run.n + i;
+				size_t idx = PB_IDX(j, i);
 				if (i == p->self || !p->part_buf[idx] ||
 				    byz_swarm_is_byz(a->swarm, i))
 					continue;

@@ -78,6 +78,17 @@ static void finish_step(struct byz_peer *p, int update)
 	}
 	p->prev_n_parts = p->n_parts;
 	p->prev_attempt = p->attempt;
+	/* Keep this step's inbox: validators of the next step fetch from it. */
+	pb_clear(p->prev_part_buf, p->prev_part_len);
+	if (update) {
+		uint8_t **tb = p->prev_part_buf;
+		size_t *tl = p->prev_part_len;
+		p->prev_part_buf = p->part_buf;
+		p->prev_part_len = p->part_len;
+		p->part_buf = tb;
+		p->part_len = tl;
+		memcpy(p->prev_agg_of, p->agg_of, sizeof(p->agg_of));
+	}
 	p->have_prev = update;
 	if (update) {
 		for (size_t c = 0; c < p->run.d; c++)

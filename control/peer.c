@@ -63,6 +63,20 @@ void byz_run_defaults(struct byz_run *r)
 	r->silent_limit = 3;
 	r->max_attempts = 8;
 	r->phase_us = 100000;
+	r->validation = BYZ_VALIDATE_EXACT;
+	r->rho = 1e-3;
+}
+
+void pb_clear(uint8_t **buf, size_t *len)
+{
+	if (!buf)
+		return;
+	for (size_t i = 0; i < PB_SIZE; i++)
+		if (buf[i]) {
+			free(buf[i]);
+			buf[i] = NULL;
+			len[i] = 0;
+		}
 }
 
 const char *byz_ban_reason_name(int reason)
@@ -346,6 +360,45 @@ static void choose_validators(struct byz_peer *p)
 	}
 }
 
+static void fetch_reset(struct byz_peer *p)
+{
+	for (unsigned j = 0; j < BYZ_MAX_PEERS; j++) {
+		free(p->fetched[j]);
+		p->fetched[j] = NULL;
+		p->fetched_len[j] = 0;
+	}
+	p->fetch_open = 0;
+}
+
+/* Tolerance mode: keep a fetched part of the target if it is the one it
+ * committed to (signed by the target, hash in its final commitment). */
+static int accept_fetched(struct byz_peer *p, const struct byz_msg *m)
+{
+	int16_t t = p->target[p->self];
+	uint16_t j = m->u.vec.part;
+	uint32_t L = byz_part_len(p->run.d, p->prev_n_parts);
+	if (!p->fetch_open || t < 0 || m->sender != (uint16_t)t || m->attempt != p->prev_attempt ||
+	    j >= p->prev_n_parts || m->u.vec.count != L || !p->prev_commit[t])
+		return -EPROTO;
+	if (p->fetched[j])
+		return 0;
+	struct byz_msg cm;
+	if (byz_wire_parse(p->prev_commit[t], p->prev_commit_len[t], &cm) < 0 ||
+	    cm.u.commit.n_parts != p->prev_n_parts)
+		return -EPROTO;
+	byz_wire_vec_copy(m, p->tmp);
+	uint8_t h[32];
+	byz_part_hash(p->run.run_id, m->step, m->sender, j, p->tmp, L, h);
+	if (memcmp(h, cm.u.commit.hashes + 32u * j, 32) != 0)
+		return -BYZ_ECOMMIT;
+	p->fetched[j] = malloc(m->raw_len);
+	if (!p->fetched[j])
+		return -ENOMEM;
+	memcpy(p->fetched[j], m->raw, m->raw_len);
+	p->fetched_len[j] = m->raw_len;
+	return 0;
+}
+
 static void validate_target(struct byz_peer *p)
 {
 	int16_t t = p->target[p->self];
@@ -354,20 +407,79 @@ static void validate_target(struct byz_peer *p)
 	struct byz_msg cm;
 	if (byz_wire_parse(p->prev_commit[t], p->prev_commit_len[t], &cm) < 0)
 		return;
-	if (grad_parts_match(p, &cm, p->x_prev, p->r_prev2, p->step - 1) == 0)
-		accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, 0, p->prev_commit[t],
-			    p->prev_commit_len[t], NULL, 0);
+	if (p->run.validation == BYZ_VALIDATE_EXACT) {
+		if (grad_parts_match(p, &cm, p->x_prev, p->r_prev2, p->step - 1) == 0)
+			accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, 0, p->prev_commit[t],
+				    p->prev_commit_len[t], NULL, 0);
+		return;
+	}
+	/* Tolerance mode: the target's parts are with the previous step's
+	 * aggregators, who must serve them; compared at BYZ_PH_RESULT. */
+	fetch_reset(p);
+	p->fetch_open = 1;
+	uint8_t pl[BYZ_WIRE_FETCH_LEN];
+	for (uint16_t j = 0; j < p->prev_n_parts; j++) {
+		uint16_t a = p->prev_agg_of[j];
+		size_t idx = PB_IDX(j, (uint16_t)t);
+		if (a == p->self && p->prev_part_buf[idx]) {
+			struct byz_msg m;
+			if (byz_wire_parse(p->prev_part_buf[idx], p->prev_part_len[idx], &m) == 0)
+				accept_fetched(p, &m);
+		} else if (a < p->run.n && a != p->self) {
+			byz_wire_put_fetch(pl, BYZ_FETCH_PART, (uint16_t)t, j, p->step - 1);
+			peer_send(p, BYZ_MSG_FETCH, a, pl, sizeof(pl), 0);
+		}
+	}
+}
+
+/* Tolerance mode, phase RESULT: compare what was fetched with the
+ * recomputation; the first part beyond rho is the evidence. A part nobody
+ * served is not checked (its aggregator is the only one who could withhold). */
+static void validate_fetched(struct byz_peer *p)
+{
+	int16_t t = p->target[p->self];
+	if (!p->fetch_open || t < 0 || !p->prev_commit[t])
+		goto out;
+	uint32_t L = byz_part_len(p->run.d, p->prev_n_parts);
+	if (grad_recompute(p, (uint16_t)t, p->x_prev, p->r_prev2, p->step - 1, p->tmp2) != 0)
+		goto out;
+	for (uint16_t j = 0; j < p->prev_n_parts; j++) {
+		struct byz_msg m;
+		if (!p->fetched[j] || byz_wire_parse(p->fetched[j], p->fetched_len[j], &m) < 0)
+			continue;
+		if (!part_within_rho(p, p->tmp2, &m, L)) {
+			accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, j, p->prev_commit[t],
+				    p->prev_commit_len[t], p->fetched[j], p->fetched_len[j]);
+			break;
+		}
+	}
+out:
+	fetch_reset(p);
+}
+
+/* An aggregator serves a validator of this step the signed part of its
+ * target it kept from the previous step; anyone else is refused. */
+static int handle_fetch(struct byz_peer *p, const struct byz_msg *m)
+{
+	uint16_t v = m->sender, j = m->u.fetch.part;
+	if (m->recipient != p->self || m->step != p->step)
+		return -ESTALE;
+	if (m->u.fetch.what != BYZ_FETCH_PART || !p->have_prev || m->u.fetch.step + 1 != p->step ||
+	    !p->validator[v] || p->target[v] != (int16_t)m->u.fetch.subject ||
+	    j >= p->prev_n_parts || p->prev_agg_of[j] != p->self ||
+	    p->served[v] >= p->prev_n_parts)
+		return -EPROTO;
+	size_t idx = PB_IDX(j, m->u.fetch.subject);
+	if (!p->prev_part_buf[idx])
+		return -ENOENT;
+	p->served[v]++;
+	return peer_emit_raw(p, v, p->prev_part_buf[idx], p->prev_part_len[idx]);
 }
 
 static void start_attempt(struct byz_peer *p, uint64_t now)
 {
 	store_clear(p);
-	size_t nn = (size_t)p->run.n * p->run.n;
-	for (size_t i = 0; i < nn; i++) {
-		free(p->part_buf[i]);
-		p->part_buf[i] = NULL;
-		p->part_len[i] = 0;
-	}
+	pb_clear(p->part_buf, p->part_len);
 	memset(p->committer, 0, sizeof(p->committer));
 	memset(p->contributor, 0, sizeof(p->contributor));
 	memset(p->have_y, 0, sizeof(p->have_y));
@@ -433,6 +545,8 @@ static void start_step(struct byz_peer *p, uint64_t now)
 		p->active[i] = (uint8_t)peer_is_member(p, i);
 	memset(p->excluded, 0, sizeof(p->excluded));
 	memset(p->silent_step, 0, sizeof(p->silent_step));
+	memset(p->served, 0, sizeof(p->served));
+	fetch_reset(p);
 	p->have_grad = 0;
 	p->attempt = 0;
 	choose_validators(p);
@@ -513,9 +627,9 @@ static void aggregate(struct byz_peer *p)
 		uint8_t bitmap[BYZ_WIRE_BITMAP_LEN] = {0};
 		uint32_t k = 0;
 		for (uint16_t i = 0; i < n; i++) {
-			uint8_t *raw = p->part_buf[(size_t)j * n + i];
+			uint8_t *raw = p->part_buf[PB_IDX(j, i)];
 			struct byz_msg m;
-			if (!raw || byz_wire_parse(raw, p->part_len[(size_t)j * n + i], &m) < 0)
+			if (!raw || byz_wire_parse(raw, p->part_len[PB_IDX(j, i)], &m) < 0)
 				continue;
 			byz_wire_vec_copy(&m, buf + (size_t)k * p->L);
 			in[k] = buf + (size_t)k * p->L;
@@ -636,7 +750,7 @@ static void check_proj(struct byz_peer *p, const struct held *h)
 		byz_wire_proj_at(m, e, &j, &s, &n);
 		if (j >= p->n_parts || p->agg_of[j] != p->self || !p->have_y[j])
 			continue;
-		size_t idx = (size_t)j * p->run.n + i;
+		size_t idx = PB_IDX(j, i);
 		struct byz_msg pm;
 		if (!p->part_buf[idx] || byz_wire_parse(p->part_buf[idx], p->part_len[idx], &pm) < 0)
 			continue;
@@ -667,6 +781,8 @@ static void enter_phase(struct byz_peer *p, uint64_t now)
 		break;
 	case BYZ_PH_RESULT:
 		aggregate(p);
+		if (p->fetch_open)
+			validate_fetched(p);
 		break;
 	case BYZ_PH_REVEAL:
 		collect_results(p);
@@ -759,7 +875,7 @@ static int handle_part(struct byz_peer *p, const struct byz_msg *m)
 	if (m->recipient != p->self || j >= p->n_parts || p->agg_of[j] != p->self ||
 	    !p->contributor[i])
 		return -EPROTO;
-	size_t idx = (size_t)j * p->run.n + i;
+	size_t idx = PB_IDX(j, i);
 	if (p->part_buf[idx])
 		return 0;
 	const struct byz_msg *c = commit_of(p, i);
@@ -813,6 +929,15 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 		return -BYZ_EBANNED;
 	if (m.sender == p->self && !local)
 		return -EPROTO; /* our own messages never come back from the network */
+	if (m.type == BYZ_MSG_FETCH || (m.type == BYZ_MSG_PART && m.step + 1 == p->step)) {
+		/* Requests and fetched parts cross attempts and steps. */
+		if (m.type == BYZ_MSG_PART && !p->fetch_open)
+			return -ESTALE;
+		rc = byz_wire_verify(&m, p->run.run_id, peer_pk(p, m.sender));
+		if (rc < 0)
+			return rc;
+		return m.type == BYZ_MSG_FETCH ? handle_fetch(p, &m) : accept_fetched(p, &m);
+	}
 	if (m.step != p->step || m.attempt != p->attempt)
 		return -ESTALE;
 	uint8_t h16[16];
@@ -885,7 +1010,8 @@ struct byz_peer *byz_peer_new(const struct byz_peer_cfg *cfg, int *err)
 	if (r->n < 2 || r->n > BYZ_MAX_PEERS || !r->roster || r->d == 0 ||
 	    r->d > BYZ_WIRE_MAX_PART_FLOATS || !(r->tau > 0) || !isfinite(r->tau) ||
 	    !(r->eps >= 0) || !isfinite(r->eps) || r->phase_us == 0 || cfg->self >= r->n ||
-	    r->max_attempts == 0 || r->silent_limit == 0 || !(r->kappa >= 1.0))
+	    r->max_attempts == 0 || r->silent_limit == 0 || !(r->kappa >= 1.0) ||
+	    r->validation > BYZ_VALIDATE_TOLERANCE || !(r->rho >= 0 && r->rho < 1))
 		goto fail;
 	if (sodium_init() < 0) {
 		rc = -EIO;
@@ -902,7 +1028,7 @@ struct byz_peer *byz_peer_new(const struct byz_peer_cfg *cfg, int *err)
 		p->hooks = *cfg->hooks;
 		p->has_hooks = 1;
 	}
-	size_t d = r->d, n = r->n, dp = d + n;
+	size_t d = r->d, n = r->n, dp = d + BYZ_MAX_PEERS;
 	p->roster = malloc(32 * n);
 	p->sk = sodium_malloc(64);
 	p->x = calloc(d, sizeof(float));
@@ -912,8 +1038,12 @@ struct byz_peer *byz_peer_new(const struct byz_peer_cfg *cfg, int *err)
 	p->y = calloc(dp, sizeof(float));
 	p->tmp = calloc(dp, sizeof(float));
 	p->tmp2 = calloc(dp, sizeof(float));
-	p->part_buf = calloc(n * n, sizeof(*p->part_buf));
-	p->part_len = calloc(n * n, sizeof(*p->part_len));
+	p->part_buf = calloc(PB_SIZE, sizeof(*p->part_buf));
+	p->part_len = calloc(PB_SIZE, sizeof(*p->part_len));
+	p->prev_part_buf = calloc(PB_SIZE, sizeof(*p->prev_part_buf));
+	p->prev_part_len = calloc(PB_SIZE, sizeof(*p->prev_part_len));
+	if (!p->prev_part_buf || !p->prev_part_len)
+		goto fail;
 	if (!p->roster || !p->sk || !p->x || !p->x_prev || !p->g_raw || !p->g || !p->y ||
 	    !p->tmp || !p->tmp2 || !p->part_buf || !p->part_len)
 		goto fail;
@@ -938,13 +1068,15 @@ void byz_peer_free(struct byz_peer *p)
 		return;
 	store_clear(p);
 	free(p->store);
-	if (p->part_buf)
-		for (size_t i = 0; i < (size_t)p->run.n * p->run.n; i++)
-			free(p->part_buf[i]);
+	pb_clear(p->part_buf, p->part_len);
+	pb_clear(p->prev_part_buf, p->prev_part_len);
 	free(p->part_buf);
 	free(p->part_len);
+	free(p->prev_part_buf);
+	free(p->prev_part_len);
 	for (unsigned i = 0; i < BYZ_MAX_PEERS; i++)
 		free(p->prev_commit[i]);
+	fetch_reset(p);
 	for (size_t i = p->headout; i < p->nout; i++)
 		free(p->out[i].buf);
 	free(p->out);

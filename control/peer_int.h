@@ -11,6 +11,11 @@
 #define BITSET(b, i) ((b)[(i) >> 3] |= (uint8_t)(1u << ((i) & 7)))
 #define BITTST(b, i) (((b)[(i) >> 3] >> ((i) & 7)) & 1u)
 
+/* Aggregator inboxes are indexed part * BYZ_MAX_PEERS + sender, a fixed
+ * stride because the roster grows when peers join. */
+#define PB_IDX(j, i) ((size_t)(j) * BYZ_MAX_PEERS + (size_t)(i))
+#define PB_SIZE ((size_t)BYZ_MAX_PEERS * BYZ_MAX_PEERS)
+
 /* A signed broadcast message held for the current attempt. */
 struct held {
 	uint8_t type;
@@ -72,8 +77,17 @@ struct byz_peer {
 	int roles_done;
 
 	/* aggregator inbox: part * n + sender -> index into parts_in (or -1) */
-	uint8_t **part_buf;       /* raw PART messages, n_parts * n */
+	uint8_t **part_buf;       /* raw PART messages at PB_IDX(part, sender) */
 	size_t *part_len;
+	/* the previous step's inbox, kept to serve validators' FETCH requests */
+	uint8_t **prev_part_buf;
+	size_t *prev_part_len;
+	uint16_t prev_agg_of[BYZ_MAX_PEERS];
+	/* tolerance-mode validation of the target's previous-step parts */
+	uint8_t *fetched[BYZ_MAX_PEERS]; /* signed PART messages of the target */
+	size_t fetched_len[BYZ_MAX_PEERS];
+	int fetch_open;
+	uint16_t served[BYZ_MAX_PEERS]; /* parts served to each validator this step */
 	uint8_t accused_part[BYZ_MAX_PEERS]; /* accused for bad part/proj lie this attempt */
 	uint8_t accused_equiv[BYZ_MAX_PEERS];
 
@@ -103,6 +117,7 @@ struct byz_peer {
 };
 
 /* peer.c */
+void pb_clear(uint8_t **buf, size_t *len);
 void peer_event(struct byz_peer *p, enum byz_event_kind kind, uint16_t who, int32_t accuser,
 		uint8_t reason);
 int peer_send(struct byz_peer *p, uint8_t type, uint16_t to, const uint8_t *payload,
@@ -121,6 +136,10 @@ int accuse_send(struct byz_peer *p, uint8_t reason, uint16_t accused, uint16_t p
 		const uint8_t *ev0, size_t len0, const uint8_t *ev1, size_t len1);
 int grad_parts_match(struct byz_peer *p, const struct byz_msg *commit, const float *x,
 		     const uint8_t r_prev[32], uint64_t step);
+int grad_recompute(struct byz_peer *p, uint16_t who, const float *x, const uint8_t r_prev[32],
+		   uint64_t step, float *g);
+int part_within_rho(const struct byz_peer *p, const float *g, const struct byz_msg *part,
+		    uint32_t L);
 
 /* judge.c: end of the attempt; restarts the attempt or finishes the step */
 void judge_attempt(struct byz_peer *p, uint64_t now);

@@ -44,6 +44,7 @@ struct byz_swarm {
 	int byz_atk[BYZ_MAX_PEERS];
 	struct byz_attacker att[BYZ_MAX_PEERS];
 	struct byz_peer_hooks hooks[BYZ_MAX_PEERS];
+	struct byz_noisy_oracle noisy[BYZ_MAX_PEERS];
 	struct qev *q;
 	size_t nq, capq;
 	uint64_t seq, now, rng;
@@ -277,7 +278,8 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 	if (!cfg || cfg->n < 2 || cfg->n > BYZ_MAX_PEERS || 2 * cfg->nbyz >= cfg->n ||
 	    cfg->steps == 0 || cfg->d == 0 || cfg->batch == 0 ||
 	    (cfg->nbyz && (!cfg->attacks || cfg->nattacks == 0)) ||
-	    cfg->net.delay_max_us < cfg->net.delay_min_us)
+	    cfg->net.delay_max_us < cfg->net.delay_min_us || cfg->noisy > cfg->n - cfg->nbyz ||
+	    (cfg->noisy && !(cfg->noise >= 0 && cfg->noise < 1)))
 		goto fail;
 	for (uint32_t a = 0; a < cfg->nattacks; a++)
 		if (!byz_attack_name(cfg->attacks[a]))
@@ -345,9 +347,16 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 	while (s->first_honest < n && s->is_byz[s->first_honest])
 		s->first_honest++;
 
+	uint32_t nnoisy = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct byz_peer_cfg pc = {.run = &s->cfg.run, .self = i, .sk = s->sks[i],
 					  .oracle = {.grad = byz_toy_lsq_grad, .ctx = &s->toy}};
+		if (!s->is_byz[i] && nnoisy < cfg->noisy) {
+			nnoisy++;
+			s->noisy[i] = (struct byz_noisy_oracle){.inner = pc.oracle, .rel = cfg->noise,
+								.salt = cfg->seed * 31u + i};
+			pc.oracle = (struct byz_oracle){.grad = byz_noisy_grad, .ctx = &s->noisy[i]};
+		}
 		if (s->is_byz[i]) {
 			uint32_t b = 0;
 			while (s->byz_ids[b] != i)

@@ -34,6 +34,8 @@ uint32_t byz_wire_max_payload(uint8_t type)
 		return 4u + BYZ_WIRE_PROJ_ENTRY_LEN * BYZ_MAX_PEERS;
 	case BYZ_MSG_ACCUSE:
 		return 12u + BYZ_WIRE_MAX_EVIDENCE * (4u + MAX_EV_MSG);
+	case BYZ_MSG_FETCH:
+		return BYZ_WIRE_FETCH_LEN;
 	default:
 		return 0;
 	}
@@ -42,7 +44,7 @@ uint32_t byz_wire_max_payload(uint8_t type)
 const char *byz_wire_type_name(uint8_t type)
 {
 	static const char *const names[] = {"?", "COMMIT", "DIGEST", "PART", "RESULT",
-					    "AGGV", "REVEAL", "PROJ", "ACCUSE"};
+					    "AGGV", "REVEAL", "PROJ", "ACCUSE", "FETCH"};
 	return type < BYZ_MSG_TYPE_END ? names[type] : "?";
 }
 
@@ -224,6 +226,18 @@ static int parse_payload(struct byz_msg *m, int depth)
 	}
 	case BYZ_MSG_ACCUSE:
 		return parse_accuse(m, p, n, depth);
+	case BYZ_MSG_FETCH:
+		if (n != BYZ_WIRE_FETCH_LEN)
+			return -EBADMSG;
+		if (p[1] != 0 || !all_zero(p + 6, 2))
+			return -EBADMSG;
+		if (p[0] == 0 || p[0] >= BYZ_FETCH_END)
+			return -EPROTO;
+		m->u.fetch.what = p[0];
+		m->u.fetch.subject = byz_le16(p + 2);
+		m->u.fetch.part = byz_le16(p + 4);
+		m->u.fetch.step = byz_le64(p + 8);
+		return 0;
 	default:
 		return -EPROTO;
 	}
@@ -419,6 +433,17 @@ size_t byz_wire_put_digest(uint8_t *p, uint8_t phase, struct byz_digest_entry *e
 	p[1] = 0;
 	byz_put16(p + 2, w);
 	return byz_wire_digest_len(w);
+}
+
+size_t byz_wire_put_fetch(uint8_t *p, uint8_t what, uint16_t subject, uint16_t part,
+			  uint64_t step)
+{
+	memset(p, 0, BYZ_WIRE_FETCH_LEN);
+	p[0] = what;
+	byz_put16(p + 2, subject);
+	byz_put16(p + 4, part);
+	byz_put64(p + 8, step);
+	return BYZ_WIRE_FETCH_LEN;
 }
 
 size_t byz_wire_accuse_len(uint8_t ev_count, const size_t *ev_len)

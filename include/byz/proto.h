@@ -43,6 +43,12 @@ enum byz_phase {
 	BYZ_PH_COUNT
 };
 
+/** How validators compare a recomputed gradient (run parameter). */
+enum byz_validation {
+	BYZ_VALIDATE_EXACT = 0,  /**< part hashes must match bit for bit */
+	BYZ_VALIDATE_TOLERANCE,  /**< parts fetched from aggregators, relative tolerance rho */
+};
+
 /** Run constants: identical on every peer of a run (see docs/protocol.md). */
 struct byz_run {
 	uint8_t run_id[32];
@@ -58,6 +64,9 @@ struct byz_run {
 	uint32_t silent_limit;  /**< K: silent steps before leaving membership */
 	uint32_t max_attempts;  /**< attempts per step before it is skipped */
 	uint64_t phase_us;      /**< phase length D */
+	uint32_t validation;    /**< enum byz_validation */
+	double rho;             /**< tolerance mode: a part v passes against the
+				 *   recomputed w when ||v - w|| <= rho ||w|| */
 };
 
 /** @brief Fill the default constants (everything but run_id, n, roster, d). */

@@ -86,6 +86,8 @@ struct byz_swarm_cfg {
 	size_t d;
 	uint32_t batch;
 	struct byz_net_cfg net;
+	uint32_t noisy;         /**< honest peers (lowest ids) whose oracle is noisy */
+	double noise;           /**< their relative noise (byz_noisy_oracle.rel) */
 	struct byz_run run;     /**< constants (run_id, n, roster, d are filled in) */
 	/** Called after each step all honest peers finished (may be NULL). */
 	void (*progress)(void *ctx, const struct byz_swarm *s, uint64_t step);

@@ -39,6 +39,9 @@
  *          then ev_count (0..2) evidence items: u32 len, len bytes of a
  *          complete signed message of a type other than DIGEST and ACCUSE
  *          (parsed, not verified, by byz_wire_parse)
+ *  FETCH   u8 what u8 rsv u16 subject u16 part u16 rsv u64 step: a request,
+ *          to one peer, for data it must serve (what = BYZ_FETCH_PART: the
+ *          signed PART of @c subject for @c part in @c step)
  *
  * Thread safety: every function is reentrant. Parsing never allocates and
  * never reads outside [buf, buf + len).
@@ -68,6 +71,13 @@ extern "C" {
 #define BYZ_WIRE_PROJ_ENTRY_LEN 24u
 #define BYZ_WIRE_MAX_EVIDENCE 2u
 #define BYZ_WIRE_RESULT_LEN 88u
+#define BYZ_WIRE_FETCH_LEN 16u
+
+/** What a FETCH asks for. */
+enum byz_fetch_what {
+	BYZ_FETCH_PART = 1, /**< a contributor's signed PART, kept by its aggregator */
+	BYZ_FETCH_END
+};
 
 /** Message types; the type is also the protocol phase bound by the signature. */
 enum byz_msg_type {
@@ -79,6 +89,7 @@ enum byz_msg_type {
 	BYZ_MSG_REVEAL = 6,
 	BYZ_MSG_PROJ = 7,
 	BYZ_MSG_ACCUSE = 8,
+	BYZ_MSG_FETCH = 9,
 	BYZ_MSG_TYPE_END
 };
 
@@ -129,6 +140,11 @@ struct byz_msg {
 			uint16_t count;
 			const uint8_t *entries;
 		} proj;
+		struct {
+			uint8_t what;
+			uint16_t subject, part;
+			uint64_t step;
+		} fetch;
 		struct {
 			uint8_t reason, ev_count;
 			uint16_t accused, part;
@@ -262,6 +278,8 @@ static inline size_t byz_wire_digest_len(uint16_t count) { return 4u + 24u * (si
 /** Entries are sorted here (canonical order); duplicates are dropped. */
 size_t byz_wire_put_digest(uint8_t *p, uint8_t phase, struct byz_digest_entry *e,
 			   uint16_t count);
+size_t byz_wire_put_fetch(uint8_t *p, uint8_t what, uint16_t subject, uint16_t part,
+			  uint64_t step);
 /** Evidence: up to two complete messages. */
 size_t byz_wire_accuse_len(uint8_t ev_count, const size_t *ev_len);
 size_t byz_wire_put_accuse(uint8_t *p, uint8_t reason, uint16_t accused,

@@ -27,6 +27,14 @@ static void usage(FILE *f)
 		"  --loss P          chance a delivery is lost and retransmitted (default 0.02)\n"
 		"  --dup P           chance a delivery is duplicated (default 0.02)\n"
 		"  --partitions P    chance per phase that a short partition starts (default 0)\n"
+		"  --validators M    validators per step, capped at active/4 (default 1)\n"
+		"  --validation MODE exact: recomputed part hashes must match bit for bit;\n"
+		"                    tolerance: parts fetched from the aggregators must be\n"
+		"                    within relative distance rho (default exact)\n"
+		"  --rho R           tolerance-mode relative tolerance, 0 <= R < 1 (default 1e-3)\n"
+		"  --noisy K         K honest peers (lowest ids) compute gradients with relative\n"
+		"                    noise (non-reproducible hardware; default 0)\n"
+		"  --noise E         that relative noise, 0 <= E < 1 (default 1e-4)\n"
 		"  --json FILE       write the summary as JSON (\"-\" for stdout)\n"
 		"  --quiet           no per-step progress\n"
 		"  --help            this text\n\n"
@@ -62,6 +70,18 @@ static int parse_prob(const char *opt, const char *s, double *out)
 	return 0;
 }
 
+static int parse_unit(const char *opt, const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v >= 0 && v < 1)) {
+		fprintf(stderr, "byz-swarm: %s wants a number in [0, 1), got '%s'\n", opt, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 static void progress(void *ctx, const struct byz_swarm *s, uint64_t step)
 {
 	const struct byz_swarm_report *r = byz_swarm_report(s);
@@ -77,7 +97,12 @@ static void write_json(FILE *f, const struct byz_swarm_cfg *c, const struct byz_
 	byz_hex(r->params_digest, 32, hex);
 	fprintf(f, "{\n  \"steps\": %" PRIu64 ",\n  \"steps_requested\": %u,\n  \"peers\": %u,\n",
 		r->steps_done, c->steps, r->n);
-	fprintf(f, "  \"seed\": %" PRIu64 ",\n  \"byzantine\": [", c->seed);
+	fprintf(f, "  \"seed\": %" PRIu64 ",\n", c->seed);
+	fprintf(f, "  \"validation\": \"%s\",\n  \"rho\": %.6g,\n  \"validators\": %u,\n"
+		   "  \"noisy\": %u,\n  \"noise\": %.6g,\n",
+		c->run.validation == BYZ_VALIDATE_TOLERANCE ? "tolerance" : "exact", c->run.rho,
+		c->run.validators, c->noisy, c->noisy ? c->noise : 0.0);
+	fprintf(f, "  \"byzantine\": [");
 	for (uint32_t i = 0; i < r->nbyz; i++)
 		fprintf(f, "%s%u", i ? ", " : "", r->byz[i]);
 	fprintf(f, "],\n  \"attacks\": [");
@@ -112,9 +137,13 @@ int main(int argc, char **argv)
 		{"attack-start", required_argument, 0, 't'}, {"loss", required_argument, 0, 'l'},
 		{"dup", required_argument, 0, 'u'},     {"partitions", required_argument, 0, 'p'},
 		{"json", required_argument, 0, 'j'},    {"quiet", no_argument, 0, 'q'},
+		{"validators", required_argument, 0, 'V'}, {"validation", required_argument, 0, 'M'},
+		{"rho", required_argument, 0, 'R'},     {"noisy", required_argument, 0, 'N'},
+		{"noise", required_argument, 0, 'E'},
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	struct byz_swarm_cfg c;
 	byz_swarm_defaults(&c);
+	c.noise = 1e-4;
 	int attacks[BYZ_ATK_COUNT * 4];
 	uint32_t na = 0;
 	const char *json = NULL;
@@ -192,6 +221,35 @@ int main(int argc, char **argv)
 		case 'j':
 			json = optarg;
 			break;
+		case 'V':
+			if (parse_u64("--validators", optarg, 0, BYZ_MAX_PEERS, &v))
+				return 2;
+			c.run.validators = (uint32_t)v;
+			break;
+		case 'M':
+			if (strcmp(optarg, "exact") == 0) {
+				c.run.validation = BYZ_VALIDATE_EXACT;
+			} else if (strcmp(optarg, "tolerance") == 0) {
+				c.run.validation = BYZ_VALIDATE_TOLERANCE;
+			} else {
+				fprintf(stderr, "byz-swarm: --validation wants exact or tolerance, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'R':
+			if (parse_unit("--rho", optarg, &c.run.rho))
+				return 2;
+			break;
+		case 'N':
+			if (parse_u64("--noisy", optarg, 0, BYZ_MAX_PEERS, &v))
+				return 2;
+			c.noisy = (uint32_t)v;
+			break;
+		case 'E':
+			if (parse_unit("--noise", optarg, &c.noise))
+				return 2;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -210,6 +268,11 @@ int main(int argc, char **argv)
 	if (2 * c.nbyz >= c.n) {
 		fprintf(stderr, "byz-swarm: --byzantine %u needs an honest majority: B < N/2 (N = %u)\n",
 			c.nbyz, c.n);
+		return 2;
+	}
+	if (c.noisy > c.n - c.nbyz) {
+		fprintf(stderr, "byz-swarm: --noisy %u exceeds the %u honest peers\n", c.noisy,
+			c.n - c.nbyz);
 		return 2;
 	}
 	if (c.nbyz && !na) {

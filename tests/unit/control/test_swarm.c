@@ -9,6 +9,8 @@
  *
  * BYZ_SWARM_N selects the swarm size (default 4 and 7; the slow suite sets 16).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +181,83 @@ static void test_validators(void)
 	byz_swarm_free(s);
 }
 
+static struct byz_swarm *run_mode(uint32_t n, uint32_t nbyz, int atk, uint32_t steps,
+				  uint64_t seed, uint32_t mode, uint32_t noisy, double noise)
+{
+	struct byz_swarm_cfg c;
+	byz_swarm_defaults(&c);
+	c.n = n;
+	c.nbyz = nbyz;
+	c.attacks = &atk;
+	c.nattacks = nbyz ? 1 : 0;
+	c.steps = steps;
+	c.seed = seed;
+	c.d = 192;
+	c.noisy = noisy;
+	c.noise = noise;
+	c.run.validation = mode;
+	c.run.rho = 1e-3;
+	struct byz_swarm *s = byz_swarm_new(&c, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	int rc = byz_swarm_run(s);
+	CU_ASSERT_EQUAL(rc, 0);
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	/* In exact mode a noisy peer's own verdicts differ (it recomputes
+	 * differently) and its view splits from the others', so agreement is
+	 * only required without noise or in tolerance mode. */
+	int agree = mode == BYZ_VALIDATE_TOLERANCE || noisy == 0;
+	int ok = r->finished && (!agree || (r->replicas_identical && r->bans_consistent));
+	CU_ASSERT(ok);
+	if (rc || !ok)
+		fprintf(stderr, "FAILED run: n=%u mode=%u seed=%" PRIu64 " rc=%d fin=%d ident=%d cons=%d\n",
+			n, mode, seed, rc, r->finished, r->replicas_identical, r->bans_consistent);
+	return s;
+}
+
+/* Tolerance mode: validators fetch the target's parts from the previous
+ * step's aggregators (checked against the commitment) and compare with
+ * relative tolerance rho. A sign flip is far outside it. */
+static void test_tolerance_sign_flip(void)
+{
+	uint64_t seed = byz_test_seed() + 3;
+	struct byz_swarm *s = run_mode(4, 1, BYZ_ATK_SIGN_FLIP, 16, seed, BYZ_VALIDATE_TOLERANCE,
+				       0, 0);
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	CU_ASSERT_EQUAL(r->honest_banned, 0);
+	CU_ASSERT_EQUAL(r->nbans, 1);
+	if (r->nbans != 1)
+		fprintf(stderr, "tolerance sign-flip: %zu bans, seed %" PRIu64 "\n", r->nbans, seed);
+	if (r->nbans == 1) {
+		CU_ASSERT_EQUAL(r->bans[0].peer, r->byz[0]);
+		CU_ASSERT_EQUAL(r->bans[0].reason, BYZ_BAN_GRAD);
+		CU_ASSERT(r->bans[0].accuser >= 0);
+	}
+	byz_swarm_free(s);
+}
+
+/* An honest peer on non-reproducible hardware (relative noise rho/4 on every
+ * gradient) survives tolerance mode, and the same run in exact mode bans it:
+ * its commitments differ from every recomputation. The two runs share the
+ * seed, hence the roles, until the first ban. */
+static void test_tolerance_noisy_honest(void)
+{
+	uint64_t seed = byz_test_seed() + 5;
+	struct byz_swarm *s = run_mode(4, 0, 0, 12, seed, BYZ_VALIDATE_TOLERANCE, 1, 2.5e-4);
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	CU_ASSERT_EQUAL(r->honest_banned, 0);
+	CU_ASSERT_EQUAL(r->nbans, 0);
+	CU_ASSERT_EQUAL(r->accusations, 0);
+	if (r->nbans)
+		fprintf(stderr, "tolerance: noisy honest peer banned, seed %" PRIu64 "\n", seed);
+	byz_swarm_free(s);
+	s = run_mode(4, 0, 0, 12, seed, BYZ_VALIDATE_EXACT, 1, 2.5e-4);
+	r = byz_swarm_report(s);
+	CU_ASSERT(r->honest_banned >= 1);
+	if (r->honest_banned == 0)
+		fprintf(stderr, "exact mode did not ban the noisy peer, seed %" PRIu64 "\n", seed);
+	byz_swarm_free(s);
+}
+
 /* Same seed, same run: digests and bans replay exactly. */
 static void test_reproducible(void)
 {
@@ -227,4 +306,6 @@ BYZ_TEST_MAIN("swarm", {"honest", test_honest}, {"bad-part", t_bad_part},
 	      {"wrong-reveal", t_wrong_reveal}, {"replay", t_replay}, {"forge", t_forge},
 	      {"silent", t_silent}, {"malformed", t_malformed}, {"property", test_property},
 	      {"validators", test_validators},
+	      {"tolerance_sign_flip", test_tolerance_sign_flip},
+	      {"tolerance_noisy_honest", test_tolerance_noisy_honest},
 	      {"reproducible", test_reproducible})

@@ -85,6 +85,8 @@ static size_t example(uint8_t type, uint8_t *pl)
 		free(e1);
 		return n;
 	}
+	case BYZ_MSG_FETCH:
+		return byz_wire_put_fetch(pl, BYZ_FETCH_PART, 3, 1, 6);
 	default:
 		return 0;
 	}
@@ -292,6 +294,15 @@ static void test_malformed_payloads(void)
 	const uint8_t *ev[1] = {inner};
 	size_t n2 = byz_wire_put_accuse(pl, BYZ_ACC_EQUIV, 2, 0, 1, ev, &inner_len);
 	expect(BYZ_MSG_ACCUSE, pl, n2, -EBADMSG);
+	n = example(BYZ_MSG_FETCH, pl);
+	expect(BYZ_MSG_FETCH, pl, n, 0);
+	pl[0] = 0;
+	expect(BYZ_MSG_FETCH, pl, n, -EPROTO);            /* unknown request */
+	n = example(BYZ_MSG_FETCH, pl);
+	pl[7] = 1;
+	expect(BYZ_MSG_FETCH, pl, n, -EBADMSG);           /* reserved byte */
+	n = example(BYZ_MSG_FETCH, pl);
+	expect(BYZ_MSG_FETCH, pl, n - 1, -EBADMSG);       /* short */
 	free(inner);
 	free(pl);
 }
