@@ -36,10 +36,37 @@ struct byz_peer {
 	struct byz_peer_hooks hooks;
 	int has_hooks;
 
-	/* membership (whole run) */
+	/* membership (whole run); run.n is the roster size and grows */
 	uint8_t banned[BYZ_MAX_PEERS];
 	uint8_t left[BYZ_MAX_PEERS];
 	uint32_t silent_run[BYZ_MAX_PEERS];
+	uint8_t probation[BYZ_MAX_PEERS]; /* admitted, not counted yet */
+	uint16_t clean[BYZ_MAX_PEERS];    /* validated probation steps */
+	uint64_t admit_step[BYZ_MAX_PEERS]; /* UINT64_MAX: initial member */
+	uint8_t jq[BYZ_WIRE_MAX_QUEUE][32]; /* keys waiting for admission, in order */
+	uint32_t njq;
+	uint8_t self_pk[32];
+	uint8_t *roster0;         /* the initial roster (a run constant) */
+	uint32_t run_n0;
+	uint64_t now;             /* latest time fed by the driver */
+	uint64_t t_step;          /* start of the current step */
+
+	/* re-sync: a peer without trusted state buffers attempt-0 commits and
+	 * STATE snapshots until one matches the digest a majority committed to */
+	int syncing;
+	int outsider;             /* not (or no longer) admitted: asks with JOIN */
+	uint8_t **sbuf;           /* buffered raw COMMIT and STATE messages */
+	size_t *sbuf_len;
+	size_t nsbuf;
+	uint64_t seen_step;       /* newest (step, attempt) seen while syncing */
+	uint16_t seen_attempt;
+	int seen;
+	uint8_t *snap;            /* this step's STATE payload (served on request) */
+	size_t snap_len;
+	uint8_t sync_to[BYZ_MAX_PEERS]; /* members that asked for a STATE */
+	int sync_outsiders;       /* a JOIN asked for one */
+	uint64_t mute_step;       /* no COMMIT in this step (installed mid-step); 0: none */
+	uint64_t corrupt_step;
 
 	/* clock */
 	uint64_t t_attempt;       /* start of the current attempt */
@@ -56,6 +83,7 @@ struct byz_peer {
 	uint8_t excluded[BYZ_MAX_PEERS];  /* silent aggregators excluded this step */
 	uint8_t validator[BYZ_MAX_PEERS];
 	uint8_t was_validator[BYZ_MAX_PEERS]; /* validators of step t-1 */
+	uint8_t probe[BYZ_MAX_PEERS];     /* probationers that committed this attempt */
 	int16_t target[BYZ_MAX_PEERS];
 	uint16_t n_parts;         /* parts this attempt */
 	uint32_t L;               /* part length */
@@ -143,5 +171,18 @@ int part_within_rho(const struct byz_peer *p, const float *g, const struct byz_m
 
 /* judge.c: end of the attempt; restarts the attempt or finishes the step */
 void judge_attempt(struct byz_peer *p, uint64_t now);
+
+/* member.c: joins, admissions, probation */
+void member_collect_joins(struct byz_peer *p);
+void member_step_end(struct byz_peer *p, int update);
+int member_add_validators(struct byz_peer *p, uint16_t *cand, uint32_t nc, uint32_t nact);
+
+/* state.c: snapshots, the state digest, re-sync */
+int state_build(struct byz_peer *p, uint64_t t_step);
+int state_buffer(struct byz_peer *p, const struct byz_msg *m);
+int state_try_install(struct byz_peer *p, uint64_t now);
+void state_free(struct byz_peer *p);
+void peer_begin_step(struct byz_peer *p, uint64_t now, int clear);
+int peer_process(struct byz_peer *p, const uint8_t *buf, size_t len, int local);
 
 #endif

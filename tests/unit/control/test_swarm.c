@@ -258,6 +258,144 @@ static void test_tolerance_noisy_honest(void)
 	byz_swarm_free(s);
 }
 
+static struct byz_swarm *run_join(struct byz_swarm_cfg *c, const char *what)
+{
+	struct byz_swarm *s = byz_swarm_new(c, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	int rc = byz_swarm_run(s);
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	int ok = rc == 0 && r->finished && r->honest_banned == 0 && r->replicas_identical &&
+		 r->bans_consistent;
+	if (!ok)
+		fprintf(stderr, "FAILED %s: seed=%" PRIu64 " rc=%d fin=%d honest_banned=%u ident=%d "
+			"cons=%d\n", what, c->seed, rc, r->finished, r->honest_banned,
+			r->replicas_identical, r->bans_consistent);
+	CU_ASSERT(ok);
+	return s;
+}
+
+static void join_cfg(struct byz_swarm_cfg *c, uint64_t seed)
+{
+	byz_swarm_defaults(c);
+	c->seed = seed;
+	c->d = 96;
+	c->run.probation = 2;
+	c->join_step = 1;
+}
+
+/* Newcomers ask to join at step 1; at most 1 is admitted per 2 steps; each
+ * spends at least P steps on probation, then counts towards n. */
+static void test_join_rate(void)
+{
+	struct byz_swarm_cfg c;
+	join_cfg(&c, byz_test_seed() + 11);
+	c.joiners = 3;
+	c.steps = 14;
+	c.run.admit_rate = 1;
+	c.run.admit_window = 2;
+	struct byz_swarm *s = run_join(&c, "join-rate");
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	CU_ASSERT_EQUAL(r->njoined, 3);
+	for (size_t k = 0; k < r->njoined; k++) {
+		const struct byz_join_rec *j = &r->joined[k];
+		CU_ASSERT(j->slot >= c.n && j->slot < c.n + c.joiners);
+		CU_ASSERT(j->peer >= c.n); /* new roster entries */
+		CU_ASSERT(j->active != UINT64_MAX && j->active >= j->admitted + c.run.probation);
+		if (k > 0) /* the rate limit: R = 1 per W = 2 steps */
+			CU_ASSERT(j->admitted >= r->joined[k - 1].admitted + 2);
+	}
+	CU_ASSERT_EQUAL(r->active_end, c.n + 3);
+	byz_swarm_free(s);
+}
+
+/* A Byzantine newcomer that sign-flips is caught by the validator drawn for
+ * it while on probation: banned, never counted. The honest one is counted. */
+static void test_join_byzantine(void)
+{
+	struct byz_swarm_cfg c;
+	join_cfg(&c, byz_test_seed() + 12);
+	c.joiners = 2;
+	c.joiner_byz = 1;
+	c.joiner_attack = BYZ_ATK_SIGN_FLIP;
+	c.steps = 12;
+	c.run.admit_rate = 2;
+	c.run.admit_window = 1;
+	c.run.validation = BYZ_VALIDATE_TOLERANCE; /* probationers' parts are fetched too */
+	struct byz_swarm *s = run_join(&c, "join-byzantine");
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	CU_ASSERT_EQUAL(r->njoined, 2);
+	int seen_byz = 0, seen_honest = 0;
+	for (size_t k = 0; k < r->njoined; k++) {
+		const struct byz_join_rec *j = &r->joined[k];
+		int banned = 0;
+		for (size_t b = 0; b < r->nbans; b++)
+			if (r->bans[b].peer == j->peer) {
+				banned = 1;
+				CU_ASSERT_EQUAL(r->bans[b].reason, BYZ_BAN_GRAD);
+			}
+		if (j->byz) {
+			seen_byz = 1;
+			CU_ASSERT(banned);
+			CU_ASSERT_EQUAL(j->active, UINT64_MAX);
+		} else {
+			seen_honest = 1;
+			CU_ASSERT(!banned && j->active != UINT64_MAX);
+		}
+	}
+	CU_ASSERT(seen_byz && seen_honest);
+	CU_ASSERT_EQUAL(r->active_end, c.n + 1);
+	byz_swarm_free(s);
+}
+
+/* A peer silent for K+1 steps leaves, then comes back through a JOIN and
+ * probation with its old index; it is never banned. */
+static void test_rejoin(void)
+{
+	struct byz_swarm_cfg c;
+	join_cfg(&c, byz_test_seed() + 13);
+	int atk = BYZ_ATK_LEAVE_REJOIN;
+	c.n = 5;
+	c.nbyz = 1;
+	c.attacks = &atk;
+	c.nattacks = 1;
+	c.attack_start = 1;
+	c.steps = 12;
+	struct byz_swarm *s = run_join(&c, "rejoin");
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	CU_ASSERT(r->left_events >= 1);
+	CU_ASSERT_EQUAL(r->nbans, 0);
+	CU_ASSERT_EQUAL(r->njoined, 1);
+	if (r->njoined == 1) {
+		CU_ASSERT_EQUAL(r->joined[0].peer, r->byz[0]);
+		CU_ASSERT_EQUAL(r->joined[0].slot, r->byz[0]);
+		CU_ASSERT(r->joined[0].admitted > c.attack_start + c.run.silent_limit);
+		CU_ASSERT(r->joined[0].active != UINT64_MAX &&
+			  r->joined[0].active >= r->joined[0].admitted + c.run.probation);
+	}
+	CU_ASSERT_EQUAL(r->active_end, c.n);
+	byz_swarm_free(s);
+}
+
+/* Corrupted params: the peer sees a majority commit to another state
+ * digest, sits out, installs a snapshot whose digest the majority signed,
+ * and is back in sync - excluded for a step or two, never banned. */
+static void test_resync(void)
+{
+	struct byz_swarm_cfg c;
+	join_cfg(&c, byz_test_seed() + 14);
+	c.n = 5;
+	c.steps = 7;
+	c.corrupt_step = 2;
+	struct byz_swarm *s = run_join(&c, "resync");
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	CU_ASSERT_EQUAL(r->out_of_sync, 1);
+	CU_ASSERT_EQUAL(r->resyncs, 1);
+	CU_ASSERT_EQUAL(r->nbans, 0);
+	CU_ASSERT_EQUAL(r->left_events, 0);
+	CU_ASSERT_EQUAL(r->active_end, c.n);
+	byz_swarm_free(s);
+}
+
 /* Same seed, same run: digests and bans replay exactly. */
 static void test_reproducible(void)
 {
@@ -308,4 +446,6 @@ BYZ_TEST_MAIN("swarm", {"honest", test_honest}, {"bad-part", t_bad_part},
 	      {"validators", test_validators},
 	      {"tolerance_sign_flip", test_tolerance_sign_flip},
 	      {"tolerance_noisy_honest", test_tolerance_noisy_honest},
+	      {"join_rate", test_join_rate}, {"join_byzantine", test_join_byzantine},
+	      {"rejoin", test_rejoin}, {"resync", test_resync},
 	      {"reproducible", test_reproducible})
