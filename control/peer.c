@@ -422,9 +422,10 @@ static void validate_target(struct byz_peer *p)
 	if (byz_wire_parse(p->prev_commit[t], p->prev_commit_len[t], &cm) < 0)
 		return;
 	if (p->run.validation == BYZ_VALIDATE_EXACT) {
-		if (grad_parts_match(p, &cm, p->x_prev, p->r_prev2, p->step - 1) == 0)
-			accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, 0, p->prev_commit[t],
-				    p->prev_commit_len[t], NULL, 0);
+		if (grad_parts_match(p, &cm, p->x_prev, p->r_prev2, p->step - 1) == 0 &&
+		    accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, 0, p->prev_commit[t],
+				p->prev_commit_len[t], NULL, 0) == 0)
+			p->val_accused = 1;
 		return;
 	}
 	/* Tolerance mode: the target's parts are with the previous step's
@@ -462,8 +463,15 @@ static void validate_fetched(struct byz_peer *p)
 		if (!p->fetched[j] || byz_wire_parse(p->fetched[j], p->fetched_len[j], &m) < 0)
 			continue;
 		if (!part_within_rho(p, p->tmp2, &m, L)) {
-			accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, j, p->prev_commit[t],
-				    p->prev_commit_len[t], p->fetched[j], p->fetched_len[j]);
+			if (accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, j, p->prev_commit[t],
+					p->prev_commit_len[t], p->fetched[j], p->fetched_len[j]) == 0) {
+				/* Keep the evidence: an equivocation in this attempt voids
+				 * its accusations, and the next attempt re-sends it. */
+				p->val_ev = p->fetched[j];
+				p->val_ev_len = p->fetched_len[j];
+				p->fetched[j] = NULL;
+				p->val_accused = 1;
+			}
 			break;
 		}
 	}
@@ -533,8 +541,12 @@ static void start_attempt(struct byz_peer *p, uint64_t now)
 			uint8_t pl[68];
 			size_t n = byz_wire_put_commit(pl, p->params_digest, mc, 0, NULL);
 			peer_send(p, BYZ_MSG_COMMIT, BYZ_WIRE_BCAST, pl, (uint32_t)n, 0);
+			int16_t t = p->target[me];
 			if (p->attempt == 0)
 				validate_target(p);
+			else if (p->val_accused && t >= 0 && peer_is_member(p, (uint16_t)t))
+				accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, 0, p->prev_commit[t],
+					    p->prev_commit_len[t], p->val_ev, p->val_ev_len);
 		} else {
 			if (!p->have_grad) {
 				uint8_t seed[32];
@@ -580,6 +592,10 @@ void peer_begin_step(struct byz_peer *p, uint64_t now, int serve)
 	memset(p->silent_step, 0, sizeof(p->silent_step));
 	memset(p->served, 0, sizeof(p->served));
 	fetch_reset(p);
+	free(p->val_ev);
+	p->val_ev = NULL;
+	p->val_ev_len = 0;
+	p->val_accused = 0;
 	p->have_grad = 0;
 	p->attempt = 0;
 	choose_validators(p);
@@ -1033,11 +1049,12 @@ static int process_syncing(struct byz_peer *p, const struct byz_msg *m)
 {
 	if (m->type == BYZ_MSG_JOIN)
 		return -ESTALE;
+	/* Senders are checked against the roster we know (the initial one for a
+	 * newcomer), which bounds what can fill the buffer; a snapshot is then
+	 * trusted only through its endorsements. */
+	if (m->sender >= p->run.n || byz_wire_verify(m, p->run.run_id, peer_pk(p, m->sender)))
+		return -BYZ_EBADSIG;
 	if (m->type != BYZ_MSG_STATE) {
-		/* Senders are checked against the roster we know (the initial one
-		 * for a newcomer); snapshots are checked by their endorsements. */
-		if (m->sender >= p->run.n || byz_wire_verify(m, p->run.run_id, peer_pk(p, m->sender)))
-			return -BYZ_EBADSIG;
 		if (!p->seen || m->step > p->seen_step ||
 		    (m->step == p->seen_step && m->attempt > p->seen_attempt)) {
 			for (uint64_t k = p->seen ? p->seen_step + 1 : m->step + 1; k <= m->step; k++) {
@@ -1303,6 +1320,7 @@ void byz_peer_free(struct byz_peer *p)
 	}
 	free(p->roster);
 	free(p->roster0);
+	free(p->val_ev);
 	state_free(p);
 	free(p->snap);
 	free(p->x);

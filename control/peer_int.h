@@ -115,6 +115,9 @@ struct byz_peer {
 	uint8_t *fetched[BYZ_MAX_PEERS]; /* signed PART messages of the target */
 	size_t fetched_len[BYZ_MAX_PEERS];
 	int fetch_open;
+	int val_accused;          /* this validator accused its target this step */
+	uint8_t *val_ev;          /* tolerance mode: the target's part it used */
+	size_t val_ev_len;
 	uint16_t served[BYZ_MAX_PEERS]; /* parts served to each validator this step */
 	uint8_t accused_part[BYZ_MAX_PEERS]; /* accused for bad part/proj lie this attempt */
 	uint8_t accused_equiv[BYZ_MAX_PEERS];
