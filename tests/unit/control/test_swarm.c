@@ -396,6 +396,43 @@ static void test_resync(void)
 	byz_swarm_free(s);
 }
 
+/* Property: joiners (some Byzantine), a corrupted honest peer, mixed
+ * attacks and network faults. Safety only: the run finishes, no honest peer
+ * (initial or newcomer) is banned, in-sync replicas and ban sets agree. */
+static void test_property_join(void)
+{
+	const char *e = getenv("BYZ_SWARM_SEEDS");
+	int seeds = e ? atoi(e) : 4;
+	struct byz_rng r = {byz_test_seed() ^ 0x10e1};
+	static const int jatk[] = {BYZ_ATK_SIGN_FLIP, BYZ_ATK_BAD_PART, BYZ_ATK_SILENT,
+				   BYZ_ATK_EQUIV_COMMIT, BYZ_ATK_LIE_PROJECTION,
+				   BYZ_ATK_LEAVE_REJOIN};
+	for (int k = 0; k < seeds; k++) {
+		struct byz_swarm_cfg c;
+		join_cfg(&c, byz_rng_next(&r));
+		int attacks[3];
+		for (int a = 0; a < 3; a++)
+			attacks[a] = (int)(byz_rng_next(&r) % (BYZ_ATK_COUNT));
+		c.n = 5 + (uint32_t)(byz_rng_next(&r) % 3);
+		c.nbyz = (uint32_t)(byz_rng_next(&r) % ((c.n - 1) / 2 + 1));
+		c.attacks = attacks;
+		c.nattacks = 3;
+		c.attack_start = byz_rng_next(&r) % 2;
+		c.steps = 9;
+		c.joiners = 1 + (uint32_t)(byz_rng_next(&r) % 3);
+		c.joiner_byz = (uint32_t)(byz_rng_next(&r) % (c.joiners + 1));
+		c.joiner_attack = jatk[byz_rng_next(&r) % (sizeof(jatk) / sizeof(jatk[0]))];
+		c.join_step = byz_rng_next(&r) % 3;
+		c.corrupt_step = byz_rng_next(&r) % 2 ? 2 + byz_rng_next(&r) % 3 : 0;
+		c.run.admit_rate = 1 + (uint32_t)(byz_rng_next(&r) % 2);
+		c.run.validation = (uint32_t)(byz_rng_next(&r) % 2);
+		c.net.loss = 0.1 * byz_rng_unif(&r);
+		c.net.dup = 0.1 * byz_rng_unif(&r);
+		c.net.partition_rate = 0.2 * byz_rng_unif(&r);
+		byz_swarm_free(run_join(&c, "property-join"));
+	}
+}
+
 /* Same seed, same run: digests and bans replay exactly. */
 static void test_reproducible(void)
 {
@@ -448,4 +485,5 @@ BYZ_TEST_MAIN("swarm", {"honest", test_honest}, {"bad-part", t_bad_part},
 	      {"tolerance_noisy_honest", test_tolerance_noisy_honest},
 	      {"join_rate", test_join_rate}, {"join_byzantine", test_join_byzantine},
 	      {"rejoin", test_rejoin}, {"resync", test_resync},
+	      {"property_join", test_property_join},
 	      {"reproducible", test_reproducible})
