@@ -14,6 +14,10 @@
  * participant restarts the attempt without it (honest gradients are reused);
  * otherwise the step ends with the update.
  *
+ * Membership changes (joins, probation: member.c) and re-sync from a
+ * checked snapshot (state.c) ride on the same store and step boundaries; a
+ * peer without trusted state only listens until it can install one.
+ *
  * The machine is sans-IO: inputs are messages and ticks, outputs are queued
  * messages and events. Nothing here reads a clock, a socket or a thread.
  */
