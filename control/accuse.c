@@ -68,6 +68,29 @@ int grad_parts_match(struct byz_peer *p, const struct byz_msg *commit, const flo
 	return 1;
 }
 
+int grad_recompute(struct byz_peer *p, uint16_t who, const float *x, const uint8_t r_prev[32],
+		   uint64_t step, float *g)
+{
+	uint8_t seed[32];
+	byz_batch_seed(p->run.run_id, step, r_prev, peer_pk(p, who), seed);
+	return p->oracle.grad(p->oracle.ctx, x, p->run.d, seed, g) != 0 ? -EIO : 0;
+}
+
+int part_within_rho(const struct byz_peer *p, const float *g, const struct byz_msg *part,
+		    uint32_t L)
+{
+	/* Relative L2 distance, float64; the zero padding must be exactly zero. */
+	size_t base = (size_t)part->u.vec.part * L;
+	double dd = 0, ww = 0;
+	for (uint32_t c = 0; c < L; c++) {
+		double w = base + c < p->run.d ? (double)g[base + c] : 0.0;
+		double e = (double)byz_wire_vec_at(part, c) - w;
+		dd += e * e;
+		ww += w * w;
+	}
+	return sqrt(dd) <= p->run.rho * sqrt(ww);
+}
+
 static int part_matches_commit(struct byz_peer *p, const struct byz_msg *commit,
 			       const struct byz_msg *part)
 {
@@ -139,7 +162,22 @@ static int judge_grad(struct byz_peer *p, const struct byz_msg *acc)
 	if (c.type != BYZ_MSG_COMMIT || c.step != p->step - 1 || c.attempt != p->prev_attempt ||
 	    c.u.commit.n_parts != p->prev_n_parts || !p->prev_contrib[who])
 		return 0;
-	return grad_parts_match(p, &c, p->x_prev, p->r_prev2, p->step - 1) == 0;
+	if (p->run.validation == BYZ_VALIDATE_EXACT)
+		return grad_parts_match(p, &c, p->x_prev, p->r_prev2, p->step - 1) == 0;
+	/* Tolerance: the evidence holds one committed part, signed by the accused. */
+	struct byz_msg pt;
+	uint32_t L = byz_part_len(p->run.d, p->prev_n_parts);
+	if (ev_open(p, acc, 1, who, &pt) || pt.type != BYZ_MSG_PART || pt.step != c.step ||
+	    pt.attempt != c.attempt || pt.u.vec.part >= c.u.commit.n_parts || pt.u.vec.count != L)
+		return 0;
+	byz_wire_vec_copy(&pt, p->tmp);
+	uint8_t h[32];
+	byz_part_hash(p->run.run_id, pt.step, who, pt.u.vec.part, p->tmp, L, h);
+	if (memcmp(h, c.u.commit.hashes + 32u * pt.u.vec.part, 32) != 0)
+		return 1; /* signed a part that is not the committed one */
+	if (grad_recompute(p, who, p->x_prev, p->r_prev2, p->step - 1, p->tmp2) != 0)
+		return 0;
+	return !part_within_rho(p, p->tmp2, &pt, L);
 }
 
 static int judge_equiv(struct byz_peer *p, const struct byz_msg *acc)

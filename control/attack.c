@@ -29,6 +29,7 @@ static const struct {
 	{"silent", "sends nothing; excluded from each step, leaves after K silent steps, never banned", 0},
 	{"malformed", "adds junk, truncated and bad-field messages; the parser drops them, never a ban", 0},
 	{"sign-flip", "gradient attack: commits and sends -1000 x its honest gradient; clipping bounds it, a validator recomputing the gradient proves it (banned when first validated)", 1},
+	{"leave-rejoin", "silent for K+1 steps, so it leaves the membership, then honest again: it rejoins with a JOIN, on probation, and counts after P clean steps; never banned", 0},
 };
 
 const char *byz_attack_name(int a)
@@ -130,6 +131,8 @@ static int on_send(void *ctx, struct byz_peer *p, struct byz_send *s)
 	switch (a->attack) {
 	case BYZ_ATK_SILENT:
 		return 1;
+	case BYZ_ATK_LEAVE_REJOIN:
+		return p->step < a->start_step + p->run.silent_limit + 1;
 	case BYZ_ATK_BAD_PART:
 		if (s->type == BYZ_MSG_PART && s->len >= 12 && s->to != p->self)
 			byz_putf32(s->payload + 8, byz_lef32(s->payload + 8) + 1.0f);
@@ -255,7 +258,7 @@ static void on_phase(void *ctx, struct byz_peer *p, unsigned phase)
 			if (p->agg_of[j] != p->self)
 				continue;
 			for (uint16_t i = 0; i < p->run.n; i++) {
-				size_t idx = (size_t)j * p->run.n + i;
+				size_t idx = PB_IDX(j, i);
 				if (i == p->self || !p->part_buf[idx] ||
 				    byz_swarm_is_byz(a->swarm, i))
 					continue;

@@ -67,7 +67,7 @@ static void finish_step(struct byz_peer *p, int update)
 		free(p->prev_commit[i]);
 		p->prev_commit[i] = NULL;
 		struct held *c = store_find(p, BYZ_MSG_COMMIT, i, 0, 0);
-		if (update && p->contributor[i] && c && !p->banned[i]) {
+		if (update && (p->contributor[i] || p->probe[i]) && c && !p->banned[i]) {
 			p->prev_commit[i] = malloc(c->len);
 			if (p->prev_commit[i]) {
 				memcpy(p->prev_commit[i], c->buf, c->len);
@@ -78,6 +78,17 @@ static void finish_step(struct byz_peer *p, int update)
 	}
 	p->prev_n_parts = p->n_parts;
 	p->prev_attempt = p->attempt;
+	/* Keep this step's inbox: validators of the next step fetch from it. */
+	pb_clear(p->prev_part_buf, p->prev_part_len);
+	if (update) {
+		uint8_t **tb = p->prev_part_buf;
+		size_t *tl = p->prev_part_len;
+		p->prev_part_buf = p->part_buf;
+		p->prev_part_len = p->part_len;
+		p->part_buf = tb;
+		p->part_len = tl;
+		memcpy(p->prev_agg_of, p->agg_of, sizeof(p->agg_of));
+	}
 	p->have_prev = update;
 	if (update) {
 		for (size_t c = 0; c < p->run.d; c++)
@@ -88,6 +99,17 @@ static void finish_step(struct byz_peer *p, int update)
 	}
 	/* Silence: excluded, never banned; K silent steps leave the membership. */
 	for (uint16_t i = 0; i < n; i++) {
+		if (p->probation[i] && !p->banned[i] && !p->left[i]) {
+			/* A probationer is silent when it does not commit. */
+			if (p->probe[i]) {
+				p->silent_run[i] = 0;
+			} else if (++p->silent_run[i] >= p->run.silent_limit) {
+				p->left[i] = 1;
+				p->probation[i] = 0;
+				peer_event(p, BYZ_EV_LEFT, i, -1, 0);
+			}
+			continue;
+		}
 		if (!p->active[i] || p->banned[i])
 			continue;
 		if (p->committer[i] && !p->excluded[i]) {
@@ -101,12 +123,14 @@ static void finish_step(struct byz_peer *p, int update)
 			peer_event(p, BYZ_EV_LEFT, i, -1, 0);
 		}
 	}
+	member_step_end(p, update);
 	p->step++;
 	struct byz_event *last;
 	peer_event(p, BYZ_EV_STEP_DONE, p->self, -1, 0);
 	last = p->nev ? &p->ev[p->nev - 1] : NULL;
 	if (last && last->kind == BYZ_EV_STEP_DONE) {
 		last->step = p->step;
+		last->synced = 1;
 		byz_params_digest(p->run.run_id, p->step, p->x, p->run.d, last->digest);
 	}
 }
@@ -122,7 +146,8 @@ void judge_attempt(struct byz_peer *p, uint64_t now)
 	/* 1. equivocation */
 	for (size_t i = 0; i < p->nstore; i++) {
 		struct held *h = &p->store[i];
-		if (h->type != BYZ_MSG_ACCUSE && store_find(p, h->type, h->sender, h->aux, 1)) {
+		if (h->type != BYZ_MSG_ACCUSE && h->type != BYZ_MSG_JOIN &&
+		    store_find(p, h->type, h->sender, h->aux, 1)) {
 			guilty(&v, h->sender, BYZ_BAN_EQUIV, -1);
 			equiv = 1;
 		}
@@ -256,6 +281,9 @@ void judge_attempt(struct byz_peer *p, uint64_t now)
 		free(N);
 		free(has);
 	}
+
+	/* Join requests are queued whatever else happened in this attempt. */
+	member_collect_joins(p);
 
 	/* Apply, identically everywhere, at this attempt boundary. */
 	for (uint16_t who = 0; who < n; who++) {

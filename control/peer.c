@@ -14,6 +14,10 @@
  * participant restarts the attempt without it (honest gradients are reused);
  * otherwise the step ends with the update.
  *
+ * Membership changes (joins, probation: member.c) and re-sync from a
+ * checked snapshot (state.c) ride on the same store and step boundaries; a
+ * peer without trusted state only listens until it can install one.
+ *
  * The machine is sans-IO: inputs are messages and ticks, outputs are queued
  * messages and events. Nothing here reads a clock, a socket or a thread.
  */
@@ -40,6 +44,7 @@ static unsigned seal_of(uint8_t type)
 		return BYZ_PH_REVEAL_DIG;
 	case BYZ_MSG_PROJ:
 	case BYZ_MSG_ACCUSE:
+	case BYZ_MSG_JOIN:
 		return BYZ_PH_FINAL_DIG;
 	default:
 		return 0;
@@ -49,7 +54,7 @@ static unsigned seal_of(uint8_t type)
 static int is_bcast_type(uint8_t t)
 {
 	return t == BYZ_MSG_COMMIT || t == BYZ_MSG_RESULT || t == BYZ_MSG_AGGV ||
-	       t == BYZ_MSG_REVEAL || t == BYZ_MSG_PROJ || t == BYZ_MSG_ACCUSE;
+	       t == BYZ_MSG_REVEAL || t == BYZ_MSG_PROJ || t == BYZ_MSG_ACCUSE || t == BYZ_MSG_JOIN;
 }
 
 void byz_run_defaults(struct byz_run *r)
@@ -63,6 +68,23 @@ void byz_run_defaults(struct byz_run *r)
 	r->silent_limit = 3;
 	r->max_attempts = 8;
 	r->phase_us = 100000;
+	r->validation = BYZ_VALIDATE_EXACT;
+	r->rho = 1e-3;
+	r->probation = 3;
+	r->admit_rate = 1;
+	r->admit_window = 2;
+}
+
+void pb_clear(uint8_t **buf, size_t *len)
+{
+	if (!buf)
+		return;
+	for (size_t i = 0; i < PB_SIZE; i++)
+		if (buf[i]) {
+			free(buf[i]);
+			buf[i] = NULL;
+			len[i] = 0;
+		}
 }
 
 const char *byz_ban_reason_name(int reason)
@@ -81,6 +103,13 @@ const uint8_t *peer_pk(const struct byz_peer *p, uint16_t i)
 int peer_is_member(const struct byz_peer *p, uint16_t i)
 {
 	return i < p->run.n && !p->banned[i] && !p->left[i];
+}
+
+/* Sets (ACCUSE, JOIN) hold many messages per key; other keys hold one
+ * message, and a second version is an equivocation. */
+static int is_set_type(uint8_t t)
+{
+	return t == BYZ_MSG_ACCUSE || t == BYZ_MSG_JOIN;
 }
 
 /* ---------- queues ---------- */
@@ -195,7 +224,8 @@ static int store_add(struct byz_peer *p, const uint8_t *buf, size_t len, const u
 		versions++;
 	}
 	/* Two versions prove equivocation; more add nothing. Accusations are a set. */
-	unsigned cap = m.type == BYZ_MSG_ACCUSE ? 2u * p->run.n : 2u;
+	unsigned cap = m.type == BYZ_MSG_ACCUSE ? 2u * p->run.n
+		       : m.type == BYZ_MSG_JOIN ? BYZ_WIRE_MAX_QUEUE : 2u;
 	if (versions >= cap || p->nstore >= BYZ_WIRE_MAX_DIGEST_ENTRIES)
 		return -ERANGE;
 	if (p->nstore == p->capstore) {
@@ -220,7 +250,7 @@ static int store_add(struct byz_peer *p, const uint8_t *buf, size_t len, const u
 	h->len = len;
 	byz_wire_parse(copy, len, &h->m);
 	p->nstore++;
-	return (versions && m.type != BYZ_MSG_ACCUSE) ? 2 : 1;
+	return (versions && !is_set_type(m.type)) ? 2 : 1;
 }
 
 /* ---------- sending ---------- */
@@ -264,7 +294,8 @@ int peer_send(struct byz_peer *p, uint8_t type, uint16_t to, const uint8_t *payl
 	}
 	uint8_t *msg;
 	size_t mlen;
-	int rc = byz_wire_seal(s.type, p->self, s.to, p->attempt, p->step, p->run.run_id, pl,
+	uint16_t from = s.type == BYZ_MSG_JOIN ? BYZ_WIRE_OUTSIDER : p->self;
+	int rc = byz_wire_seal(s.type, from, s.to, p->attempt, p->step, p->run.run_id, pl,
 			       s.len > s.cap ? s.cap : s.len, p->sk, &msg, &mlen);
 	free(pl);
 	if (rc)
@@ -344,6 +375,46 @@ static void choose_validators(struct byz_peer *p)
 			p->target[who] = (int16_t)tc[0];
 		}
 	}
+	member_add_validators(p, cand + m, nc - m, nact);
+}
+
+static void fetch_reset(struct byz_peer *p)
+{
+	for (unsigned j = 0; j < BYZ_MAX_PEERS; j++) {
+		free(p->fetched[j]);
+		p->fetched[j] = NULL;
+		p->fetched_len[j] = 0;
+	}
+	p->fetch_open = 0;
+}
+
+/* Tolerance mode: keep a fetched part of the target if it is the one it
+ * committed to (signed by the target, hash in its final commitment). */
+static int accept_fetched(struct byz_peer *p, const struct byz_msg *m)
+{
+	int16_t t = p->target[p->self];
+	uint16_t j = m->u.vec.part;
+	uint32_t L = byz_part_len(p->run.d, p->prev_n_parts);
+	if (!p->fetch_open || t < 0 || m->sender != (uint16_t)t || m->attempt != p->prev_attempt ||
+	    j >= p->prev_n_parts || m->u.vec.count != L || !p->prev_commit[t])
+		return -EPROTO;
+	if (p->fetched[j])
+		return 0;
+	struct byz_msg cm;
+	if (byz_wire_parse(p->prev_commit[t], p->prev_commit_len[t], &cm) < 0 ||
+	    cm.u.commit.n_parts != p->prev_n_parts)
+		return -EPROTO;
+	byz_wire_vec_copy(m, p->tmp);
+	uint8_t h[32];
+	byz_part_hash(p->run.run_id, m->step, m->sender, j, p->tmp, L, h);
+	if (memcmp(h, cm.u.commit.hashes + 32u * j, 32) != 0)
+		return -BYZ_ECOMMIT;
+	p->fetched[j] = malloc(m->raw_len);
+	if (!p->fetched[j])
+		return -ENOMEM;
+	memcpy(p->fetched[j], m->raw, m->raw_len);
+	p->fetched_len[j] = m->raw_len;
+	return 0;
 }
 
 static void validate_target(struct byz_peer *p)
@@ -354,20 +425,94 @@ static void validate_target(struct byz_peer *p)
 	struct byz_msg cm;
 	if (byz_wire_parse(p->prev_commit[t], p->prev_commit_len[t], &cm) < 0)
 		return;
-	if (grad_parts_match(p, &cm, p->x_prev, p->r_prev2, p->step - 1) == 0)
-		accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, 0, p->prev_commit[t],
-			    p->prev_commit_len[t], NULL, 0);
+	if (p->run.validation == BYZ_VALIDATE_EXACT) {
+		if (grad_parts_match(p, &cm, p->x_prev, p->r_prev2, p->step - 1) == 0 &&
+		    accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, 0, p->prev_commit[t],
+				p->prev_commit_len[t], NULL, 0) == 0)
+			p->val_accused = 1;
+		return;
+	}
+	/* Tolerance mode: the target's parts are with the previous step's
+	 * aggregators, who must serve them; compared at BYZ_PH_RESULT. */
+	fetch_reset(p);
+	p->fetch_open = 1;
+	uint8_t pl[BYZ_WIRE_FETCH_LEN];
+	for (uint16_t j = 0; j < p->prev_n_parts; j++) {
+		uint16_t a = p->prev_agg_of[j];
+		size_t idx = PB_IDX(j, (uint16_t)t);
+		if (a == p->self && p->prev_part_buf[idx]) {
+			struct byz_msg m;
+			if (byz_wire_parse(p->prev_part_buf[idx], p->prev_part_len[idx], &m) == 0)
+				accept_fetched(p, &m);
+		} else if (a < p->run.n && a != p->self) {
+			byz_wire_put_fetch(pl, BYZ_FETCH_PART, (uint16_t)t, j, p->step - 1);
+			peer_send(p, BYZ_MSG_FETCH, a, pl, sizeof(pl), 0);
+		}
+	}
+}
+
+/* Tolerance mode, phase RESULT: compare what was fetched with the
+ * recomputation; the first part beyond rho is the evidence. A part nobody
+ * served is not checked (its aggregator is the only one who could withhold). */
+static void validate_fetched(struct byz_peer *p)
+{
+	int16_t t = p->target[p->self];
+	if (!p->fetch_open || t < 0 || !p->prev_commit[t])
+		goto out;
+	uint32_t L = byz_part_len(p->run.d, p->prev_n_parts);
+	if (grad_recompute(p, (uint16_t)t, p->x_prev, p->r_prev2, p->step - 1, p->tmp2) != 0)
+		goto out;
+	for (uint16_t j = 0; j < p->prev_n_parts; j++) {
+		struct byz_msg m;
+		if (!p->fetched[j] || byz_wire_parse(p->fetched[j], p->fetched_len[j], &m) < 0)
+			continue;
+		if (!part_within_rho(p, p->tmp2, &m, L)) {
+			if (accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, j, p->prev_commit[t],
+					p->prev_commit_len[t], p->fetched[j], p->fetched_len[j]) == 0) {
+				/* Keep the evidence: an equivocation in this attempt voids
+				 * its accusations, and the next attempt re-sends it. */
+				p->val_ev = p->fetched[j];
+				p->val_ev_len = p->fetched_len[j];
+				p->fetched[j] = NULL;
+				p->val_accused = 1;
+			}
+			break;
+		}
+	}
+out:
+	fetch_reset(p);
+}
+
+/* An aggregator serves a validator of this step the signed part of its
+ * target it kept from the previous step; anyone else is refused. */
+static int handle_fetch(struct byz_peer *p, const struct byz_msg *m)
+{
+	uint16_t v = m->sender, j = m->u.fetch.part;
+	if (m->u.fetch.what == BYZ_FETCH_STATE) {
+		/* Served at the start of the next step (that step's start state). */
+		if (m->recipient != BYZ_WIRE_BCAST || m->step != p->step)
+			return -ESTALE;
+		p->sync_to[v] = 1;
+		return 0;
+	}
+	if (m->recipient != p->self || m->step != p->step)
+		return -ESTALE;
+	if (m->u.fetch.what != BYZ_FETCH_PART || !p->have_prev || m->u.fetch.step + 1 != p->step ||
+	    !p->validator[v] || p->target[v] != (int16_t)m->u.fetch.subject ||
+	    j >= p->prev_n_parts || p->prev_agg_of[j] != p->self ||
+	    p->served[v] >= p->prev_n_parts)
+		return -EPROTO;
+	size_t idx = PB_IDX(j, m->u.fetch.subject);
+	if (!p->prev_part_buf[idx])
+		return -ENOENT;
+	p->served[v]++;
+	return peer_emit_raw(p, v, p->prev_part_buf[idx], p->prev_part_len[idx]);
 }
 
 static void start_attempt(struct byz_peer *p, uint64_t now)
 {
 	store_clear(p);
-	size_t nn = (size_t)p->run.n * p->run.n;
-	for (size_t i = 0; i < nn; i++) {
-		free(p->part_buf[i]);
-		p->part_buf[i] = NULL;
-		p->part_len[i] = 0;
-	}
+	pb_clear(p->part_buf, p->part_len);
 	memset(p->committer, 0, sizeof(p->committer));
 	memset(p->contributor, 0, sizeof(p->contributor));
 	memset(p->have_y, 0, sizeof(p->have_y));
@@ -383,19 +528,29 @@ static void start_attempt(struct byz_peer *p, uint64_t now)
 		ne += (uint32_t)is_self_contributor_expected(p, i);
 	p->n_parts = (uint16_t)(ne ? ne : 1);
 	p->L = byz_part_len(p->run.d, p->n_parts);
-	byz_params_digest(p->run.run_id, p->step, p->x, p->run.d, p->params_digest);
+	if (state_build(p, p->t_step) != 0)
+		memset(p->params_digest, 0, 32); /* out of memory: commit nothing useful */
 	byz_mprng_rho(p->sk, p->run.run_id, p->step, p->attempt, p->rho);
 	uint8_t mc[32];
 	byz_mprng_commit(p->run.run_id, p->step, p->attempt, p->self, p->rho, mc);
 
 	uint16_t me = p->self;
-	if (peer_is_member(p, me) && p->active[me] && !p->excluded[me]) {
+	int muted = p->mute_step == p->step + 1;
+	if (p->left[me] && !p->banned[me] && !muted) {
+		/* Left after K silent steps: ask to come back (on probation). */
+		peer_send(p, BYZ_MSG_JOIN, BYZ_WIRE_BCAST, p->self_pk, 32, 0);
+	} else if (peer_is_member(p, me) && !muted &&
+		   ((p->active[me] && !p->excluded[me]) || p->probation[me])) {
 		if (p->validator[me]) {
 			uint8_t pl[68];
 			size_t n = byz_wire_put_commit(pl, p->params_digest, mc, 0, NULL);
 			peer_send(p, BYZ_MSG_COMMIT, BYZ_WIRE_BCAST, pl, (uint32_t)n, 0);
+			int16_t t = p->target[me];
 			if (p->attempt == 0)
 				validate_target(p);
+			else if (p->val_accused && t >= 0 && peer_is_member(p, (uint16_t)t))
+				accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, 0, p->prev_commit[t],
+					    p->prev_commit_len[t], p->val_ev, p->val_ev_len);
 		} else {
 			if (!p->have_grad) {
 				uint8_t seed[32];
@@ -427,16 +582,84 @@ static void start_attempt(struct byz_peer *p, uint64_t now)
 		p->hooks.on_phase(p->hooks.ctx, p, BYZ_PH_COMMIT);
 }
 
-static void start_step(struct byz_peer *p, uint64_t now)
+void peer_begin_step(struct byz_peer *p, uint64_t now, int serve)
 {
+	p->t_step = now;
+	if (p->corrupt_step && p->step == p->corrupt_step) {
+		for (size_t c = 0; c < p->run.d; c++)
+			p->x[c] += 1.0f;
+		p->corrupt_step = 0;
+	}
 	for (uint16_t i = 0; i < p->run.n; i++)
-		p->active[i] = (uint8_t)peer_is_member(p, i);
+		p->active[i] = (uint8_t)(peer_is_member(p, i) && !p->probation[i]);
 	memset(p->excluded, 0, sizeof(p->excluded));
 	memset(p->silent_step, 0, sizeof(p->silent_step));
+	memset(p->served, 0, sizeof(p->served));
+	fetch_reset(p);
+	free(p->val_ev);
+	p->val_ev = NULL;
+	p->val_ev_len = 0;
+	p->val_accused = 0;
 	p->have_grad = 0;
 	p->attempt = 0;
 	choose_validators(p);
 	start_attempt(p, now);
+	if (!serve || !p->snap)
+		return;
+	/* Snapshots asked for during the last step: this step's start state. */
+	for (uint16_t i = 0; i < p->run.n; i++)
+		if (p->sync_to[i] && i != p->self)
+			peer_send(p, BYZ_MSG_STATE, i, p->snap, (uint32_t)p->snap_len, 0);
+	if (p->sync_outsiders)
+		peer_send(p, BYZ_MSG_STATE, BYZ_WIRE_OUTSIDER, p->snap, (uint32_t)p->snap_len, 0);
+	memset(p->sync_to, 0, sizeof(p->sync_to));
+	p->sync_outsiders = 0;
+}
+
+static void start_step(struct byz_peer *p, uint64_t now)
+{
+	peer_begin_step(p, now, 1);
+}
+
+/* More active peers committed to one other state digest than to ours: our
+ * state is wrong (an honest majority of the committers agrees with itself).
+ * Sit out and fetch a snapshot; this is not a ban. A Byzantine coalition
+ * outnumbering the honest committers can only make us sit out (a snapshot
+ * still needs endorsements from a majority of the active peers). */
+static void check_sync(struct byz_peer *p)
+{
+	uint16_t me = p->self;
+	if (!peer_is_member(p, me) || p->mute_step == p->step + 1)
+		return;
+	const uint8_t *dg[BYZ_MAX_PEERS];
+	uint32_t nd = 0, mine = 1;
+	for (uint16_t i = 0; i < p->run.n; i++) {
+		if (!p->active[i] || i == me)
+			continue;
+		struct held *h = store_find(p, BYZ_MSG_COMMIT, i, 0, 0);
+		if (!h || store_find(p, BYZ_MSG_COMMIT, i, 0, 1))
+			continue;
+		if (memcmp(h->m.u.commit.params_digest, p->params_digest, 32) != 0)
+			dg[nd++] = h->m.u.commit.params_digest;
+		else
+			mine++;
+	}
+	for (uint32_t a = 0; a < nd; a++) {
+		uint32_t same = 0;
+		for (uint32_t b = 0; b < nd; b++)
+			same += memcmp(dg[a], dg[b], 32) == 0;
+		if (same > mine) {
+			peer_event(p, BYZ_EV_OUT_OF_SYNC, me, -1, 0);
+			p->syncing = 1;
+			p->seen = 1;
+			p->seen_step = p->step;
+			p->seen_attempt = p->attempt;
+			uint8_t pl[BYZ_WIRE_FETCH_LEN];
+			byz_wire_put_fetch(pl, BYZ_FETCH_STATE, me, 0, p->step);
+			peer_send(p, BYZ_MSG_FETCH, BYZ_WIRE_BCAST, pl, sizeof(pl), 0);
+			return;
+		}
+	}
 }
 
 /* The commit barrier is over: fix who committed and which part goes where. */
@@ -444,8 +667,20 @@ static void compute_roles(struct byz_peer *p)
 {
 	uint16_t list[BYZ_MAX_PEERS];
 	uint32_t nc = 0;
+	memset(p->probe, 0, sizeof(p->probe));
 	for (uint16_t i = 0; i < p->run.n; i++) {
-		if (!peer_is_member(p, i) || !p->active[i] || p->excluded[i])
+		if (!peer_is_member(p, i))
+			continue;
+		if (p->probation[i]) {
+			const struct byz_msg *c = NULL;
+			struct held *h = store_find(p, BYZ_MSG_COMMIT, i, 0, 0);
+			if (h && !store_find(p, BYZ_MSG_COMMIT, i, 0, 1))
+				c = &h->m;
+			p->probe[i] = c && c->u.commit.n_parts == p->n_parts &&
+				      memcmp(c->u.commit.params_digest, p->params_digest, 32) == 0;
+			continue;
+		}
+		if (!p->active[i] || p->excluded[i])
 			continue;
 		for (int v = 0; v < 2; v++) {
 			struct held *h = store_find(p, BYZ_MSG_COMMIT, i, 0, v);
@@ -469,6 +704,7 @@ static void compute_roles(struct byz_peer *p)
 	for (uint16_t j = 0; j < p->n_parts; j++)
 		p->agg_of[j] = nc ? list[j % nc] : BYZ_WIRE_BCAST;
 	p->roles_done = 1;
+	check_sync(p);
 }
 
 /* First commit version of @p i that fits this attempt (NULL if none). */
@@ -486,7 +722,8 @@ static const struct byz_msg *commit_of(struct byz_peer *p, uint16_t i)
 
 static void scatter(struct byz_peer *p)
 {
-	if (!p->contributor[p->self])
+	/* Probationers scatter too: aggregators keep their parts for validators. */
+	if (!p->contributor[p->self] && !p->probe[p->self])
 		return;
 	uint8_t *pl = malloc(byz_wire_vec_len(p->L));
 	if (!pl)
@@ -513,9 +750,9 @@ static void aggregate(struct byz_peer *p)
 		uint8_t bitmap[BYZ_WIRE_BITMAP_LEN] = {0};
 		uint32_t k = 0;
 		for (uint16_t i = 0; i < n; i++) {
-			uint8_t *raw = p->part_buf[(size_t)j * n + i];
+			uint8_t *raw = p->part_buf[PB_IDX(j, i)];
 			struct byz_msg m;
-			if (!raw || byz_wire_parse(raw, p->part_len[(size_t)j * n + i], &m) < 0)
+			if (!raw || !p->contributor[i] || byz_wire_parse(raw, p->part_len[PB_IDX(j, i)], &m) < 0)
 				continue;
 			byz_wire_vec_copy(&m, buf + (size_t)k * p->L);
 			in[k] = buf + (size_t)k * p->L;
@@ -636,7 +873,7 @@ static void check_proj(struct byz_peer *p, const struct held *h)
 		byz_wire_proj_at(m, e, &j, &s, &n);
 		if (j >= p->n_parts || p->agg_of[j] != p->self || !p->have_y[j])
 			continue;
-		size_t idx = (size_t)j * p->run.n + i;
+		size_t idx = PB_IDX(j, i);
 		struct byz_msg pm;
 		if (!p->part_buf[idx] || byz_wire_parse(p->part_buf[idx], p->part_len[idx], &pm) < 0)
 			continue;
@@ -667,6 +904,8 @@ static void enter_phase(struct byz_peer *p, uint64_t now)
 		break;
 	case BYZ_PH_RESULT:
 		aggregate(p);
+		if (p->fetch_open)
+			validate_fetched(p);
 		break;
 	case BYZ_PH_REVEAL:
 		collect_results(p);
@@ -697,6 +936,13 @@ int byz_peer_on_tick(struct byz_peer *p, uint64_t now)
 {
 	if (!p || !p->started)
 		return -EINVAL;
+	p->now = now;
+	if (p->syncing) {
+		/* No schedule without state: a heartbeat, one phase at a time. */
+		while (now >= byz_peer_next_deadline(p))
+			p->t_attempt += p->run.phase_us;
+		return 0;
+	}
 	while (now >= byz_peer_next_deadline(p)) {
 		if (p->phase + 1 < BYZ_PH_COUNT) {
 			p->phase++;
@@ -757,9 +1003,9 @@ static int handle_part(struct byz_peer *p, const struct byz_msg *m)
 	if (p->phase != BYZ_PH_SCATTER || !p->roles_done)
 		return -ETIME;
 	if (m->recipient != p->self || j >= p->n_parts || p->agg_of[j] != p->self ||
-	    !p->contributor[i])
+	    (!p->contributor[i] && !p->probe[i]))
 		return -EPROTO;
-	size_t idx = (size_t)j * p->run.n + i;
+	size_t idx = PB_IDX(j, i);
 	if (p->part_buf[idx])
 		return 0;
 	const struct byz_msg *c = commit_of(p, i);
@@ -801,18 +1047,120 @@ static void accuse_equiv(struct byz_peer *p, uint8_t type, uint16_t sender, uint
 	accuse_send(p, BYZ_ACC_EQUIV, sender, aux, a->buf, a->len, b->buf, b->len);
 }
 
+/* Without trusted state: note the swarm's (step, attempt) from verified
+ * messages, ask for a snapshot once per attempt, keep commits and snapshots. */
+static int process_syncing(struct byz_peer *p, const struct byz_msg *m)
+{
+	if (m->type == BYZ_MSG_JOIN)
+		return -ESTALE;
+	/* Senders are checked against the roster we know (the initial one for a
+	 * newcomer), which bounds what can fill the buffer; a snapshot is then
+	 * trusted only through its endorsements. */
+	if (m->sender >= p->run.n || byz_wire_verify(m, p->run.run_id, peer_pk(p, m->sender)))
+		return -BYZ_EBADSIG;
+	if (m->type != BYZ_MSG_STATE) {
+		if (!p->seen || m->step > p->seen_step ||
+		    (m->step == p->seen_step && m->attempt > p->seen_attempt)) {
+			for (uint64_t k = p->seen ? p->seen_step + 1 : m->step + 1; k <= m->step; k++) {
+				p->step = k; /* no claim about this step's digest */
+				peer_event(p, BYZ_EV_STEP_DONE, p->self, -1, 0);
+			}
+			p->seen = 1;
+			p->seen_step = m->step;
+			p->seen_attempt = m->attempt;
+			p->step = m->step;
+			p->attempt = m->attempt;
+			/* A JOIN asks every member for a snapshot (and re-admission if
+			 * we left meanwhile, which our stale view may not know); a
+			 * member also asks by index. */
+			peer_send(p, BYZ_MSG_JOIN, BYZ_WIRE_BCAST, p->self_pk, 32, 0);
+			if (!p->outsider && !p->left[p->self]) {
+				uint8_t pl[BYZ_WIRE_FETCH_LEN];
+				byz_wire_put_fetch(pl, BYZ_FETCH_STATE, p->self, 0, m->step);
+				peer_send(p, BYZ_MSG_FETCH, BYZ_WIRE_BCAST, pl, sizeof(pl), 0);
+			}
+		}
+		if (m->type != BYZ_MSG_COMMIT)
+			return -ESTALE;
+	}
+	int rc = state_buffer(p, m);
+	if (rc < 0)
+		return rc;
+	rc = state_try_install(p, p->now);
+	return rc < 0 ? rc : 0;
+}
+
+/* A JOIN: self-signed, a set in the attempt store; it also asks members to
+ * send a snapshot to outsiders at the next step start. */
+static int process_join(struct byz_peer *p, const uint8_t *buf, size_t len,
+			const struct byz_msg *m)
+{
+	if (m->step != p->step || m->attempt != p->attempt)
+		return -ESTALE;
+	if (p->phase > seal_of(BYZ_MSG_JOIN))
+		return -ETIME;
+	uint8_t h16[16];
+	content_hash(buf, len, h16);
+	for (int v = 0; v < (int)BYZ_WIRE_MAX_QUEUE; v++) {
+		struct held *h = store_find(p, BYZ_MSG_JOIN, BYZ_WIRE_OUTSIDER, 0, v);
+		if (!h)
+			break;
+		if (memcmp(h->h16, h16, 16) == 0)
+			return 0;
+	}
+	int rc = byz_wire_verify(m, p->run.run_id, m->u.join.pk);
+	if (rc < 0)
+		return rc;
+	for (uint16_t i = 0; i < p->run.n; i++) {
+		if (memcmp(peer_pk(p, i), m->u.join.pk, 32) != 0)
+			continue;
+		if (p->banned[i])
+			return -BYZ_EBANNED; /* refused forever */
+		if (!p->left[i]) {
+			/* Admitted but not in sync yet: it still needs a snapshot. */
+			p->sync_outsiders = 1;
+			return 0;
+		}
+	}
+	rc = store_add(p, buf, len, h16);
+	if (rc < 0)
+		return rc;
+	p->sync_outsiders = 1;
+	return 0;
+}
+
+int peer_process(struct byz_peer *p, const uint8_t *buf, size_t len, int local)
+{
+	return process(p, buf, len, local);
+}
+
 static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local)
 {
 	struct byz_msg m;
 	int rc = byz_wire_parse(buf, len, &m);
 	if (rc < 0)
 		return rc;
+	if (p->syncing)
+		return local ? 0 : process_syncing(p, &m);
+	if (m.type == BYZ_MSG_JOIN)
+		return local ? 0 : process_join(p, buf, len, &m);
+	if (m.type == BYZ_MSG_STATE)
+		return -ESTALE; /* in sync: nothing to install */
 	if (m.sender >= p->run.n)
 		return -EPROTO;
 	if (!peer_is_member(p, m.sender))
 		return -BYZ_EBANNED;
 	if (m.sender == p->self && !local)
 		return -EPROTO; /* our own messages never come back from the network */
+	if (m.type == BYZ_MSG_FETCH || (m.type == BYZ_MSG_PART && m.step + 1 == p->step)) {
+		/* Requests and fetched parts cross attempts and steps. */
+		if (m.type == BYZ_MSG_PART && !p->fetch_open)
+			return -ESTALE;
+		rc = byz_wire_verify(&m, p->run.run_id, peer_pk(p, m.sender));
+		if (rc < 0)
+			return rc;
+		return m.type == BYZ_MSG_FETCH ? handle_fetch(p, &m) : accept_fetched(p, &m);
+	}
 	if (m.step != p->step || m.attempt != p->attempt)
 		return -ESTALE;
 	uint8_t h16[16];
@@ -865,6 +1213,7 @@ int byz_peer_on_message(struct byz_peer *p, uint64_t now, const uint8_t *buf, si
 		return -EINVAL;
 	if (p->has_hooks && p->hooks.on_receive)
 		p->hooks.on_receive(p->hooks.ctx, p, buf, len);
+	p->now = now;
 	if (p->started)
 		byz_peer_on_tick(p, now);
 	int rc = process(p, buf, len, 0);
@@ -882,10 +1231,13 @@ struct byz_peer *byz_peer_new(const struct byz_peer_cfg *cfg, int *err)
 	if (!cfg || !cfg->run || !cfg->sk || !cfg->oracle.grad)
 		goto fail;
 	const struct byz_run *r = cfg->run;
+	if (r->admit_window == 0 || (!cfg->joiner && cfg->self >= r->n))
+		goto fail;
 	if (r->n < 2 || r->n > BYZ_MAX_PEERS || !r->roster || r->d == 0 ||
 	    r->d > BYZ_WIRE_MAX_PART_FLOATS || !(r->tau > 0) || !isfinite(r->tau) ||
-	    !(r->eps >= 0) || !isfinite(r->eps) || r->phase_us == 0 || cfg->self >= r->n ||
-	    r->max_attempts == 0 || r->silent_limit == 0 || !(r->kappa >= 1.0))
+	    !(r->eps >= 0) || !isfinite(r->eps) || r->phase_us == 0 ||
+	    r->max_attempts == 0 || r->silent_limit == 0 || !(r->kappa >= 1.0) ||
+	    r->validation > BYZ_VALIDATE_TOLERANCE || !(r->rho >= 0 && r->rho < 1))
 		goto fail;
 	if (sodium_init() < 0) {
 		rc = -EIO;
@@ -902,8 +1254,9 @@ struct byz_peer *byz_peer_new(const struct byz_peer_cfg *cfg, int *err)
 		p->hooks = *cfg->hooks;
 		p->has_hooks = 1;
 	}
-	size_t d = r->d, n = r->n, dp = d + n;
-	p->roster = malloc(32 * n);
+	size_t d = r->d, n = r->n, dp = d + BYZ_MAX_PEERS;
+	p->roster = calloc(BYZ_MAX_PEERS, 32);
+	p->roster0 = malloc(32 * n);
 	p->sk = sodium_malloc(64);
 	p->x = calloc(d, sizeof(float));
 	p->x_prev = calloc(d, sizeof(float));
@@ -912,14 +1265,28 @@ struct byz_peer *byz_peer_new(const struct byz_peer_cfg *cfg, int *err)
 	p->y = calloc(dp, sizeof(float));
 	p->tmp = calloc(dp, sizeof(float));
 	p->tmp2 = calloc(dp, sizeof(float));
-	p->part_buf = calloc(n * n, sizeof(*p->part_buf));
-	p->part_len = calloc(n * n, sizeof(*p->part_len));
-	if (!p->roster || !p->sk || !p->x || !p->x_prev || !p->g_raw || !p->g || !p->y ||
+	p->part_buf = calloc(PB_SIZE, sizeof(*p->part_buf));
+	p->part_len = calloc(PB_SIZE, sizeof(*p->part_len));
+	p->prev_part_buf = calloc(PB_SIZE, sizeof(*p->prev_part_buf));
+	p->prev_part_len = calloc(PB_SIZE, sizeof(*p->prev_part_len));
+	if (!p->prev_part_buf || !p->prev_part_len)
+		goto fail;
+	if (!p->roster || !p->roster0 || !p->sk || !p->x || !p->x_prev || !p->g_raw || !p->g || !p->y ||
 	    !p->tmp || !p->tmp2 || !p->part_buf || !p->part_len)
 		goto fail;
 	memcpy(p->roster, r->roster, 32 * n);
+	memcpy(p->roster0, r->roster, 32 * n);
+	p->run_n0 = (uint32_t)n;
 	p->run.roster = p->roster;
 	memcpy(p->sk, cfg->sk, 64);
+	crypto_sign_ed25519_sk_to_pk(p->self_pk, cfg->sk);
+	for (unsigned i = 0; i < BYZ_MAX_PEERS; i++)
+		p->admit_step[i] = UINT64_MAX;
+	if (cfg->joiner) {
+		p->self = BYZ_WIRE_OUTSIDER;
+		p->outsider = 1;
+		p->syncing = 1;
+	}
 	byz_genesis(r->run_id, p->r_prev);
 	memcpy(p->r_prev2, p->r_prev, 32);
 	if (err)
@@ -938,13 +1305,15 @@ void byz_peer_free(struct byz_peer *p)
 		return;
 	store_clear(p);
 	free(p->store);
-	if (p->part_buf)
-		for (size_t i = 0; i < (size_t)p->run.n * p->run.n; i++)
-			free(p->part_buf[i]);
+	pb_clear(p->part_buf, p->part_len);
+	pb_clear(p->prev_part_buf, p->prev_part_len);
 	free(p->part_buf);
 	free(p->part_len);
+	free(p->prev_part_buf);
+	free(p->prev_part_len);
 	for (unsigned i = 0; i < BYZ_MAX_PEERS; i++)
 		free(p->prev_commit[i]);
+	fetch_reset(p);
 	for (size_t i = p->headout; i < p->nout; i++)
 		free(p->out[i].buf);
 	free(p->out);
@@ -954,6 +1323,10 @@ void byz_peer_free(struct byz_peer *p)
 		sodium_free(p->sk);
 	}
 	free(p->roster);
+	free(p->roster0);
+	free(p->val_ev);
+	state_free(p);
+	free(p->snap);
 	free(p->x);
 	free(p->x_prev);
 	free(p->g_raw);
@@ -969,6 +1342,12 @@ int byz_peer_start(struct byz_peer *p, uint64_t now)
 	if (!p || p->started)
 		return -EINVAL;
 	p->started = 1;
+	p->now = now;
+	if (p->syncing) {
+		p->t_attempt = now;
+		p->phase = 0;
+		return 0;
+	}
 	start_step(p, now);
 	return 0;
 }
@@ -981,3 +1360,14 @@ int byz_peer_has_banned(const struct byz_peer *p, uint16_t who)
 	return who < p->run.n && p->banned[who];
 }
 uint64_t byz_peer_dropped(const struct byz_peer *p) { return p->dropped; }
+uint32_t byz_peer_roster_size(const struct byz_peer *p) { return p->run.n; }
+const uint8_t *byz_peer_roster_key(const struct byz_peer *p, uint16_t i)
+{
+	return i < p->run.n ? p->roster + 32u * i : NULL;
+}
+int byz_peer_syncing(const struct byz_peer *p) { return p->syncing; }
+int byz_peer_is_active(const struct byz_peer *p, uint16_t who)
+{
+	return peer_is_member(p, who) && !p->probation[who];
+}
+void byz_peer_corrupt_at(struct byz_peer *p, uint64_t step) { p->corrupt_step = step; }

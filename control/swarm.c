@@ -44,6 +44,7 @@ struct byz_swarm {
 	int byz_atk[BYZ_MAX_PEERS];
 	struct byz_attacker att[BYZ_MAX_PEERS];
 	struct byz_peer_hooks hooks[BYZ_MAX_PEERS];
+	struct byz_noisy_oracle noisy[BYZ_MAX_PEERS];
 	struct qev *q;
 	size_t nq, capq;
 	uint64_t seq, now, rng;
@@ -57,6 +58,16 @@ struct byz_swarm {
 	uint32_t honest;
 	uint16_t first_honest;
 	struct byz_ban_rec *bans_copy;
+	/* slots: 0..n-1 the initial roster, n..nslots-1 newcomers */
+	uint32_t nslots;
+	uint8_t slot_pk[BYZ_MAX_PEERS][32];
+	uint8_t started[BYZ_MAX_PEERS];
+	uint8_t resynced[BYZ_MAX_PEERS];
+	uint8_t (*jsks)[64];
+	int joiners_started;
+	uint8_t *ref_set;
+	struct byz_join_rec *joined;
+	size_t njoined, capjoined;
 };
 
 static uint64_t rnd(struct byz_swarm *s)
@@ -203,19 +214,66 @@ static void record_ban(struct byz_swarm *s, uint16_t at, const struct byz_event 
 					   .reason = e->reason, .accuser = e->accuser};
 }
 
+int byz_swarm_slot_of(const struct byz_swarm *s, const uint8_t pk[32])
+{
+	for (uint32_t j = 0; j < s->nslots; j++)
+		if (memcmp(s->slot_pk[j], pk, 32) == 0)
+			return (int)j;
+	return -1;
+}
+
+/* Peers address roster indices; the harness maps them to slots by key (a
+ * newcomer's index is known only once it is admitted). */
+static void route(struct byz_swarm *s, uint16_t i, const struct byz_out *o)
+{
+	if (o->to == BYZ_WIRE_BCAST || o->to == BYZ_WIRE_OUTSIDER) {
+		/* OUTSIDER: every listener without trusted state (the transport
+		 * knows who asked). */
+		for (uint32_t j = 0; j < s->nslots; j++)
+			if (j != i && s->started[j] &&
+			    (o->to == BYZ_WIRE_BCAST || byz_peer_syncing(s->peers[j])))
+				deliver(s, i, (uint16_t)j, o->buf, o->len);
+		return;
+	}
+	const uint8_t *pk = byz_peer_roster_key(s->peers[i], o->to);
+	int j = pk ? byz_swarm_slot_of(s, pk) : -1;
+	if (j >= 0 && j != i && s->started[j])
+		deliver(s, i, (uint16_t)j, o->buf, o->len);
+}
+
+static void record_join(struct byz_swarm *s, const struct byz_event *e, int active)
+{
+	if (active) {
+		for (size_t k = s->njoined; k-- > 0;)
+			if (s->joined[k].peer == e->peer) {
+				s->joined[k].active = e->step + 1;
+				break;
+			}
+		return;
+	}
+	if (s->njoined == s->capjoined) {
+		size_t nc = s->capjoined ? 2 * s->capjoined : 8;
+		struct byz_join_rec *nj = realloc(s->joined, nc * sizeof(*nj));
+		if (!nj)
+			return;
+		s->joined = nj;
+		s->capjoined = nc;
+	}
+	const uint8_t *pk = byz_peer_roster_key(s->peers[s->first_honest], e->peer);
+	int slot = pk ? byz_swarm_slot_of(s, pk) : -1;
+	s->joined[s->njoined++] = (struct byz_join_rec){
+		.peer = e->peer, .slot = (uint16_t)(slot < 0 ? 0xffff : slot),
+		.admitted = e->step + 1, .active = UINT64_MAX,
+		.byz = slot >= 0 && s->is_byz[slot]};
+}
+
 static void drain(struct byz_swarm *s, uint16_t i)
 {
 	struct byz_peer *p = s->peers[i];
 	struct byz_out o;
 	roll_partitions(s);
 	while (byz_peer_pop_out(p, &o)) {
-		if (o.to == BYZ_WIRE_BCAST) {
-			for (uint16_t j = 0; j < s->cfg.n; j++)
-				if (j != i)
-					deliver(s, i, j, o.buf, o.len);
-		} else if (o.to < s->cfg.n && o.to != i) {
-			deliver(s, i, o.to, o.buf, o.len);
-		}
+		route(s, i, &o);
 		free(o.buf);
 	}
 	struct byz_event e;
@@ -226,10 +284,16 @@ static void drain(struct byz_swarm *s, uint16_t i)
 		case BYZ_EV_STEP_DONE:
 			if (e.step >= 1 && e.step <= s->cfg.steps) {
 				uint64_t k = e.step;
-				if (s->ref_count[k] == 0)
-					memcpy(s->ref[k], e.digest, 32);
-				else if (memcmp(s->ref[k], e.digest, 32) != 0)
-					s->rep.replicas_identical = 0;
+				if (e.synced) { /* a re-syncing peer claims nothing */
+					if (!s->ref_set[k]) {
+						memcpy(s->ref[k], e.digest, 32);
+						s->ref_set[k] = 1;
+					} else if (memcmp(s->ref[k], e.digest, 32) != 0) {
+						s->rep.replicas_identical = 0;
+					}
+				}
+				if (i >= s->cfg.n) /* newcomers do not gate progress */
+					break;
 				s->ref_count[k]++;
 				s->done_step[i] = k;
 				if (s->ref_count[k] == s->honest) {
@@ -240,7 +304,21 @@ static void drain(struct byz_swarm *s, uint16_t i)
 			}
 			break;
 		case BYZ_EV_BAN:
-			record_ban(s, i, &e);
+			if (i < s->cfg.n)
+				record_ban(s, i, &e);
+			break;
+		case BYZ_EV_JOINED:
+		case BYZ_EV_ACTIVE:
+			if (i == s->first_honest)
+				record_join(s, &e, e.kind == BYZ_EV_ACTIVE);
+			break;
+		case BYZ_EV_OUT_OF_SYNC:
+			s->rep.out_of_sync++;
+			s->resynced[i] = 1;
+			break;
+		case BYZ_EV_RESYNCED:
+			if (i < s->cfg.n)
+				s->rep.resyncs++;
 			break;
 		case BYZ_EV_RESTART:
 			if (i == s->first_honest)
@@ -275,9 +353,12 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 	int rc = -EINVAL;
 	struct byz_swarm *s = NULL;
 	if (!cfg || cfg->n < 2 || cfg->n > BYZ_MAX_PEERS || 2 * cfg->nbyz >= cfg->n ||
+	    cfg->n + cfg->joiners > BYZ_MAX_PEERS || cfg->joiner_byz > cfg->joiners ||
+	    (cfg->joiner_byz && !byz_attack_name(cfg->joiner_attack)) ||
 	    cfg->steps == 0 || cfg->d == 0 || cfg->batch == 0 ||
 	    (cfg->nbyz && (!cfg->attacks || cfg->nattacks == 0)) ||
-	    cfg->net.delay_max_us < cfg->net.delay_min_us)
+	    cfg->net.delay_max_us < cfg->net.delay_min_us || cfg->noisy > cfg->n - cfg->nbyz ||
+	    (cfg->noisy && !(cfg->noise >= 0 && cfg->noise < 1)))
 		goto fail;
 	for (uint32_t a = 0; a < cfg->nattacks; a++)
 		if (!byz_attack_name(cfg->attacks[a]))
@@ -295,10 +376,14 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 	uint32_t n = cfg->n;
 	s->roster = malloc(32u * n);
 	s->sks = sodium_malloc(64u * n);
-	s->peers = calloc(n, sizeof(*s->peers));
+	s->nslots = n + cfg->joiners;
+	s->peers = calloc(BYZ_MAX_PEERS, sizeof(*s->peers));
 	s->ref = calloc(cfg->steps + 1u, 32);
 	s->ref_count = calloc(cfg->steps + 1u, sizeof(uint32_t));
-	if (!s->roster || !s->sks || !s->peers || !s->ref || !s->ref_count)
+	s->ref_set = calloc(cfg->steps + 1u, 1);
+	s->jsks = sodium_malloc(64u * (cfg->joiners ? cfg->joiners : 1));
+	if (!s->roster || !s->sks || !s->peers || !s->ref || !s->ref_count || !s->ref_set ||
+	    !s->jsks)
 		goto fail;
 
 	uint8_t sb[8 + 13];
@@ -313,6 +398,16 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 		byz_put16(kb + 21, i);
 		crypto_generichash(seed, 32, kb, sizeof(kb), NULL, 0);
 		crypto_sign_seed_keypair(s->roster + 32u * i, s->sks[i], seed);
+		sodium_memzero(seed, sizeof(seed));
+		memcpy(s->slot_pk[i], s->roster + 32u * i, 32);
+	}
+	for (uint32_t k = 0; k < cfg->joiners; k++) {
+		uint8_t kb[13 + 8 + 2], seed[32];
+		memcpy(kb, "byz-swarm-join", 13);
+		byz_put64(kb + 13, cfg->seed);
+		byz_put16(kb + 21, (uint16_t)k);
+		crypto_generichash(seed, 32, kb, sizeof(kb), NULL, 0);
+		crypto_sign_seed_keypair(s->slot_pk[n + k], s->jsks[k], seed);
 		sodium_memzero(seed, sizeof(seed));
 	}
 	run.n = n;
@@ -345,9 +440,16 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 	while (s->first_honest < n && s->is_byz[s->first_honest])
 		s->first_honest++;
 
+	uint32_t nnoisy = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct byz_peer_cfg pc = {.run = &s->cfg.run, .self = i, .sk = s->sks[i],
 					  .oracle = {.grad = byz_toy_lsq_grad, .ctx = &s->toy}};
+		if (!s->is_byz[i] && nnoisy < cfg->noisy) {
+			nnoisy++;
+			s->noisy[i] = (struct byz_noisy_oracle){.inner = pc.oracle, .rel = cfg->noise,
+								.salt = cfg->seed * 31u + i};
+			pc.oracle = (struct byz_oracle){.grad = byz_noisy_grad, .ctx = &s->noisy[i]};
+		}
 		if (s->is_byz[i]) {
 			uint32_t b = 0;
 			while (s->byz_ids[b] != i)
@@ -363,6 +465,32 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 		s->peers[i] = byz_peer_new(&pc, &rc);
 		if (!s->peers[i])
 			goto fail;
+	}
+	for (uint32_t k = 0; k < cfg->joiners; k++) {
+		uint16_t slot = (uint16_t)(n + k);
+		struct byz_peer_cfg pc = {.run = &s->cfg.run, .self = 0, .sk = s->jsks[k],
+					  .oracle = {.grad = byz_toy_lsq_grad, .ctx = &s->toy},
+					  .joiner = 1};
+		if (k < cfg->joiner_byz) {
+			s->is_byz[slot] = 1;
+			struct byz_attacker *a = &s->att[slot];
+			a->attack = cfg->joiner_attack;
+			a->seed = cfg->seed * 1000003u + slot;
+			a->swarm = s;
+			byz_attacker_hooks(a, &s->hooks[slot]);
+			pc.hooks = &s->hooks[slot];
+		}
+		s->peers[slot] = byz_peer_new(&pc, &rc);
+		if (!s->peers[slot])
+			goto fail;
+	}
+	if (cfg->corrupt_step) {
+		/* The last honest initial peer (the report reads the first). */
+		for (int i = (int)n - 1; i >= 0; i--)
+			if (!s->is_byz[i]) {
+				byz_peer_corrupt_at(s->peers[i], cfg->corrupt_step);
+				break;
+			}
 	}
 	s->rep.n = n;
 	s->rep.nbyz = cfg->nbyz;
@@ -387,7 +515,7 @@ void byz_swarm_free(struct byz_swarm *s)
 		free(s->q[i].buf);
 	free(s->q);
 	if (s->peers)
-		for (uint32_t i = 0; i < s->cfg.n; i++)
+		for (uint32_t i = 0; i < BYZ_MAX_PEERS; i++)
 			byz_peer_free(s->peers[i]);
 	for (uint32_t i = 0; i < BYZ_MAX_PEERS; i++) {
 		byz_attacker_free(&s->att[i]);
@@ -396,6 +524,10 @@ void byz_swarm_free(struct byz_swarm *s)
 	free(s->peers);
 	if (s->sks)
 		sodium_free(s->sks);
+	if (s->jsks)
+		sodium_free(s->jsks);
+	free(s->ref_set);
+	free(s->joined);
 	free(s->roster);
 	free(s->ref);
 	free(s->ref_count);
@@ -406,12 +538,12 @@ void byz_swarm_free(struct byz_swarm *s)
 
 int byz_swarm_is_byz(const struct byz_swarm *s, uint16_t id)
 {
-	return id < s->cfg.n && s->is_byz[id];
+	return id < s->nslots && s->is_byz[id];
 }
 
 struct byz_peer *byz_swarm_peer(const struct byz_swarm *s, uint16_t id)
 {
-	return id < s->cfg.n ? s->peers[id] : NULL;
+	return id < s->nslots ? s->peers[id] : NULL;
 }
 
 uint64_t byz_swarm_now(const struct byz_swarm *s) { return s->now; }
@@ -436,29 +568,62 @@ static void finish_report(struct byz_swarm *s)
 	uint8_t hb[BYZ_MAX_PEERS] = {0};
 	s->rep.bans_consistent = 1;
 	for (uint16_t i = 0; i < s->cfg.n; i++) {
-		if (s->is_byz[i])
+		/* A peer that re-synced missed the bans of the steps it sat out;
+		 * its final ban set is compared below instead. */
+		if (s->is_byz[i] || s->resynced[i])
 			continue;
 		struct banlist *b = &s->bans[i];
 		if (b->n != b0->n)
 			s->rep.bans_consistent = 0;
 		for (size_t k = 0; k < b->n; k++) {
-			if (!s->is_byz[b->v[k].peer])
-				hb[b->v[k].peer] = 1;
+			const uint8_t *bk = byz_peer_roster_key(s->peers[first], b->v[k].peer);
+			int bs = bk ? byz_swarm_slot_of(s, bk) : -1;
+			if (bs >= 0 && !s->is_byz[bs])
+				hb[bs] = 1;
 			if (k < b0->n && (b->v[k].peer != b0->v[k].peer || b->v[k].step != b0->v[k].step ||
 					  b->v[k].reason != b0->v[k].reason))
 				s->rep.bans_consistent = 0;
 		}
 	}
+	/* Every in-sync honest peer, newcomers included, ends with the same
+	 * roster and ban set; no honest key is banned in any of them. */
+	const struct byz_peer *f0 = s->peers[first];
+	uint32_t nr = byz_peer_roster_size(f0);
+	for (uint16_t i = 0; i < s->nslots; i++) {
+		const struct byz_peer *q = s->peers[i];
+		if (s->is_byz[i] || !s->started[i])
+			continue;
+		if (byz_peer_syncing(q)) {
+			if (i < s->cfg.n) /* an initial member never got back in sync */
+				s->rep.bans_consistent = 0;
+			continue;
+		}
+		if (byz_peer_roster_size(q) != nr)
+			s->rep.bans_consistent = 0;
+		for (uint16_t k = 0; k < nr && k < byz_peer_roster_size(q); k++) {
+			if (memcmp(byz_peer_roster_key(q, k), byz_peer_roster_key(f0, k), 32) != 0 ||
+			    byz_peer_has_banned(q, k) != byz_peer_has_banned(f0, k))
+				s->rep.bans_consistent = 0;
+			int slot = byz_swarm_slot_of(s, byz_peer_roster_key(q, k));
+			if (byz_peer_has_banned(q, k) && slot >= 0 && !s->is_byz[slot])
+				hb[slot] = 1;
+		}
+	}
 	s->rep.honest_banned = 0;
-	for (uint16_t i = 0; i < s->cfg.n; i++)
+	for (uint16_t i = 0; i < s->nslots; i++)
 		s->rep.honest_banned += hb[i];
+	s->rep.active_end = 0;
+	for (uint16_t k = 0; k < nr; k++)
+		s->rep.active_end += (uint32_t)byz_peer_is_active(f0, k);
+	s->rep.joined = s->joined;
+	s->rep.njoined = s->njoined;
 	const float *x = byz_peer_params(s->peers[first]);
 	s->rep.dist_end = byz_toy_lsq_dist(&s->toy, x);
 	byz_params_digest(s->cfg.run.run_id, byz_peer_step(s->peers[first]), x, s->cfg.d,
 			  s->rep.params_digest);
 	s->rep.virtual_us = s->now;
-	for (uint16_t i = 0; i < s->cfg.n; i++)
-		if (!s->is_byz[i])
+	for (uint16_t i = 0; i < s->nslots; i++)
+		if (!s->is_byz[i] && s->started[i])
 			s->rep.dropped += byz_peer_dropped(s->peers[i]);
 }
 
@@ -472,9 +637,11 @@ int byz_swarm_run(struct byz_swarm *s)
 		free(zero);
 	}
 	s->part_next = s->cfg.run.phase_us / 2;
+	for (uint16_t i = 0; i < s->nslots; i++)
+		s->sched_tick[i] = UINT64_MAX;
 	for (uint16_t i = 0; i < s->cfg.n; i++) {
 		byz_peer_start(s->peers[i], 0);
-		s->sched_tick[i] = UINT64_MAX;
+		s->started[i] = 1;
 		drain(s, i);
 	}
 	/* Each step takes at most max_attempts attempts of BYZ_PH_COUNT phases. */
@@ -485,6 +652,14 @@ int byz_swarm_run(struct byz_swarm *s)
 		if (s->nq == 0 || s->q[0].t > limit) {
 			rc = -ETIMEDOUT;
 			break;
+		}
+		if (!s->joiners_started && s->rep.steps_done >= s->cfg.join_step) {
+			s->joiners_started = 1;
+			for (uint16_t j = (uint16_t)s->cfg.n; j < s->nslots; j++) {
+				byz_peer_start(s->peers[j], s->now);
+				s->started[j] = 1;
+				drain(s, j);
+			}
 		}
 		struct qev e = qpop(s);
 		s->now = e.t;

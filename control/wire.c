@@ -34,6 +34,13 @@ uint32_t byz_wire_max_payload(uint8_t type)
 		return 4u + BYZ_WIRE_PROJ_ENTRY_LEN * BYZ_MAX_PEERS;
 	case BYZ_MSG_ACCUSE:
 		return 12u + BYZ_WIRE_MAX_EVIDENCE * (4u + MAX_EV_MSG);
+	case BYZ_MSG_FETCH:
+		return BYZ_WIRE_FETCH_LEN;
+	case BYZ_MSG_JOIN:
+		return 32u;
+	case BYZ_MSG_STATE:
+		return (uint32_t)byz_wire_state_len(BYZ_MAX_PEERS, BYZ_MAX_PEERS, BYZ_WIRE_MAX_QUEUE,
+						    BYZ_WIRE_MAX_PART_FLOATS);
 	default:
 		return 0;
 	}
@@ -42,7 +49,8 @@ uint32_t byz_wire_max_payload(uint8_t type)
 const char *byz_wire_type_name(uint8_t type)
 {
 	static const char *const names[] = {"?", "COMMIT", "DIGEST", "PART", "RESULT",
-					    "AGGV", "REVEAL", "PROJ", "ACCUSE"};
+					    "AGGV", "REVEAL", "PROJ", "ACCUSE", "FETCH",
+					    "JOIN", "STATE"};
 	return type < BYZ_MSG_TYPE_END ? names[type] : "?";
 }
 
@@ -82,6 +90,61 @@ static int parse_vec(struct byz_msg *m, const uint8_t *p, uint32_t n)
 }
 
 static int parse_at(const uint8_t *buf, size_t len, struct byz_msg *m, int depth);
+
+size_t byz_wire_state_len(uint16_t n, uint16_t prev_n_parts, uint8_t n_queue, uint32_t d)
+{
+	return BYZ_WIRE_STATE_FIXED + 48u * (size_t)n + 2u * (size_t)prev_n_parts +
+	       32u * (size_t)n_queue + 8u * (size_t)d;
+}
+
+static int parse_state(struct byz_msg *m, const uint8_t *p, uint32_t n)
+{
+	if (n < BYZ_WIRE_STATE_FIXED)
+		return -EBADMSG;
+	struct byz_msg *s = m;
+	s->u.state.step = byz_le64(p);
+	s->u.state.t_step = byz_le64(p + 8);
+	s->u.state.d = byz_le32(p + 16);
+	s->u.state.n = byz_le16(p + 20);
+	s->u.state.prev_attempt = byz_le16(p + 22);
+	s->u.state.prev_n_parts = byz_le16(p + 24);
+	s->u.state.have_prev = p[26];
+	s->u.state.n_queue = p[27];
+	if (!all_zero(p + 28, 4) || s->u.state.have_prev > 1)
+		return -EBADMSG;
+	if (s->u.state.n < 2 || s->u.state.n > BYZ_MAX_PEERS ||
+	    s->u.state.prev_n_parts > BYZ_MAX_PEERS || s->u.state.n_queue > BYZ_WIRE_MAX_QUEUE ||
+	    s->u.state.d == 0 || s->u.state.d > BYZ_WIRE_MAX_PART_FLOATS)
+		return -ERANGE;
+	if (n != byz_wire_state_len(s->u.state.n, s->u.state.prev_n_parts, s->u.state.n_queue,
+				    s->u.state.d))
+		return -EBADMSG;
+	size_t off = 32;
+	s->u.state.r_prev = p + off;
+	s->u.state.r_prev2 = p + off + 32;
+	off += 64;
+	s->u.state.roster = p + off;
+	off += 32u * (size_t)s->u.state.n;
+	s->u.state.peers = p + off;
+	for (uint16_t i = 0; i < s->u.state.n; i++) {
+		const uint8_t *e = p + off + 8u * i;
+		if ((e[0] & ~BYZ_ST_FLAGS_ALL) || e[1] != 0)
+			return -EBADMSG;
+	}
+	off += 8u * (size_t)s->u.state.n;
+	s->u.state.admit = p + off;
+	off += 8u * (size_t)s->u.state.n;
+	s->u.state.prev_agg = p + off;
+	off += 2u * (size_t)s->u.state.prev_n_parts;
+	s->u.state.queue = p + off;
+	off += 32u * (size_t)s->u.state.n_queue;
+	s->u.state.x = p + off;
+	s->u.state.x_prev = p + off + 4u * (size_t)s->u.state.d;
+	for (uint32_t c = 0; c < 2u * s->u.state.d; c++)
+		if (!isfinite(byz_lef32(p + off + 4u * (size_t)c)))
+			return -EDOM;
+	return 0;
+}
 
 static int parse_accuse(struct byz_msg *m, const uint8_t *p, uint32_t n, int depth)
 {
@@ -224,6 +287,25 @@ static int parse_payload(struct byz_msg *m, int depth)
 	}
 	case BYZ_MSG_ACCUSE:
 		return parse_accuse(m, p, n, depth);
+	case BYZ_MSG_JOIN:
+		if (n != 32)
+			return -EBADMSG;
+		m->u.join.pk = p;
+		return 0;
+	case BYZ_MSG_STATE:
+		return parse_state(m, p, n);
+	case BYZ_MSG_FETCH:
+		if (n != BYZ_WIRE_FETCH_LEN)
+			return -EBADMSG;
+		if (p[1] != 0 || !all_zero(p + 6, 2))
+			return -EBADMSG;
+		if (p[0] == 0 || p[0] >= BYZ_FETCH_END)
+			return -EPROTO;
+		m->u.fetch.what = p[0];
+		m->u.fetch.subject = byz_le16(p + 2);
+		m->u.fetch.part = byz_le16(p + 4);
+		m->u.fetch.step = byz_le64(p + 8);
+		return 0;
 	default:
 		return -EPROTO;
 	}
@@ -254,9 +336,13 @@ static int parse_at(const uint8_t *buf, size_t len, struct byz_msg *m, int depth
 		return -ERANGE;
 	if ((uint64_t)len != (uint64_t)BYZ_WIRE_HDR_LEN + m->payload_len + BYZ_WIRE_SIG_LEN)
 		return -EBADMSG;
-	if (m->sender == BYZ_WIRE_BCAST || m->sender >= BYZ_MAX_PEERS)
+	/* Only a JOIN comes from outside the roster, and a JOIN always does. */
+	if ((m->type == BYZ_MSG_JOIN) != (m->sender == BYZ_WIRE_OUTSIDER))
 		return -EBADMSG;
-	if (m->recipient != BYZ_WIRE_BCAST && m->recipient >= BYZ_MAX_PEERS)
+	if (m->sender != BYZ_WIRE_OUTSIDER && m->sender >= BYZ_MAX_PEERS)
+		return -EBADMSG;
+	if (m->recipient != BYZ_WIRE_BCAST && m->recipient != BYZ_WIRE_OUTSIDER &&
+	    m->recipient >= BYZ_MAX_PEERS)
 		return -EBADMSG;
 	m->run_id = buf + 24;
 	m->payload = buf + BYZ_WIRE_HDR_LEN;
@@ -288,6 +374,8 @@ int byz_wire_open(const uint8_t *buf, size_t len, const uint8_t run_id[32],
 	int rc = byz_wire_parse(buf, len, m);
 	if (rc < 0)
 		return rc;
+	if (m->type == BYZ_MSG_JOIN) /* self-signed: the key is the payload */
+		return byz_wire_verify(m, run_id, m->u.join.pk);
 	if (m->sender >= n)
 		return -EPROTO;
 	return byz_wire_verify(m, run_id, roster + 32u * m->sender);
@@ -419,6 +507,17 @@ size_t byz_wire_put_digest(uint8_t *p, uint8_t phase, struct byz_digest_entry *e
 	p[1] = 0;
 	byz_put16(p + 2, w);
 	return byz_wire_digest_len(w);
+}
+
+size_t byz_wire_put_fetch(uint8_t *p, uint8_t what, uint16_t subject, uint16_t part,
+			  uint64_t step)
+{
+	memset(p, 0, BYZ_WIRE_FETCH_LEN);
+	p[0] = what;
+	byz_put16(p + 2, subject);
+	byz_put16(p + 4, part);
+	byz_put64(p + 8, step);
+	return BYZ_WIRE_FETCH_LEN;
 }
 
 size_t byz_wire_accuse_len(uint8_t ev_count, const size_t *ev_len)

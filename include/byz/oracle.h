@@ -61,6 +61,21 @@ int byz_toy_lsq_grad(void *ctx, const float *x, size_t d, const uint8_t seed[32]
 /** @brief ||x - x*||_2, the training progress metric. */
 double byz_toy_lsq_dist(const struct byz_toy_lsq *t, const float *x);
 
+/**
+ * Hardware whose kernels are not bit-reproducible, simulated: wraps an
+ * oracle and multiplies coordinate c of its gradient by 1 + rel * u_c, with
+ * u_c uniform in [-1, 1) from a ChaCha20 stream keyed by BLAKE2b(salt, seed).
+ * Deterministic per (salt, seed), so a run replays; the relative L2 error is
+ * at most rel. Tolerance-mode validation with rho > rel accepts it.
+ */
+struct byz_noisy_oracle {
+	struct byz_oracle inner;
+	double rel;    /**< relative noise, 0 <= rel < 1 */
+	uint64_t salt; /**< which "device" */
+};
+/** @brief The byz_grad_fn of the wrapper (ctx: struct byz_noisy_oracle *). */
+int byz_noisy_grad(void *ctx, const float *x, size_t d, const uint8_t seed[32], float *g);
+
 #ifdef __cplusplus
 }
 #endif

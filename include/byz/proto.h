@@ -43,6 +43,12 @@ enum byz_phase {
 	BYZ_PH_COUNT
 };
 
+/** How validators compare a recomputed gradient (run parameter). */
+enum byz_validation {
+	BYZ_VALIDATE_EXACT = 0,  /**< part hashes must match bit for bit */
+	BYZ_VALIDATE_TOLERANCE,  /**< parts fetched from aggregators, relative tolerance rho */
+};
+
 /** Run constants: identical on every peer of a run (see docs/protocol.md). */
 struct byz_run {
 	uint8_t run_id[32];
@@ -58,6 +64,12 @@ struct byz_run {
 	uint32_t silent_limit;  /**< K: silent steps before leaving membership */
 	uint32_t max_attempts;  /**< attempts per step before it is skipped */
 	uint64_t phase_us;      /**< phase length D */
+	uint32_t validation;    /**< enum byz_validation */
+	double rho;             /**< tolerance mode: a part v passes against the
+				 *   recomputed w when ||v - w|| <= rho ||w|| */
+	uint32_t probation;     /**< P: validated steps before a newcomer counts */
+	uint32_t admit_rate;    /**< R: at most R admissions ... */
+	uint32_t admit_window;  /**< ... per W steps */
 };
 
 /** @brief Fill the default constants (everything but run_id, n, roster, d). */
@@ -88,6 +100,10 @@ enum byz_event_kind {
 	BYZ_EV_RESTART,       /**< attempt restarted without banned/silent peers */
 	BYZ_EV_ACCUSE,        /**< this peer sent an accusation */
 	BYZ_EV_SKIPPED,       /**< step abandoned after max_attempts (no update) */
+	BYZ_EV_JOINED,        /**< peer admitted on probation from the next step */
+	BYZ_EV_ACTIVE,        /**< probation over: peer counts from the next step */
+	BYZ_EV_OUT_OF_SYNC,   /**< this peer's state digest differs from the swarm's */
+	BYZ_EV_RESYNCED,      /**< this peer installed a checked state snapshot */
 };
 
 struct byz_event {
@@ -98,6 +114,7 @@ struct byz_event {
 	int32_t accuser;      /**< accuser index, or -1 for a public check */
 	uint8_t reason;       /**< enum byz_ban_reason / byz_accuse_reason */
 	uint8_t digest[32];   /**< STEP_DONE: params digest */
+	uint8_t synced;       /**< STEP_DONE: 0 while this peer is re-syncing (no claim) */
 };
 
 /** A message to send: to a peer index, or BYZ_WIRE_BCAST for every other peer. */
@@ -144,6 +161,10 @@ struct byz_peer_cfg {
 	const uint8_t *sk;               /**< 64-byte secret key (copied into sodium memory) */
 	struct byz_oracle oracle;
 	const struct byz_peer_hooks *hooks; /**< NULL for an honest peer */
+	/** 1: a newcomer whose key is not in run->roster; @c self is ignored.
+	 * It asks to join, re-syncs from a checked STATE, and gets its index
+	 * when it is admitted. */
+	int joiner;
 };
 
 /**
@@ -179,6 +200,17 @@ const float *byz_peer_params(const struct byz_peer *p);
 uint64_t byz_peer_step(const struct byz_peer *p);
 /** @brief This peer's index. */
 uint16_t byz_peer_self(const struct byz_peer *p);
+/** @brief Roster size in this peer's view (grows with admissions). */
+uint32_t byz_peer_roster_size(const struct byz_peer *p);
+/** @brief Public key of roster entry @p i, or NULL. */
+const uint8_t *byz_peer_roster_key(const struct byz_peer *p, uint16_t i);
+/** @brief 1 while this peer has no trusted state (newcomer, out of sync). */
+int byz_peer_syncing(const struct byz_peer *p);
+/** @brief 1 if @p who counts towards n now (member, not on probation). */
+int byz_peer_is_active(const struct byz_peer *p, uint16_t who);
+/** @brief Fault injection for tests: add 1 to every parameter when step
+ * @p step starts (as if memory were corrupted); 0 disables. */
+void byz_peer_corrupt_at(struct byz_peer *p, uint64_t step);
 /** @brief 1 if this peer has banned @p who. */
 int byz_peer_has_banned(const struct byz_peer *p, uint16_t who);
 /** @brief Messages this peer dropped, by reason (diagnostics). */
@@ -192,6 +224,9 @@ void byz_part_hash(const uint8_t run_id[32], uint64_t step, uint16_t sender, uin
 /** @brief Same with domain 'A' and the aggregator as sender: hash of g^[j]. */
 void byz_agg_hash(const uint8_t run_id[32], uint64_t step, uint16_t aggregator,
 		  uint16_t part, const float *v, uint32_t len, uint8_t out[32]);
+/** @brief State digest: BLAKE2b-256('S' || run || STATE payload); COMMIT carries it. */
+void byz_state_digest(const uint8_t run_id[32], const uint8_t *state, size_t len,
+		      uint8_t out[32]);
 /** @brief Params digest: BLAKE2b-256('X' || run || step u64 || float32 LE params). */
 void byz_params_digest(const uint8_t run_id[32], uint64_t step, const float *x, size_t d,
 		       uint8_t out[32]);

@@ -39,6 +39,7 @@ enum byz_attack {
 	BYZ_ATK_SILENT,            /**< "silent": sends nothing */
 	BYZ_ATK_MALFORMED,         /**< "malformed": junk, truncated and bad-field messages */
 	BYZ_ATK_SIGN_FLIP,         /**< "sign-flip": commits -1000 x its honest gradient (caught by validators) */
+	BYZ_ATK_LEAVE_REJOIN,      /**< "leave-rejoin": silent K+1 steps (leaves), then honest: rejoins on probation */
 	BYZ_ATK_COUNT
 };
 
@@ -86,6 +87,14 @@ struct byz_swarm_cfg {
 	size_t d;
 	uint32_t batch;
 	struct byz_net_cfg net;
+	uint32_t joiners;       /**< newcomers (keys not in the roster) ... */
+	uint64_t join_step;     /**< ... that start asking to join once step T is reached */
+	uint32_t joiner_byz;    /**< the first joiner_byz of them are Byzantine ... */
+	int joiner_attack;      /**< ... with this attack (from step 0) */
+	uint64_t corrupt_step;  /**< nonzero: one honest peer's params are corrupted when
+				 *   this step starts (it must re-sync, not be banned) */
+	uint32_t noisy;         /**< honest peers (lowest ids) whose oracle is noisy */
+	double noise;           /**< their relative noise (byz_noisy_oracle.rel) */
 	struct byz_run run;     /**< constants (run_id, n, roster, d are filled in) */
 	/** Called after each step all honest peers finished (may be NULL). */
 	void (*progress)(void *ctx, const struct byz_swarm *s, uint64_t step);
@@ -103,6 +112,15 @@ struct byz_ban_rec {
 	int32_t accuser;  /**< -1: a public check */
 };
 
+/** One admission as the first honest peer recorded it. */
+struct byz_join_rec {
+	uint16_t peer;        /**< roster index given on admission */
+	uint16_t slot;        /**< the harness's peer slot (>= n: a newcomer) */
+	uint64_t admitted;    /**< first step on probation */
+	uint64_t active;      /**< first step counted, or UINT64_MAX */
+	int byz;              /**< the harness made it Byzantine */
+};
+
 /** What a run found. Arrays are owned by the swarm. */
 struct byz_swarm_report {
 	uint64_t steps_done;          /**< steps every honest peer finished */
@@ -117,6 +135,10 @@ struct byz_swarm_report {
 	int finished;                 /**< all honest peers reached cfg.steps */
 	uint8_t params_digest[32];    /**< honest digest after the last step */
 	uint64_t restarts, silent_events, left_events, accusations;
+	const struct byz_join_rec *joined; /**< admissions, in order */
+	size_t njoined;
+	uint32_t active_end;          /**< peers counting towards n at the end */
+	uint64_t out_of_sync, resyncs; /**< events of honest peers */
 	uint64_t msgs, bytes, dropped, virtual_us;
 	double dist_start, dist_end;  /**< ||x - x*|| of the toy model */
 };
@@ -134,6 +156,8 @@ int byz_swarm_run(struct byz_swarm *s);
 const struct byz_swarm_report *byz_swarm_report(const struct byz_swarm *s);
 /** @brief 1 if @p id is Byzantine. */
 int byz_swarm_is_byz(const struct byz_swarm *s, uint16_t id);
+/** @brief The harness slot holding roster key @p pk, or -1. */
+int byz_swarm_slot_of(const struct byz_swarm *s, const uint8_t pk[32]);
 /** @brief Peer @p id (for hooks and inspection). */
 struct byz_peer *byz_swarm_peer(const struct byz_swarm *s, uint16_t id);
 /** @brief Virtual time now. */

@@ -39,6 +39,20 @@
  *          then ev_count (0..2) evidence items: u32 len, len bytes of a
  *          complete signed message of a type other than DIGEST and ACCUSE
  *          (parsed, not verified, by byz_wire_parse)
+ *  FETCH   u8 what u8 rsv u16 subject u16 part u16 rsv u64 step: a request,
+ *          to one peer, for data it must serve (what = BYZ_FETCH_PART: the
+ *          signed PART of @c subject for @c part in @c step; BYZ_FETCH_STATE:
+ *          the responder's state snapshot at the start of its next step)
+ *  JOIN    pk[32]: a newcomer (or a member that left) asks to join; sender
+ *          is BYZ_WIRE_OUTSIDER and the signature is by pk
+ *  STATE   a snapshot of the replicated state at the start of a step (see
+ *          struct byz_msg.u.state); its BLAKE2b is the state digest that
+ *          COMMIT carries, which is how a re-syncing peer checks it:
+ *          u64 step u64 t_step u32 d u16 n u16 prev_attempt u16 prev_n_parts
+ *          u8 have_prev u8 n_queue u32 rsv r_prev[32] r_prev2[32]
+ *          roster[32] x n, n x (u8 flags u8 rsv u16 clean u32 silent_run),
+ *          n x u64 admit_step, prev_n_parts x u16 prev_agg_of,
+ *          n_queue x pk[32], float32 x d (params), float32 x d (previous)
  *
  * Thread safety: every function is reentrant. Parsing never allocates and
  * never reads outside [buf, buf + len).
@@ -58,6 +72,9 @@ extern "C" {
 #define BYZ_WIRE_HDR_LEN 56u
 #define BYZ_WIRE_SIG_LEN 64u
 #define BYZ_WIRE_BCAST 0xffffu
+/** Sender of a JOIN (it has no roster index yet); as a recipient: every
+ * listener that is not a member (newcomers waiting for a STATE). */
+#define BYZ_WIRE_OUTSIDER 0xfffeu
 /** Largest roster (peers per run); sizes the RESULT bitmap. */
 #define BYZ_MAX_PEERS 256u
 #define BYZ_WIRE_BITMAP_LEN (BYZ_MAX_PEERS / 8u)
@@ -68,6 +85,24 @@ extern "C" {
 #define BYZ_WIRE_PROJ_ENTRY_LEN 24u
 #define BYZ_WIRE_MAX_EVIDENCE 2u
 #define BYZ_WIRE_RESULT_LEN 88u
+#define BYZ_WIRE_FETCH_LEN 16u
+/** Longest join queue a STATE carries. */
+#define BYZ_WIRE_MAX_QUEUE 64u
+#define BYZ_WIRE_STATE_FIXED 96u
+/** STATE per-peer flags. */
+#define BYZ_ST_BANNED 1u
+#define BYZ_ST_LEFT 2u
+#define BYZ_ST_WAS_VALIDATOR 4u
+#define BYZ_ST_PREV_CONTRIB 8u
+#define BYZ_ST_PROBATION 16u
+#define BYZ_ST_FLAGS_ALL 31u
+
+/** What a FETCH asks for. */
+enum byz_fetch_what {
+	BYZ_FETCH_PART = 1, /**< a contributor's signed PART, kept by its aggregator */
+	BYZ_FETCH_STATE,    /**< a STATE snapshot (re-sync of an out-of-sync member) */
+	BYZ_FETCH_END
+};
 
 /** Message types; the type is also the protocol phase bound by the signature. */
 enum byz_msg_type {
@@ -79,6 +114,9 @@ enum byz_msg_type {
 	BYZ_MSG_REVEAL = 6,
 	BYZ_MSG_PROJ = 7,
 	BYZ_MSG_ACCUSE = 8,
+	BYZ_MSG_FETCH = 9,
+	BYZ_MSG_JOIN = 10,
+	BYZ_MSG_STATE = 11,
 	BYZ_MSG_TYPE_END
 };
 
@@ -129,6 +167,22 @@ struct byz_msg {
 			uint16_t count;
 			const uint8_t *entries;
 		} proj;
+		struct {
+			uint8_t what;
+			uint16_t subject, part;
+			uint64_t step;
+		} fetch;
+		struct {
+			const uint8_t *pk;
+		} join;
+		struct {
+			uint64_t step, t_step;
+			uint32_t d;
+			uint16_t n, prev_attempt, prev_n_parts;
+			uint8_t have_prev, n_queue;
+			const uint8_t *r_prev, *r_prev2, *roster, *peers, *admit, *prev_agg, *queue,
+				*x, *x_prev;
+		} state;
 		struct {
 			uint8_t reason, ev_count;
 			uint16_t accused, part;
@@ -223,7 +277,7 @@ int byz_wire_verify(const struct byz_msg *m, const uint8_t run_id[32],
 		    const uint8_t pk[32]);
 
 /**
- * @brief Parse and verify against a roster.
+ * @brief Parse and verify against a roster (a JOIN against the key it carries).
  * @param roster n public keys of 32 bytes, indexed by sender
  * @return as byz_wire_parse and byz_wire_verify; -EPROTO for a sender >= n
  */
@@ -262,6 +316,10 @@ static inline size_t byz_wire_digest_len(uint16_t count) { return 4u + 24u * (si
 /** Entries are sorted here (canonical order); duplicates are dropped. */
 size_t byz_wire_put_digest(uint8_t *p, uint8_t phase, struct byz_digest_entry *e,
 			   uint16_t count);
+/** @brief Exact STATE payload length. */
+size_t byz_wire_state_len(uint16_t n, uint16_t prev_n_parts, uint8_t n_queue, uint32_t d);
+size_t byz_wire_put_fetch(uint8_t *p, uint8_t what, uint16_t subject, uint16_t part,
+			  uint64_t step);
 /** Evidence: up to two complete messages. */
 size_t byz_wire_accuse_len(uint8_t ev_count, const size_t *ev_len);
 size_t byz_wire_put_accuse(uint8_t *p, uint8_t reason, uint16_t accused,

@@ -26,7 +26,8 @@ static void keys(void)
 static uint8_t *seal(uint8_t type, const uint8_t *pl, uint32_t len, size_t *out_len)
 {
 	uint8_t *m = NULL;
-	int rc = byz_wire_seal(type, 2, BYZ_WIRE_BCAST, 1, 7, run_id, pl, len, sk, &m, out_len);
+	uint16_t from = type == BYZ_MSG_JOIN ? BYZ_WIRE_OUTSIDER : 2;
+	int rc = byz_wire_seal(type, from, BYZ_WIRE_BCAST, 1, 7, run_id, pl, len, sk, &m, out_len);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	return m;
 }
@@ -85,6 +86,31 @@ static size_t example(uint8_t type, uint8_t *pl)
 		free(e1);
 		return n;
 	}
+	case BYZ_MSG_FETCH:
+		return byz_wire_put_fetch(pl, BYZ_FETCH_PART, 3, 1, 6);
+	case BYZ_MSG_JOIN:
+		memcpy(pl, pk, 32);
+		return 32;
+	case BYZ_MSG_STATE: {
+		/* n = 2, one previous part, one queued key, d = 3 */
+		size_t n = byz_wire_state_len(2, 1, 1, 3);
+		memset(pl, 0, n);
+		byz_put64(pl, 5);
+		byz_put64(pl + 8, 4500000);
+		byz_put32(pl + 16, 3);
+		byz_put16(pl + 20, 2);
+		byz_put16(pl + 22, 1);
+		byz_put16(pl + 24, 1);
+		pl[26] = 1;
+		pl[27] = 1;
+		memset(pl + 32, 0x11, 64);           /* r_prev, r_prev2 */
+		memset(pl + 96, 0x22, 64);           /* roster */
+		pl[160] = BYZ_ST_PROBATION;          /* peer 0 */
+		pl[168] = BYZ_ST_BANNED;             /* peer 1 */
+		memset(pl + 192, 0x33, 32);          /* after 2 admit steps, 1 prev_agg */
+		byz_putf32(pl + n - 4, 1.5f);
+		return n;
+	}
 	default:
 		return 0;
 	}
@@ -99,7 +125,9 @@ static void test_roundtrip_every_type(void)
 		CU_ASSERT(n > 0);
 		uint8_t *m = seal(t, pl, (uint32_t)n, &len);
 		struct byz_msg msg;
-		CU_ASSERT_EQUAL(byz_wire_open(m, len, run_id, pk, 1, &msg), -EPROTO); /* sender 2 >= 1 */
+		/* sender 2 >= 1, except a JOIN: verified against the key it carries */
+		CU_ASSERT_EQUAL(byz_wire_open(m, len, run_id, pk, 1, &msg),
+				t == BYZ_MSG_JOIN ? 0 : -EPROTO);
 		uint8_t roster[3 * 32];
 		memcpy(roster + 64, pk, 32);
 		memset(roster, 0, 64);
@@ -107,7 +135,7 @@ static void test_roundtrip_every_type(void)
 		CU_ASSERT_EQUAL(msg.type, t);
 		CU_ASSERT_EQUAL(msg.step, 7);
 		CU_ASSERT_EQUAL(msg.attempt, 1);
-		CU_ASSERT_EQUAL(msg.sender, 2);
+		CU_ASSERT_EQUAL(msg.sender, t == BYZ_MSG_JOIN ? BYZ_WIRE_OUTSIDER : 2);
 		/* Every strict prefix is rejected, without reading past it. */
 		for (size_t k = 0; k < len; k++) {
 			uint8_t *cut = malloc(k ? k : 1);
@@ -292,6 +320,28 @@ static void test_malformed_payloads(void)
 	const uint8_t *ev[1] = {inner};
 	size_t n2 = byz_wire_put_accuse(pl, BYZ_ACC_EQUIV, 2, 0, 1, ev, &inner_len);
 	expect(BYZ_MSG_ACCUSE, pl, n2, -EBADMSG);
+	n = example(BYZ_MSG_FETCH, pl);
+	expect(BYZ_MSG_FETCH, pl, n, 0);
+	pl[0] = 0;
+	expect(BYZ_MSG_FETCH, pl, n, -EPROTO);            /* unknown request */
+	n = example(BYZ_MSG_FETCH, pl);
+	pl[7] = 1;
+	expect(BYZ_MSG_FETCH, pl, n, -EBADMSG);           /* reserved byte */
+	n = example(BYZ_MSG_FETCH, pl);
+	expect(BYZ_MSG_FETCH, pl, n - 1, -EBADMSG);       /* short */
+	n = example(BYZ_MSG_STATE, pl);
+	expect(BYZ_MSG_STATE, pl, n, 0);
+	expect(BYZ_MSG_STATE, pl, n - 4, -EBADMSG);       /* length disagrees with counts */
+	pl[160] = 0x40;
+	expect(BYZ_MSG_STATE, pl, n, -EBADMSG);           /* unknown peer flag */
+	n = example(BYZ_MSG_STATE, pl);
+	byz_put16(pl + 20, BYZ_MAX_PEERS + 1);
+	expect(BYZ_MSG_STATE, pl, n, -ERANGE);            /* roster too large */
+	n = example(BYZ_MSG_STATE, pl);
+	byz_put32(pl + n - 4, 0x7f800000u);
+	expect(BYZ_MSG_STATE, pl, n, -EDOM);              /* infinite parameter */
+	n = example(BYZ_MSG_JOIN, pl);
+	expect(BYZ_MSG_JOIN, pl, n - 1, -EBADMSG);
 	free(inner);
 	free(pl);
 }
