@@ -78,7 +78,7 @@ void exp_cli_usage(FILE *f)
 		"  --filters F        CNN filters (default 8)\n"
 		"Both modes:\n"
 		"  --tau T            CenteredClip radius per part (default 10; model: 0.1)\n"
-		"  --validators M     validators per step, capped at active/4 (default 1; model: 4)\n"
+		"  --validators M     validators per step, capped at active/4 (default 1)\n"
 		"  --lr X             SGD learning rate (default 0.1; model: 0.5)\n"
 		"  --batch B          examples per gradient (default 16; model: 32)\n"
 		"  --attack-period P  gradient attacks act every P-th step from --attack-start (1)\n"
@@ -543,7 +543,7 @@ int exp_cli_main(struct exp_cli *e, const struct byz_swarm_cfg *c, const int *at
 			"lr %g, batch %u, tau %g, validators %u, seed %" PRIu64 "\n",
 		byz_model_kind_name(cfg.model), data.desc, cfg.n, cfg.nbyz, cfg.steps,
 		(double)cfg.lr, cfg.batch, cfg.tau, cfg.validators, cfg.seed);
-	int fail = 0;
+	int fail = 0, broken = 0;
 	size_t params = 0;
 	for (uint32_t a = 0; a < nat && !fail; a++)
 		for (uint32_t k = 0; k < nd && !fail; k++) {
@@ -569,9 +569,16 @@ int exp_cli_main(struct exp_cli *e, const struct byz_swarm_cfg *c, const int *at
 					byz_attack_name(atk[a]), exp_defence_name(def[k]),
 					x->r.final_acc, x->r.diverged ? " (diverged)" : "",
 					x->r.nbans, x->r.wall_s);
+			/* A protocol failure is reported in full, then the exit status says so. */
 			if (def[k] == EXP_DEF_BTARD &&
-			    (x->r.honest_banned || !x->r.replicas_identical || !x->r.bans_consistent))
-				fail = 1;
+			    (x->r.honest_banned || !x->r.replicas_identical || !x->r.bans_consistent)) {
+				fprintf(stderr, "byz-swarm: %s / btard: %u honest peers banned, replicas "
+						"%s, bans %s (seed %" PRIu64 ")\n", byz_attack_name(atk[a]),
+					x->r.honest_banned,
+					x->r.replicas_identical ? "identical" : "DIFFER",
+					x->r.bans_consistent ? "consistent" : "INCONSISTENT", cfg.seed);
+				broken = 1;
+			}
 		}
 	if (!fail) {
 		if (nc == 1) {
@@ -616,5 +623,5 @@ int exp_cli_main(struct exp_cli *e, const struct byz_swarm_cfg *c, const int *at
 		exp_result_free(&cells[i].r);
 	free(cells);
 	exp_data_free(&data);
-	return fail ? 1 : 0;
+	return fail || broken ? 1 : 0;
 }

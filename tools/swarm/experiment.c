@@ -64,7 +64,7 @@ void exp_defaults(struct exp_cfg *c)
 	c->attack_period = 1;
 	c->defence = EXP_DEF_BTARD;
 	c->tau = 0.1;
-	c->validators = 4;
+	c->validators = 1;
 	c->lr = 0.5f;
 	c->batch = 32;
 	c->steps = 60;

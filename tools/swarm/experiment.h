@@ -80,7 +80,7 @@ struct exp_cfg {
 };
 
 /** @brief Defaults: MLP (32 hidden), 16 peers, 7 attackers, sign-flip,
- *  btard, 60 steps, lr 0.5, batch 32, tau 0.1, 4 validators, seed 1. */
+ *  btard, 60 steps, lr 0.5, batch 32, tau 0.1, 1 validator, seed 1. */
 void exp_defaults(struct exp_cfg *c);
 
 struct exp_point {
