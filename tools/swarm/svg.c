@@ -21,7 +21,7 @@
 
 /* Colour-blind-safe palette (Okabe-Ito), assigned by label. */
 static const char *const palette[] = {"#D55E00", "#0072B2", "#009E73", "#CC79A7",
-				      "#E69F00", "#56B4E9", "#000000", "#F0E442"};
+				      "#000000", "#56B4E9", "#E69F00", "#F0E442"};
 static const char *const dashes[] = {"", "6 3", "2 2", "8 3 2 3", "", "4 4", "", "1 3"};
 
 static void esc(FILE *f, const char *s)
