@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "byz/err.h"
+#include "byz/attack.h"
 #include "byz/swarm.h"
+#include "gradattack_int.h"
 #include "peer_int.h"
 
 static const struct {
@@ -30,7 +32,36 @@ static const struct {
 	{"malformed", "adds junk, truncated and bad-field messages; the parser drops them, never a ban", 0},
 	{"sign-flip", "gradient attack: commits and sends -1000 x its honest gradient; clipping bounds it, a validator recomputing the gradient proves it (banned when first validated)", 1},
 	{"leave-rejoin", "silent for K+1 steps, so it leaves the membership, then honest again: it rejoins with a JOIN, on probation, and counts after P clean steps; never banned", 0},
+	{"random-direction", "gradient attack: 1000 x its honest norm along a direction all colluders share (banned when first validated)", 1},
+	{"label-flip", "gradient attack: its gradient on labels y -> C-1-y (needs --model; banned when first validated)", 1},
+	{"delayed", "gradient attack: its own honest gradient of an old step (banned when first validated)", 1},
+	{"ipm", "gradient attack: -0.1 x the mean of the step's honest gradients (omniscient; banned when first validated)", 1},
+	{"alie", "gradient attack: mean + z std of the step's honest gradients, 'a little is enough' (omniscient; banned when first validated)", 1},
+	{"none", "Byzantine identity that behaves honestly (the no-attack baseline); never banned", 0},
 };
+
+/* Gradient attacks of byz/attack.h, by protocol attack (-1: protocol attack). */
+int byz_attack_grad_kind(int a)
+{
+	switch (a) {
+	case BYZ_ATK_SIGN_FLIP:
+		return BYZ_GRAD_ATTACK_SIGN_FLIP;
+	case BYZ_ATK_RANDOM_DIRECTION:
+		return BYZ_GRAD_ATTACK_RANDOM_DIRECTION;
+	case BYZ_ATK_LABEL_FLIP:
+		return BYZ_GRAD_ATTACK_LABEL_FLIP;
+	case BYZ_ATK_DELAYED:
+		return BYZ_GRAD_ATTACK_DELAYED;
+	case BYZ_ATK_IPM:
+		return BYZ_GRAD_ATTACK_IPM;
+	case BYZ_ATK_ALIE:
+		return BYZ_GRAD_ATTACK_ALIE;
+	case BYZ_ATK_NONE:
+		return BYZ_GRAD_ATTACK_NONE;
+	default:
+		return -1;
+	}
+}
 
 const char *byz_attack_name(int a)
 {
@@ -126,6 +157,8 @@ static void malformed(struct byz_attacker *a, struct byz_peer *p, const struct b
 static int on_send(void *ctx, struct byz_peer *p, struct byz_send *s)
 {
 	struct byz_attacker *a = ctx;
+	if (a->grad)
+		return gradattack_on_send(a, p, s);
 	if (p->step < a->start_step)
 		return 0;
 	switch (a->attack) {
@@ -187,11 +220,8 @@ static int on_send(void *ctx, struct byz_peer *p, struct byz_send *s)
 
 static void on_gradient(void *ctx, struct byz_peer *p, float *g, size_t d)
 {
-	struct byz_attacker *a = ctx;
-	if (a->attack != BYZ_ATK_SIGN_FLIP || p->step < a->start_step)
-		return;
-	for (size_t c = 0; c < d; c++)
-		g[c] *= -1000.0f;
+	/* Gradient attacks (sign-flip included) live in gradattack.c. */
+	gradattack_on_gradient(ctx, p, g, d);
 }
 
 static void on_aggregate(void *ctx, struct byz_peer *p, uint16_t part, float *y, uint32_t len)
@@ -290,6 +320,8 @@ void byz_attacker_free(struct byz_attacker *a)
 		free(a->old[i]);
 	free(a->old);
 	free(a->old_len);
+	byz_grad_attack_destroy(a->grad);
+	a->grad = NULL;
 	a->old = NULL;
 	a->old_len = NULL;
 	a->nold = a->capold = 0;

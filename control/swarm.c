@@ -16,6 +16,7 @@
 #include "byz/err.h"
 #include "byz/ident.h"
 #include "byz/swarm.h"
+#include "gradattack_int.h"
 #include "peer_int.h"
 
 struct qev {
@@ -68,7 +69,14 @@ struct byz_swarm {
 	uint8_t *ref_set;
 	struct byz_join_rec *joined;
 	size_t njoined, capjoined;
+	/* training with a real model and gradient attacks (gradattack.c) */
+	struct grad_shared gs;
+	int stop;
 };
+
+struct grad_shared *swarm_grad_shared(struct byz_swarm *s) { return &s->gs; }
+const struct byz_swarm_cfg *swarm_cfg(const struct byz_swarm *s) { return &s->cfg; }
+void byz_swarm_stop(struct byz_swarm *s) { s->stop = 1; }
 
 static uint64_t rnd(struct byz_swarm *s)
 {
@@ -417,6 +425,9 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 	rc = byz_toy_lsq_init(&s->toy, run.run_id, cfg->d, cfg->batch);
 	if (rc)
 		goto fail;
+	s->gs.honest = cfg->oracle.grad ? cfg->oracle
+					: (struct byz_oracle){.grad = byz_toy_lsq_grad, .ctx = &s->toy};
+	s->gs.flip = cfg->oracle_flip;
 
 	/* Attackers: a seeded choice of ids, attacks round-robin. */
 	uint16_t ids[BYZ_MAX_PEERS];
@@ -443,7 +454,7 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 	uint32_t nnoisy = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct byz_peer_cfg pc = {.run = &s->cfg.run, .self = i, .sk = s->sks[i],
-					  .oracle = {.grad = byz_toy_lsq_grad, .ctx = &s->toy}};
+					  .oracle = s->gs.honest};
 		if (!s->is_byz[i] && nnoisy < cfg->noisy) {
 			nnoisy++;
 			s->noisy[i] = (struct byz_noisy_oracle){.inner = pc.oracle, .rel = cfg->noise,
@@ -459,24 +470,35 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 			a->start_step = cfg->attack_start;
 			a->seed = cfg->seed * 1000003u + i;
 			a->swarm = s;
+			if (byz_attack_grad_kind(a->attack) >= 0) {
+				rc = gradattack_init(a, &s->cfg);
+				if (rc)
+					goto fail;
+			}
 			byz_attacker_hooks(a, &s->hooks[i]);
 			pc.hooks = &s->hooks[i];
 		}
 		s->peers[i] = byz_peer_new(&pc, &rc);
 		if (!s->peers[i])
 			goto fail;
+		if (cfg->x0) /* a model's initialisation instead of zeros */
+			memcpy(s->peers[i]->x, cfg->x0, cfg->d * sizeof(float));
 	}
 	for (uint32_t k = 0; k < cfg->joiners; k++) {
 		uint16_t slot = (uint16_t)(n + k);
 		struct byz_peer_cfg pc = {.run = &s->cfg.run, .self = 0, .sk = s->jsks[k],
-					  .oracle = {.grad = byz_toy_lsq_grad, .ctx = &s->toy},
-					  .joiner = 1};
+					  .oracle = s->gs.honest, .joiner = 1};
 		if (k < cfg->joiner_byz) {
 			s->is_byz[slot] = 1;
 			struct byz_attacker *a = &s->att[slot];
 			a->attack = cfg->joiner_attack;
 			a->seed = cfg->seed * 1000003u + slot;
 			a->swarm = s;
+			if (byz_attack_grad_kind(a->attack) >= 0) {
+				rc = gradattack_init(a, &s->cfg);
+				if (rc)
+					goto fail;
+			}
 			byz_attacker_hooks(a, &s->hooks[slot]);
 			pc.hooks = &s->hooks[slot];
 		}
@@ -532,6 +554,7 @@ void byz_swarm_free(struct byz_swarm *s)
 	free(s->ref);
 	free(s->ref_count);
 	byz_toy_lsq_free(&s->toy);
+	grad_shared_free(&s->gs);
 	free(s->bans_copy);
 	free(s);
 }
@@ -648,7 +671,7 @@ int byz_swarm_run(struct byz_swarm *s)
 	uint64_t limit = (uint64_t)(s->cfg.steps + 1) * s->cfg.run.max_attempts * BYZ_PH_COUNT *
 			 s->cfg.run.phase_us;
 	int rc = 0;
-	while (s->rep.steps_done < s->cfg.steps) {
+	while (s->rep.steps_done < s->cfg.steps && !s->stop) {
 		if (s->nq == 0 || s->q[0].t > limit) {
 			rc = -ETIMEDOUT;
 			break;

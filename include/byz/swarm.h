@@ -40,6 +40,14 @@ enum byz_attack {
 	BYZ_ATK_MALFORMED,         /**< "malformed": junk, truncated and bad-field messages */
 	BYZ_ATK_SIGN_FLIP,         /**< "sign-flip": commits -1000 x its honest gradient (caught by validators) */
 	BYZ_ATK_LEAVE_REJOIN,      /**< "leave-rejoin": silent K+1 steps (leaves), then honest: rejoins on probation */
+	/* Gradient attacks of byz/attack.h (run by control/gradattack.c; like
+	 * sign-flip, committed consistently and proven by validators). */
+	BYZ_ATK_RANDOM_DIRECTION,  /**< "random-direction" */
+	BYZ_ATK_LABEL_FLIP,        /**< "label-flip": needs an oracle_flip (a model oracle) */
+	BYZ_ATK_DELAYED,           /**< "delayed" */
+	BYZ_ATK_IPM,               /**< "ipm": sees the honest gradients of the step */
+	BYZ_ATK_ALIE,              /**< "alie": sees the honest gradients of the step */
+	BYZ_ATK_NONE,              /**< "none": a Byzantine identity that behaves honestly */
 	BYZ_ATK_COUNT
 };
 
@@ -51,6 +59,11 @@ int byz_attack_parse(const char *name);
 const char *byz_attack_help(int attack);
 /** @brief 1 if the attack is a provable lie that must end in a ban. */
 int byz_attack_bans(int attack);
+/** @brief The gradient attack (enum byz_grad_attack_kind of byz/attack.h)
+ *  that @p attack runs, or -1 for a protocol attack. */
+int byz_attack_grad_kind(int attack);
+
+struct byz_grad_attack;
 
 /** Hooks and state of one attacker (see attack.c). */
 struct byz_attacker {
@@ -62,6 +75,8 @@ struct byz_attacker {
 	uint8_t **old;
 	size_t *old_len;
 	size_t nold, capold;
+	/* gradient attacks (control/gradattack.c) */
+	struct byz_grad_attack *grad; /**< owned; NULL for protocol attacks */
 };
 /** @brief Hooks implementing @p a->attack (a must outlive the peer). */
 void byz_attacker_hooks(struct byz_attacker *a, struct byz_peer_hooks *h);
@@ -99,6 +114,14 @@ struct byz_swarm_cfg {
 	/** Called after each step all honest peers finished (may be NULL). */
 	void (*progress)(void *ctx, const struct byz_swarm *s, uint64_t step);
 	void *progress_ctx;
+	/* Training with a real model (all optional; zero values keep the toy
+	 * least-squares oracle and its defaults). */
+	struct byz_oracle oracle;      /**< every peer's oracle (d must match); .grad NULL: toy */
+	struct byz_oracle oracle_flip; /**< the same with labels flipped (label-flip attack) */
+	const float *x0;               /**< initial parameters, d floats (NULL: zeros) */
+	uint32_t attack_period;        /**< gradient attacks: active every period-th step (0: 1) */
+	double attack_scale;           /**< gradient attacks: the knob of byz/attack.h (0: default) */
+	uint32_t attack_delay;         /**< delayed attack: steps back (0: default) */
 };
 
 /** @brief Defaults: 4 peers, no attackers, 5 steps, d = 256, mild faults. */
@@ -162,6 +185,9 @@ int byz_swarm_slot_of(const struct byz_swarm *s, const uint8_t pk[32]);
 struct byz_peer *byz_swarm_peer(const struct byz_swarm *s, uint16_t id);
 /** @brief Virtual time now. */
 uint64_t byz_swarm_now(const struct byz_swarm *s);
+/** @brief Ask byz_swarm_run to return after the current step (e.g. from the
+ *  progress callback once every attacker is banned); finished stays 0. */
+void byz_swarm_stop(struct byz_swarm *s);
 void byz_swarm_free(struct byz_swarm *s);
 
 #ifdef __cplusplus

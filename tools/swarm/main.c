@@ -10,6 +10,7 @@
 #include "byz/err.h"
 #include "byz/ident.h"
 #include "byz/swarm.h"
+#include "exp_cli.h"
 
 static void usage(FILE *f)
 {
@@ -50,6 +51,7 @@ static void usage(FILE *f)
 		BYZ_MAX_PEERS);
 	for (int a = 0; a < BYZ_ATK_COUNT; a++)
 		fprintf(f, "  %-18s %s\n", byz_attack_name(a), byz_attack_help(a));
+	exp_cli_usage(f);
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -172,7 +174,7 @@ int main(int argc, char **argv)
 		{"attack-start", required_argument, 0, 't'}, {"loss", required_argument, 0, 'l'},
 		{"dup", required_argument, 0, 'u'},     {"partitions", required_argument, 0, 'p'},
 		{"json", required_argument, 0, 'j'},    {"quiet", no_argument, 0, 'q'},
-		{"validators", required_argument, 0, 'V'}, {"validation", required_argument, 0, 'M'},
+		{"validation", required_argument, 0, 'M'},
 		{"rho", required_argument, 0, 'R'},     {"noisy", required_argument, 0, 'N'},
 		{"noise", required_argument, 0, 'E'},
 		{"joiners", required_argument, 0, 'J'}, {"join-step", required_argument, 0, 'T'},
@@ -180,12 +182,16 @@ int main(int argc, char **argv)
 		{"joiner-byzantine", required_argument, 0, 'K'},
 		{"probation", required_argument, 0, 'P'}, {"admit-rate", required_argument, 0, 'W'},
 		{"corrupt-step", required_argument, 0, 'C'},
+		/* training a real model, and options both modes share (exp_cli.c) */
+		EXP_CLI_OPTIONS
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	struct byz_swarm_cfg c;
 	byz_swarm_defaults(&c);
 	c.noise = 1e-4;
 	c.join_step = 1;
 	int joiner_attack = 0, joiner_byz = 0;
+	struct exp_cli ex;
+	exp_cli_init(&ex, exp_cli_wanted(argc, argv), &c);
 	int attacks[BYZ_ATK_COUNT * 4];
 	uint32_t na = 0;
 	const char *json = NULL;
@@ -262,11 +268,6 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			json = optarg;
-			break;
-		case 'V':
-			if (parse_u64("--validators", optarg, 0, BYZ_MAX_PEERS, &v))
-				return 2;
-			c.run.validators = (uint32_t)v;
 			break;
 		case 'M':
 			if (strcmp(optarg, "exact") == 0) {
@@ -346,6 +347,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
+			if (exp_cli_is_opt(o)) {
+				if (exp_cli_opt(&ex, &c, o, optarg))
+					return 2;
+				break;
+			}
 			usage(stderr);
 			return 2;
 		}
@@ -354,6 +360,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "byz-swarm: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return 2;
 	}
+	if (ex.active)
+		return exp_cli_main(&ex, &c, attacks, na, json, quiet);
+	if (exp_cli_toy_check(attacks, na))
+		return 2;
 	if (2 * c.nbyz >= c.n) {
 		fprintf(stderr, "byz-swarm: --byzantine %u needs an honest majority: B < N/2 (N = %u)\n",
 			c.nbyz, c.n);
