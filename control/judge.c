@@ -232,7 +232,8 @@ void judge_attempt(struct byz_peer *p, uint64_t now)
 					byz_wire_proj_at(&h->m, e, &j, &s, &nn);
 					if (j >= p->n_parts)
 						continue;
-					S[(size_t)j * n + i] = s;
+					/* j < n_parts: the arrays are not empty here */
+					S[(size_t)j * n + i] = s; /* NOLINT(clang-analyzer-unix.Malloc) */
 					N[(size_t)j * n + i] = nn;
 					has[(size_t)j * n + i] = 1;
 				}
@@ -242,7 +243,8 @@ void judge_attempt(struct byz_peer *p, uint64_t now)
 					continue;
 				struct held *r = store_find(p, BYZ_MSG_RESULT, p->agg_of[j], j, 0);
 				for (uint16_t i = 0; i < n; i++)
-					if (BITTST(r->m.u.result.bitmap, i) && !has[(size_t)j * n + i])
+					if (BITTST(r->m.u.result.bitmap, i) &&
+					    !has[(size_t)j * n + i]) /* NOLINT(clang-analyzer-unix.Malloc) */
 						guilty(&v, i, BYZ_BAN_PROJ_MISSING, -1);
 			}
 			/* 6. fixed point, only where every input is innocent */

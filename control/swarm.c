@@ -179,8 +179,8 @@ static void roll_partitions(struct byz_swarm *s)
 			continue;
 		memset(s->side, 0, sizeof(s->side));
 		uint32_t k = 1 + (uint32_t)(rnd(s) % ((s->cfg.n - 1) / 2 + 1));
-		for (uint32_t i = 0; i < k; i++)
-			s->side[rnd(s) % s->cfg.n] = 1;
+		for (uint32_t i = 0; i < k; i++) /* n >= 2 was checked at creation */
+			s->side[rnd(s) % s->cfg.n] = 1; /* NOLINT(clang-analyzer-core.DivideZero) */
 		s->part_end = s->part_next - period + s->cfg.net.partition_us;
 	}
 }
@@ -444,7 +444,8 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 	uint32_t nb = 0;
 	for (uint16_t i = 0; i < n; i++)
 		if (s->is_byz[i]) {
-			s->byz_atk[nb] = cfg->attacks[nb % cfg->nattacks];
+			/* nattacks >= 1 whenever nbyz >= 1 (checked above) */
+			s->byz_atk[nb] = cfg->attacks[nb % cfg->nattacks]; /* NOLINT(clang-analyzer-core.DivideZero) */
 			s->byz_ids[nb++] = i;
 		}
 	s->honest = n - cfg->nbyz;

@@ -64,7 +64,7 @@ int bench_parse_list(const char *s, uint64_t *out, size_t max, char *err,
 		snprintf(err, errlen, "list too long");
 		return -1;
 	}
-	strcpy(buf, s);
+	memcpy(buf, s, strlen(s) + 1);
 	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (n == max) {

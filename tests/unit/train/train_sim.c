@@ -38,10 +38,11 @@ static int cmp_double(const void *a, const void *b)
 int sim_run(const struct sim_spec *s, struct sim_result *res)
 {
 	struct byz_dataset tr, te;
-	struct byz_synth_spec ds = s->data;
+	struct byz_synth_spec ds;
 	int rc;
 	if (!s || !res || !s->workers || s->byzantine >= s->workers)
 		return -EINVAL;
+	ds = s->data;
 	ds.seed = s->seed;
 	rc = byz_synth_generate(&ds, &tr, &te);
 	if (rc)
