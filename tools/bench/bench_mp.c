@@ -64,6 +64,7 @@ struct mp_peer {
 	uint16_t mtu;
 	int32_t status;      /* last step: 0 complete, 1 parts missing at the deadline */
 	uint32_t commit_step;
+	uint32_t doomed;     /* --kill-peer: the step in which this peer awaits SIGKILL */
 	double t_done;
 	double clip_s, hash_s;
 	uint64_t step_rx;    /* frames received in the last step */
@@ -82,7 +83,7 @@ struct mp_shm {
 	int32_t quit;
 	int32_t gate;        /* 1: clients may connect; 2: start the dataplane */
 	uint32_t part, step;
-	int32_t robust, want_digest, polite;
+	int32_t robust, want_digest, polite, kill_peer;
 	uint32_t seg, window;
 	double deadline1, deadline2, t_go;
 	struct mp_peer peer[N];
@@ -266,6 +267,11 @@ static void child_step(struct child *c, uint32_t seq)
 	for (;;) {
 		now = byz_dp_now_ns();
 		unsigned work = byz_dp_poll(c->dp, now);
+		if (sh->kill_peer == i) {
+			__atomic_store_n(&me->doomed, step, __ATOMIC_RELEASE);
+			for (;;)
+				pause();
+		}
 		struct byz_shard_done d;
 		while (rte_ring_dequeue_elem(byz_dp_done_ring(c->dp), &d, sizeof(d)) == 0) {
 			if (d.kind == BYZ_K_SCATTER) {
@@ -703,7 +709,12 @@ static double mp_step(struct mp *m, uint32_t part, int robust, int want_digest,
 	__atomic_store_n(&sh->go_seq, seq, __ATOMIC_RELEASE);
 	if (kill_first) {
 		int k = m->o->kill_peer;
-		usleep(2000); /* mid-step: the scatter is under way */
+		/* mid-step: the victim stops after its first burst went out and waits
+		 * for the signal, so the kill always lands inside the step */
+		double t0 = bench_now();
+		while (__atomic_load_n(&sh->peer[k].doomed, __ATOMIC_ACQUIRE) != sh->step &&
+		       bench_now() - t0 < 5)
+			usleep(50);
 		m->killed[k] = 1;
 		kill(m->pid[k], SIGKILL);
 	}
@@ -886,6 +897,7 @@ int ar_mp_main(const struct ar_opts *oin)
 	m.commits = b;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	m.sh->polite = o.busy_poll == 1 ? 0 : (cores < 1 || n > cores);
+	m.sh->kill_peer = -1;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -987,6 +999,7 @@ int ar_mp_main(const struct ar_opts *oin)
 			for (int it = 0; it < o.warmup + o.iters; it++) {
 				int last = it == o.warmup + o.iters - 1;
 				int kill_now = first && o.kill_peer >= 0;
+				m.sh->kill_peer = kill_now ? o.kill_peer : -1;
 				double t = mp_step(&m, part, mode, last || kill_now, kill_now);
 				first = 0;
 				if (any_lost(&m)) {
