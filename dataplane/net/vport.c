@@ -114,8 +114,8 @@ void byz_vport_close(struct byz_vport *vp)
 	if (!vp || !vp->name[0])
 		return;
 	rte_eth_dev_stop(vp->port);
-	/* close releases the port; the vdev itself goes at rte_eal_cleanup()
-	 * (uninit after close frees memif's state twice in 22.11) */
-	rte_eth_dev_close(vp->port);
+	/* the driver's remove closes the port and frees the device; closing
+	 * first and removing after frees memif's state twice in 22.11 */
+	rte_vdev_uninit(vp->name);
 	vp->name[0] = 0;
 }

@@ -81,6 +81,7 @@ struct mp_peer {
 struct mp_shm {
 	uint32_t go_seq;
 	int32_t quit;
+	int32_t quit_turn;   /* teardown one peer at a time (memif disconnects race otherwise) */
 	int32_t gate;        /* 1: clients may connect; 2: start the dataplane */
 	uint32_t part, step;
 	int32_t robust, want_digest, polite, kill_peer;
@@ -576,8 +577,14 @@ static int child_main(const struct ar_opts *o, struct mp_shm *sh, uint8_t *commi
 	__atomic_store_n(&sh->peer[self].state, 3, __ATOMIC_RELEASE);
 	uint32_t last = 0;
 	for (;;) {
-		if (__atomic_load_n(&sh->quit, __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&sh->quit, __ATOMIC_ACQUIRE)) {
+			/* stop polling, then close when it is our turn: a memif peer
+			 * closing while we still poll or close races in DPDK 22.11 */
+			__atomic_store_n(&sh->peer[self].state, 4, __ATOMIC_RELEASE);
+			while (__atomic_load_n(&sh->quit_turn, __ATOMIC_ACQUIRE) != self)
+				usleep(200);
 			break;
+		}
 		uint32_t seq = __atomic_load_n(&sh->go_seq, __ATOMIC_ACQUIRE);
 		if (seq != last) {
 			last = seq;
@@ -831,6 +838,23 @@ static void mp_teardown(struct mp *m)
 	if (m->sh) {
 		__atomic_store_n(&m->sh->quit, 1, __ATOMIC_RELEASE);
 		double t0 = bench_now();
+		for (int i = 0; i < m->n; i++) {
+			/* everyone idle first, then one at a time */
+			while (m->alive[i] && m->sh->peer[i].state != 4 && m->sh->peer[i].state >= 0 &&
+			       bench_now() - t0 < 5) {
+				reap(m);
+				usleep(500);
+			}
+		}
+		for (int i = 0; i < m->n; i++) {
+			__atomic_store_n(&m->sh->quit_turn, i, __ATOMIC_RELEASE);
+			double t1 = bench_now();
+			while (m->alive[i] && bench_now() - t1 < 5) {
+				reap(m);
+				usleep(500);
+			}
+		}
+		t0 = bench_now();
 		for (;;) {
 			reap(m);
 			int any = 0;
@@ -898,6 +922,7 @@ int ar_mp_main(const struct ar_opts *oin)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	m.sh->polite = o.busy_poll == 1 ? 0 : (cores < 1 || n > cores);
 	m.sh->kill_peer = -1;
+	m.sh->quit_turn = -1;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
