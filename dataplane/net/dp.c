@@ -75,6 +75,10 @@ struct byz_dp {
 	struct dp_rx *rx[NK];
 	struct dp_txq *txq;
 	struct byz_l2l3 *addr; /* per destination */
+	/* byz_dp_set_route(): per-destination port and queue, RX from every port */
+	struct dp_route { uint16_t port, queue; } *route;
+	uint16_t rx_port[BYZ_RINGNET_MAX];
+	uint16_t n_rx_port;
 	struct byz_dp_stats st __rte_cache_aligned;
 };
 
@@ -157,6 +161,8 @@ struct byz_dp *byz_dp_create(const struct byz_dp_cfg *cfg, int *err)
 		a->dst_port = dp->cfg.udp_port;
 		a->src_port = 49152;
 	}
+	dp->n_rx_port = 1;
+	dp->rx_port[0] = cfg->port_id;
 	dp->step = UINT32_MAX;
 	return dp;
 fail:
@@ -190,6 +196,7 @@ void byz_dp_free(struct byz_dp *dp)
 	rte_ring_free(dp->ctrl);
 	rte_free(dp->txq);
 	rte_free(dp->addr);
+	rte_free(dp->route);
 	rte_free(dp->def);
 	rte_free(dp);
 }
@@ -292,8 +299,12 @@ static void txq_flush(struct byz_dp *dp, uint16_t dst)
 	struct dp_txq *q = &dp->txq[dst];
 	if (!q->n)
 		return;
-	uint16_t qid = dp->cfg.tx_queue_per_peer ? dst : 0;
-	uint16_t sent = rte_eth_tx_burst(dp->cfg.port_id, qid, q->m, q->n);
+	uint16_t qid = dp->cfg.tx_queue_per_peer ? dst : 0, port = dp->cfg.port_id;
+	if (dp->route) {
+		port = dp->route[dst].port;
+		qid = dp->route[dst].queue;
+	}
+	uint16_t sent = rte_eth_tx_burst(port, qid, q->m, q->n);
 	dp->st.tx_frames += sent;
 	for (uint16_t i = 0; i < sent; i++)
 		dp->st.tx_bytes += rte_pktmbuf_pkt_len(q->m[i]);
@@ -552,20 +563,23 @@ unsigned byz_dp_poll(struct byz_dp *dp, uint64_t now)
 	}
 	unsigned work = 0;
 	struct rte_mbuf *pkts[BYZ_DP_BURST], *dead[BYZ_DP_BURST];
+	/* up to 4 rounds over the RX ports (one port unless routes were set) */
 	for (int b = 0; b < 4; b++) {
-		uint16_t nb = rte_eth_rx_burst(dp->cfg.port_id, 0, pkts, BYZ_DP_BURST);
-		if (!nb)
-			break;
-		unsigned nd = 0;
-		for (uint16_t i = 0; i < nb; i++) {
-			if (i + 1 < nb)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-			if (!rx_frame(dp, pkts[i], now))
-				dead[nd++] = pkts[i];
+		int full = 0;
+		for (uint16_t pi = 0; pi < dp->n_rx_port; pi++) {
+			uint16_t nb = rte_eth_rx_burst(dp->rx_port[pi], 0, pkts, BYZ_DP_BURST);
+			unsigned nd = 0;
+			for (uint16_t i = 0; i < nb; i++) {
+				if (i + 1 < nb)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+				if (!rx_frame(dp, pkts[i], now))
+					dead[nd++] = pkts[i];
+			}
+			rte_pktmbuf_free_bulk(dead, nd);
+			work += nb;
+			full |= nb == BYZ_DP_BURST;
 		}
-		rte_pktmbuf_free_bulk(dead, nd);
-		work += nb;
-		if (nb < BYZ_DP_BURST)
+		if (!full)
 			break;
 	}
 	if (dp->notify_n)
@@ -595,6 +609,49 @@ void byz_dp_loop(struct byz_dp *dp, volatile int *stop, int polite)
 		else if (idle > 64)
 			rte_pause();
 	}
+}
+
+int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, const uint8_t mac[6], uint32_t ip)
+{
+	if (!dp || !mac || peer >= dp->cfg.n_peers)
+		return -EINVAL;
+	/* the default roster is ours to change until the loop runs */
+	dp->def->ip[peer] = ip;
+	for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
+		struct byz_l2l3 *a = &dp->addr[i];
+		if (peer == dp->cfg.self) {
+			memcpy(a->src_mac, mac, 6);
+			a->src_ip = ip;
+		}
+		if (i == peer) {
+			memcpy(a->dst_mac, mac, 6);
+			a->dst_ip = ip;
+		}
+	}
+	return 0;
+}
+
+int byz_dp_set_route(struct byz_dp *dp, uint16_t dst, uint16_t port, uint16_t queue)
+{
+	if (!dp || dst >= dp->cfg.n_peers || dst == dp->cfg.self || !rte_eth_dev_is_valid_port(port))
+		return -EINVAL;
+	if (!dp->route) {
+		dp->route = rte_zmalloc("byz_route", dp->cfg.n_peers * sizeof(*dp->route), 0);
+		if (!dp->route)
+			return -ENOMEM;
+		for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
+			dp->route[i].port = dp->cfg.port_id;
+			dp->route[i].queue = dp->cfg.tx_queue_per_peer ? i : 0;
+		}
+	}
+	dp->route[dst].port = port;
+	dp->route[dst].queue = queue;
+	uint16_t k = 0;
+	while (k < dp->n_rx_port && dp->rx_port[k] != port)
+		k++;
+	if (k == dp->n_rx_port)
+		dp->rx_port[dp->n_rx_port++] = port;
+	return 0;
 }
 
 struct rte_ring *byz_dp_done_ring(struct byz_dp *dp)

@@ -105,7 +105,7 @@ void byz_config_defaults(struct byz_config *c)
 	c->eps = 1e-5;
 	c->kappa = 1.0;
 	c->lr = 0.1;
-	c->max_iters = 1000;
+	c->max_iters = 1000000;
 	c->validators = 1;
 	c->silent_limit = 3;
 	c->max_attempts = 8;

@@ -263,6 +263,24 @@ const struct byz_rx_stream *byz_dp_rx_stream(const struct byz_dp *dp, uint8_t ki
  */
 void byz_dp_loop(struct byz_dp *dp, volatile int *stop, int polite);
 
+/**
+ * @brief Give peer @p peer a real MAC and IPv4 address (host order), e.g. the
+ * MACs of veths for af_packet; for @p peer == self it is our source address.
+ * It also changes the default roster's expected source IP. Call before the
+ * first byz_dp_poll() and before publishing a roster.
+ * @return 0 or -EINVAL
+ */
+int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, const uint8_t mac[6], uint32_t ip);
+
+/**
+ * @brief Send frames for @p dst through (@p port, @p queue) instead of the
+ * configured port, and poll @p port for RX too: one point-to-point port per
+ * peer pair (a memif mesh). Destinations without a route keep the default.
+ * Call before the first byz_dp_poll().
+ * @return 0; -EINVAL (dst, port); -ENOMEM
+ */
+int byz_dp_set_route(struct byz_dp *dp, uint16_t dst, uint16_t port, uint16_t queue);
+
 /* --------------------------------------------------------- fault layer */
 
 /** Seeded faults applied to every RX burst of a port (tests, benchmarks). */

@@ -23,22 +23,14 @@
 #include <rte_ring_elem.h>
 #include <sodium.h>
 
+#include "bench_ar.h"
 #include "bench_util.h"
 #include "byz/clip.h"
 #include "byz/dp.h"
 #include "byz/err.h"
 
-#define LEAF (64u * 1024u)
-#define MAXP 16
-
-struct ar_opts {
-	uint64_t b, e;
-	double f;
-	int peers, iters, warmup;
-	double loss, tau;
-	const char *csv;
-	uint64_t seed;
-};
+#define MAXP AR_MAXP
+#define LEAF AR_LEAF
 
 static void ar_usage(FILE *f)
 {
@@ -46,26 +38,45 @@ static void ar_usage(FILE *f)
 "usage: byz-bench allreduce [options]\n"
 "\n"
 "Butterfly all-reduce (reduce-scatter of parts to aggregators, aggregate,\n"
-"gather) between --peers peers over DPDK ports in this process.\n"
+"gather) between --peers peers over DPDK ports.\n"
 "\n"
 "  -b SIZE           smallest gradient, bytes per peer (K/M/G)    [1M]\n"
 "  -e SIZE           largest gradient                             [16M]\n"
 "  -f FACTOR         size multiplier between rows (> 1)           [2]\n"
 "  --peers N         peers, 2..%d                                 [4]\n"
-"  --transport T     ring (net_ring ports); memif and afpacket are not built yet\n"
+"  --transport T     ring      net_ring ports, every peer in this process and thread\n"
+"                    memif     one process per peer, a full mesh of memif links\n"
+"                    afpacket  one process per peer, each in its own network\n"
+"                              namespace, veths on a bridge (made and removed here)\n"
+"                    afxdp     as afpacket with net_af_xdp              [ring]\n"
 "  --iters N         timed runs per row, median reported          [5]\n"
 "  --warmup N        untimed runs per row                         [1]\n"
-"  --loss P          drop this share of frames at every RX (seeded fault layer) [0]\n"
+"  --loss P, --dup P, --corrupt P, --reorder P\n"
+"                    seeded fault layer on every RX port (each 0..0.5)   [0]\n"
 "  --tau T           CenteredClip radius                           [1]\n"
 "  --seed S          data and fault seed                          [1]\n"
 "  --csv FILE        write size_bytes,time_us,algbw,busbw,plain_busbw\n"
+"multi-process transports only:\n"
+"  --busy-poll       never yield the core (default: polite polling when the\n"
+"                    peer processes outnumber the cores)\n"
+"  --peer-timeout MS a step's deadline: aggregate what arrived, then give up on\n"
+"                    missing parts after twice this (default 5 s + 100 ns/byte)\n"
+"  --kill-peer K     SIGKILL peer K during the first step: the others must finish\n"
+"                    by the deadline and report it (exit status 3)\n"
+"  --garbage N       every peer sends N malformed frames to every other peer per step\n"
+"  --tc-bpf OBJ[:SEC] (afpacket/afxdp) attach a tc-bpf program (section SEC,\n"
+"                    default 'tc') to the egress of every switch-side veth\n"
+"  --netns NAME      prefix of the namespaces created and removed   [byz<pid>]\n"
+"  --memif-dir DIR   directory for memif sockets, created and removed [/tmp/byz-memif-<pid>]\n"
 "  -h, --help        this text\n"
 "\n"
 "Columns: size (bytes per peer), time (us, robust all-reduce), algbw = size /\n"
 "time, busbw = algbw * 2(n-1)/n (GB = 1e9 bytes), then the plain butterfly\n"
 "mean's time and busbw, the ratio, the CenteredClip and hashing time inside\n"
-"the robust run (us, all peers), and frames per second through the ports in\n"
-"the plain run (DATA + SACK/NACK, all peers, one core).\n",
+"the robust run (us, all peers), and frames per second per RX core in the\n"
+"plain run (DATA + SACK/NACK; with ring, one core carries every peer).\n"
+"A '# digest' line per size holds BLAKE2b-256 of the all-reduced gradient\n"
+"(the same on every peer); runs of the same seed agree on every transport.\n",
 	MAXP);
 }
 
@@ -90,53 +101,23 @@ struct run {
 
 static uint32_t leaves(uint32_t bytes)
 {
-	return (bytes + LEAF - 1) / LEAF;
-}
-
-static void hash_leaves(const void *buf, uint32_t len, uint8_t (*out)[32])
-{
-	const uint8_t *b = buf;
-	for (uint32_t l = 0, off = 0; off < len; l++, off += LEAF) {
-		uint32_t n = len - off < LEAF ? len - off : LEAF;
-		crypto_generichash(out[l], 32, b + off, n, NULL, 0);
-	}
-}
-
-/* Check a received part against the sender's leaf hashes (as an aggregator
- * would against the signed commitment). */
-static int verify(struct run *r, const void *buf, uint8_t (*want)[32])
-{
-	uint8_t h[32];
-	const uint8_t *b = buf;
-	for (uint32_t off = 0, l = 0; off < r->part; off += LEAF, l++) {
-		uint32_t n = r->part - off < LEAF ? r->part - off : LEAF;
-		crypto_generichash(h, 32, b + off, n, NULL, 0);
-		if (memcmp(h, want[l], 32))
-			return -1;
-	}
-	return 0;
+	return ar_leaves(bytes);
 }
 
 static void aggregate(struct run *r, int j)
 {
 	struct peer *p = &r->p[j];
 	size_t d = r->part / sizeof(float);
+	const float *in[MAXP];
+	uint64_t all = (1ull << r->n) - 1;
+	for (int i = 0; i < r->n; i++)
+		in[i] = p->inbox[i];
 	if (!r->robust) {
-		for (size_t c = 0; c < d; c++) {
-			float s = 0;
-			for (int i = 0; i < r->n; i++)
-				s += p->inbox[i][c];
-			p->agg[c] = s / (float)r->n;
-		}
+		ar_mean(in, r->n, all, d, p->agg);
 		return;
 	}
 	double t0 = bench_now();
-	const float *in[MAXP];
-	for (int i = 0; i < r->n; i++)
-		in[i] = p->inbox[i];
-	struct byz_clip_params cp = {.tau = r->tau, .eps = 1e-6, .max_iters = 100,
-				     .impl = BYZ_CLIP_AUTO};
-	if (byz_clip(in, (uint32_t)r->n, d, &cp, p->agg, NULL, NULL))
+	if (ar_clip(in, r->n, all, d, r->tau, p->agg))
 		r->bad = 1;
 	r->clip_s += bench_now() - t0;
 }
@@ -158,7 +139,7 @@ static double allreduce(struct run *r)
 		if (r->robust) {
 			double h0 = bench_now();
 			for (int j = 0; j < n; j++)
-				hash_leaves(p->grad + (size_t)j * pf, P, p->commit + (size_t)j * L);
+				ar_hash_leaves(p->grad + (size_t)j * pf, P, p->commit + (size_t)j * L);
 			r->hash_s += bench_now() - h0;
 		}
 		for (int j = 0; j < n; j++) {
@@ -183,7 +164,8 @@ static double allreduce(struct run *r)
 				if (d.kind == BYZ_K_SCATTER) {
 					if (r->robust) {
 						double h0 = bench_now();
-						if (verify(r, d.buf, r->p[d.src].commit + (size_t)i * L))
+						if (ar_verify_leaves(d.buf, r->part,
+								     (const uint8_t(*)[32])(r->p[d.src].commit + (size_t)i * L)))
 							r->bad = 1;
 						r->hash_s += bench_now() - h0;
 					}
@@ -246,7 +228,8 @@ int bench_allreduce_main(int argc, char **argv);
 int bench_allreduce_main(int argc, char **argv)
 {
 	struct ar_opts o = {.b = 1u << 20, .e = 16u << 20, .f = 2, .peers = 4, .iters = 5,
-			    .warmup = 1, .tau = 1.0, .seed = 1};
+			    .warmup = 1, .tau = 1.0, .seed = 1, .busy_poll = -1, .kill_peer = -1,
+			    .tc_sec = "tc"};
 	static const struct option lopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"peers", required_argument, NULL, 'p'},
@@ -257,6 +240,16 @@ int bench_allreduce_main(int argc, char **argv)
 		{"tau", required_argument, NULL, 'T'},
 		{"seed", required_argument, NULL, 's'},
 		{"csv", required_argument, NULL, 'c'},
+		{"dup", required_argument, NULL, 'D'},
+		{"corrupt", required_argument, NULL, 'C'},
+		{"reorder", required_argument, NULL, 'R'},
+		{"busy-poll", no_argument, NULL, 'B'},
+		{"peer-timeout", required_argument, NULL, 'O'},
+		{"kill-peer", required_argument, NULL, 'K'},
+		{"garbage", required_argument, NULL, 'G'},
+		{"tc-bpf", required_argument, NULL, 'P'},
+		{"netns", required_argument, NULL, 'N'},
+		{"memif-dir", required_argument, NULL, 'M'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -289,11 +282,82 @@ int bench_allreduce_main(int argc, char **argv)
 			}
 			break;
 		case 't':
-			if (strcmp(optarg, "ring")) {
-				fprintf(stderr, "byz-bench allreduce: transport '%s' is not available "
-					"(only 'ring' is built; memif and afpacket are planned)\n", optarg);
+			if (!strcmp(optarg, "ring"))
+				o.transport = AR_RING;
+			else if (!strcmp(optarg, "memif"))
+				o.transport = AR_MEMIF;
+			else if (!strcmp(optarg, "afpacket"))
+				o.transport = AR_AFPACKET;
+			else if (!strcmp(optarg, "afxdp"))
+				o.transport = AR_AFXDP;
+			else {
+				fprintf(stderr, "byz-bench allreduce: unknown transport '%s' "
+					"(ring, memif, afpacket, afxdp)\n", optarg);
 				return 2;
 			}
+			break;
+		case 'D':
+		case 'C':
+		case 'R': {
+			double v = strtod(optarg, &end);
+			if (*end || !(v >= 0) || v > 0.5) {
+				fprintf(stderr, "byz-bench allreduce: fault probabilities want 0..0.5, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			*(c == 'D' ? &o.dup : c == 'C' ? &o.corrupt : &o.reorder) = v;
+			break;
+		}
+		case 'B':
+			o.busy_poll = 1;
+			break;
+		case 'O':
+		case 'K':
+		case 'G': {
+			long v = strtol(optarg, &end, 10);
+			long hi = c == 'O' ? 3600000 : c == 'K' ? MAXP - 1 : 10000;
+			if (*end || !*optarg || v < (c == 'O' ? 1 : 0) || v > hi) {
+				fprintf(stderr, "byz-bench allreduce: bad value '%s' for --%s\n", optarg,
+					c == 'O' ? "peer-timeout" : c == 'K' ? "kill-peer" : "garbage");
+				return 2;
+			}
+			if (c == 'O')
+				o.peer_timeout_ms = (unsigned)v;
+			else if (c == 'K')
+				o.kill_peer = (int)v;
+			else
+				o.garbage = (unsigned)v;
+			break;
+		}
+		case 'P': {
+			static char obj[512];
+			if (strlen(optarg) >= sizeof(obj)) {
+				fprintf(stderr, "byz-bench allreduce: --tc-bpf path too long\n");
+				return 2;
+			}
+			strcpy(obj, optarg);
+			char *colon = strrchr(obj, ':');
+			if (colon) {
+				*colon = 0;
+				o.tc_sec = colon + 1;
+			}
+			o.tc_bpf = obj;
+			break;
+		}
+		case 'N':
+			if (!*optarg || strlen(optarg) > 20 || strspn(optarg,
+			    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(optarg)) {
+				fprintf(stderr, "byz-bench allreduce: --netns wants 1..20 of [A-Za-z0-9_-]\n");
+				return 2;
+			}
+			o.netns = optarg;
+			break;
+		case 'M':
+			if (!*optarg || strlen(optarg) > 80) {
+				fprintf(stderr, "byz-bench allreduce: --memif-dir wants a path of 1..80 bytes\n");
+				return 2;
+			}
+			o.memif_dir = optarg;
 			break;
 		case 'i':
 		case 'w': {
@@ -344,10 +408,26 @@ int bench_allreduce_main(int argc, char **argv)
 			(unsigned long long)unit);
 		return 2;
 	}
+	if (o.kill_peer >= o.peers) {
+		fprintf(stderr, "byz-bench allreduce: --kill-peer %d: there are only %d peers\n",
+			o.kill_peer, o.peers);
+		return 2;
+	}
+	if (o.transport == AR_RING && (o.kill_peer >= 0 || o.garbage || o.tc_bpf)) {
+		fprintf(stderr, "byz-bench allreduce: --kill-peer, --garbage and --tc-bpf need a "
+			"multi-process transport (memif, afpacket, afxdp)\n");
+		return 2;
+	}
+	if (o.tc_bpf && o.transport == AR_MEMIF) {
+		fprintf(stderr, "byz-bench allreduce: --tc-bpf needs a kernel interface (afpacket, afxdp)\n");
+		return 2;
+	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "byz-bench allreduce: libsodium failed to initialise\n");
 		return 1;
 	}
+	if (o.transport != AR_RING)
+		return ar_mp_main(&o);
 	FILE *csv = NULL;
 	if (o.csv && !(csv = fopen(o.csv, "w"))) {
 		fprintf(stderr, "byz-bench allreduce: cannot write %s: %s\n", o.csv, strerror(errno));
@@ -398,26 +478,20 @@ int bench_allreduce_main(int argc, char **argv)
 		for (int j = 0; j < n; j++)
 			if (j != i && !(p->inbox[j] = malloc(maxpart)))
 				goto out_nomem;
-		if (o.loss > 0) {
-			struct byz_fault_cfg fc = {.loss = o.loss, .seed = o.seed * 977 + (uint64_t)i};
+		if (o.loss > 0 || o.dup > 0 || o.corrupt > 0 || o.reorder > 0) {
+			struct byz_fault_cfg fc = {.loss = o.loss, .dup = o.dup, .corrupt = o.corrupt,
+						   .reorder = o.reorder, .seed = o.seed * 977 + (uint64_t)i};
 			fault[i] = byz_fault_attach(net.port[i], &fc, pool, &err);
 			if (!fault[i])
 				goto out_nomem;
 		}
-		/* gradients: a shared direction plus per-peer noise of the same size */
-		uint64_t s = (o.seed * 64 + (uint64_t)i) * 0x9e3779b97f4a7c15ull + 7;
-		for (size_t k = 0; k < gbytes / sizeof(float); k++) {
-			s ^= s << 13;
-			s ^= s >> 7;
-			s ^= s << 17;
-			float noise = (float)((double)(s >> 11) / 9007199254740992.0 - 0.5);
-			p->grad[k] = 1e-3f * (float)((k * 2654435761u) % 1000) + 1e-3f * noise;
-		}
+		ar_fill_grad(p->grad, gbytes / sizeof(float), o.seed, i);
 	}
 
 	double t_mc = bench_read_seconds(r.p[0].grad, gbytes, 3);
 	printf("# byz-bench allreduce: %d peers, transport ring (net_ring ports, in-process), "
-	       "seg %u B, window %u, loss %.3g\n", n, BYZ_SEG_1500, sc.window, o.loss);
+	       "seg %u B, window %u, faults loss %.3g dup %.3g corrupt %.3g reorder %.3g\n", n, BYZ_SEG_1500,
+	       sc.window, o.loss, o.dup, o.corrupt, o.reorder);
 	printf("# one thread polls every peer in turn (run-to-completion, busy poll): times are "
 	       "the whole swarm's on one core\n");
 	printf("# robust = CenteredClip (tau %.3g, %s) + BLAKE2b-256 leaf hashes (64 KiB) of every part "
@@ -432,6 +506,7 @@ int bench_allreduce_main(int argc, char **argv)
 	double sum_bus = 0, sum_pbus = 0;
 	int rows = 0;
 	double times[1000], ptimes[1000];
+	char last_digest[2][65];
 	/* A geometric size sweep; the bound has slack for rounding. */
 	for (double sz = (double)o.b; sz <= (double)o.e * 1.0000001; sz *= o.f) { // NOLINT(cert-flp30-c,clang-analyzer-security.FloatLoopCounter)
 		uint32_t part = (uint32_t)((uint64_t)sz / (uint64_t)n) & ~3u;
@@ -451,6 +526,15 @@ int bench_allreduce_main(int argc, char **argv)
 						(unsigned long long)size, r.bad ? " (verification failed)" : "");
 					goto out;
 				}
+				if (it == o.warmup + o.iters - 1) {
+					for (int i = 1; i < n; i++)
+						if (memcmp(r.p[i].result, r.p[0].result, (size_t)size)) {
+							fprintf(stderr, "byz-bench allreduce: peers 0 and %d disagree "
+								"at size %llu\n", i, (unsigned long long)size);
+							goto out;
+						}
+					ar_digest_hex(r.p[0].result, (size_t)size, last_digest[mode]);
+				}
 				if (it < o.warmup)
 					continue;
 				(mode ? times : ptimes)[it - o.warmup] = t;
@@ -464,6 +548,8 @@ int bench_allreduce_main(int argc, char **argv)
 			}
 		}
 		double t = bench_median(times, (size_t)o.iters);
+		char dg[2][65];
+		memcpy(dg, last_digest, sizeof(dg));
 		double pt = bench_median(ptimes, (size_t)o.iters);
 		double alg = (double)size / t / 1e9, bus = alg * 2.0 * (n - 1) / n;
 		double palg = (double)size / pt / 1e9, pbus = palg * 2.0 * (n - 1) / n;
@@ -473,6 +559,7 @@ int bench_allreduce_main(int argc, char **argv)
 		if (csv)
 			fprintf(csv, "%llu,%.3f,%.6f,%.6f,%.6f\n", (unsigned long long)size, t * 1e6,
 				alg, bus, pbus);
+		printf("# digest %llu plain %s robust %s\n", (unsigned long long)size, dg[0], dg[1]);
 		sum_bus += bus;
 		sum_pbus += pbus;
 		rows++;

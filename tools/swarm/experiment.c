@@ -16,9 +16,9 @@
  *    per part (cclip-server: the computation of btard's aggregators, same
  *    tau and split, without verification or bans).
  *
- * CenteredClip runs the reference implementation (BYZ_CLIP_REF) in both,
- * as the protocol core does: at these sizes it costs little, and a matrix
- * then reproduces bit for bit on any machine with the same OpenBLAS kernels.
+ * CenteredClip runs the Gram path in both, as the protocol core's
+ * aggregators do, with a cap honest inputs never reach: a matrix then
+ * reproduces bit for bit on the same build and CPU family.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -443,8 +443,8 @@ static int cclip_parts(const float *const *v, uint32_t k, size_t d, double tau, 
 		rc = -ENOMEM;
 		goto out;
 	}
-	struct byz_clip_params cp = {.tau = tau, .eps = 1e-5, .max_iters = 1000,
-				     .impl = BYZ_CLIP_REF};
+	struct byz_clip_params cp = {.tau = tau, .eps = 1e-5, .max_iters = 1000000,
+				     .impl = BYZ_CLIP_GRAM};
 	for (uint32_t j = 0; j < P && rc == 0; j++) {
 		size_t lo = (size_t)j * L;
 		for (uint32_t i = 0; i < k; i++) {
