@@ -206,6 +206,8 @@ int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, uint32_t ip, const uint8_t
 {
 	if (!dp || peer >= dp->cfg.n_peers || !mac)
 		return -EINVAL;
+	/* the default roster is ours to change until the loop runs */
+	dp->def->ip[peer] = ip;
 	if (peer == dp->cfg.self) {
 		/* our source fields go into every destination's template */
 		for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
@@ -609,26 +611,6 @@ void byz_dp_loop(struct byz_dp *dp, volatile int *stop, int polite)
 		else if (idle > 64)
 			rte_pause();
 	}
-}
-
-int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, const uint8_t mac[6], uint32_t ip)
-{
-	if (!dp || !mac || peer >= dp->cfg.n_peers)
-		return -EINVAL;
-	/* the default roster is ours to change until the loop runs */
-	dp->def->ip[peer] = ip;
-	for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
-		struct byz_l2l3 *a = &dp->addr[i];
-		if (peer == dp->cfg.self) {
-			memcpy(a->src_mac, mac, 6);
-			a->src_ip = ip;
-		}
-		if (i == peer) {
-			memcpy(a->dst_mac, mac, 6);
-			a->dst_ip = ip;
-		}
-	}
-	return 0;
 }
 
 int byz_dp_set_route(struct byz_dp *dp, uint16_t dst, uint16_t port, uint16_t queue)

@@ -176,9 +176,10 @@ void byz_dp_free(struct byz_dp *dp);
 
 /**
  * @brief Set the addressing of peer @p peer: its IPv4 address (host order),
- * MAC and UDP port (0: keep). For @p peer == self these become our source
- * fields. Call before the first poll (setup only); the roster's expected
- * source IPs are published separately (byz_dp_publish_roster).
+ * MAC (e.g. a veth's, for af_packet) and UDP port (0: keep). For @p peer ==
+ * self these become our source fields. The default roster's expected source
+ * IP changes too; a roster published later (byz_dp_publish_roster) rules.
+ * Call before the first poll (setup only).
  * @return 0 or -EINVAL (peer out of range)
  */
 int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, uint32_t ip, const uint8_t mac[6],
@@ -262,15 +263,6 @@ const struct byz_rx_stream *byz_dp_rx_stream(const struct byz_dp *dp, uint8_t ki
  * resets on the first frame: several peers can share few cores.
  */
 void byz_dp_loop(struct byz_dp *dp, volatile int *stop, int polite);
-
-/**
- * @brief Give peer @p peer a real MAC and IPv4 address (host order), e.g. the
- * MACs of veths for af_packet; for @p peer == self it is our source address.
- * It also changes the default roster's expected source IP. Call before the
- * first byz_dp_poll() and before publishing a roster.
- * @return 0 or -EINVAL
- */
-int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, const uint8_t mac[6], uint32_t ip);
 
 /**
  * @brief Send frames for @p dst through (@p port, @p queue) instead of the

@@ -487,7 +487,7 @@ static int child_dataplane(struct child *c)
 	for (int j = 0; j < c->n; j++) {
 		/* the static neighbour table: the ports' MACs, addresses that exist only
 		 * inside this run (10.77.0.0/24) */
-		if (byz_dp_set_addr(c->dp, (uint16_t)j, sh->peer[j].mac, 0x0a4d0001u + (uint32_t)j) ||
+		if (byz_dp_set_addr(c->dp, (uint16_t)j, 0x0a4d0001u + (uint32_t)j, sh->peer[j].mac, 0) ||
 		    (j != c->self && o->transport == AR_MEMIF &&
 		     byz_dp_set_route(c->dp, (uint16_t)j, c->port[j].port, 0))) {
 			child_fail(c, "cannot set addresses or routes");
