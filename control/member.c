@@ -41,14 +41,17 @@ static int cmp_h16(const void *a, const void *b)
 
 void member_collect_joins(struct byz_peer *p)
 {
-	struct held *j[BYZ_WIRE_MAX_QUEUE];
+	struct held *joins[BYZ_WIRE_MAX_QUEUE];
 	size_t nj = 0;
 	for (size_t i = 0; i < p->nstore && nj < BYZ_WIRE_MAX_QUEUE; i++)
 		if (p->store[i].type == BYZ_MSG_JOIN)
-			j[nj++] = &p->store[i];
-	qsort(j, nj, sizeof(j[0]), cmp_h16);
+			joins[nj++] = &p->store[i];
+	/* only the nj entries filled above are sorted; cppcheck models qsort
+	 * as reading the whole array */
+	// cppcheck-suppress uninitvar
+	qsort(joins, nj, sizeof(joins[0]), cmp_h16);
 	for (size_t k = 0; k < nj && p->njq < BYZ_WIRE_MAX_QUEUE; k++) {
-		const uint8_t *pk = j[k]->m.u.join.pk;
+		const uint8_t *pk = joins[k]->m.u.join.pk;
 		int at = roster_find(p, pk);
 		if (queued(p, pk) || (at >= 0 && (p->banned[at] || !p->left[at])))
 			continue;

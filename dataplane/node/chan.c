@@ -348,6 +348,8 @@ unsigned chan_tx(struct chan *c, uint64_t now, chan_emit_fn emit, void *ctx)
 {
 	unsigned out = 0;
 	uint32_t w = c->cfg.window;
+	if (w == 0) /* refused by chan_create; keeps the modulo below total */
+		return 0;
 	for (uint16_t i = 0; i < c->cfg.n; i++) {
 		if (i == c->cfg.self)
 			continue;

@@ -169,17 +169,27 @@ static int parse_bool(const char *v, int *out)
 	return -1;
 }
 
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* aa:bb:cc:dd:ee:ff, exactly: two hex digits per octet, ':' between. */
 static int parse_mac(const char *v, uint8_t mac[6])
 {
-	unsigned b[6];
-	char tail;
-	if (strlen(v) != 17 || sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-				      &b[4], &b[5], &tail) != 6)
+	if (strlen(v) != 17)
 		return -1;
 	for (int i = 0; i < 6; i++) {
-		if (v[3 * i + 2] != ':' && i < 5)
+		int hi = hexval(v[3 * i]), lo = hexval(v[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && v[3 * i + 2] != ':'))
 			return -1;
-		mac[i] = (uint8_t)b[i];
+		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
 }

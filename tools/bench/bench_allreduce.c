@@ -335,7 +335,7 @@ int bench_allreduce_main(int argc, char **argv)
 				fprintf(stderr, "byz-bench allreduce: --tc-bpf path too long\n");
 				return 2;
 			}
-			strcpy(obj, optarg);
+			memcpy(obj, optarg, strlen(optarg) + 1);
 			char *colon = strrchr(obj, ':');
 			if (colon) {
 				*colon = 0;

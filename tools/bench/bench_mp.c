@@ -238,7 +238,8 @@ static void child_step(struct child *c, uint32_t seq)
 	size_t pf = P / sizeof(float);
 	int robust = sh->robust;
 	uint64_t full = (1ull << n) - 1;
-	uint64_t scat = 1ull << i, gath = 1ull << i;
+	uint64_t scat = 1ull << i; /* parts held: our own from the start */
+	uint64_t gath = scat;
 	int agg_done = 0;
 	double clip_s = 0, hash_s = 0;
 	uint64_t rx0 = byz_dp_stats(c->dp)->rx_frames;
@@ -890,8 +891,10 @@ static void mp_teardown(struct mp *m)
 
 int ar_mp_main(const struct ar_opts *oin)
 {
+	/* Static, like m, which keeps a pointer to it for the cleanup path. */
 	static struct mp m;
-	struct ar_opts o = *oin;
+	static struct ar_opts o;
+	o = *oin;
 	int n = o.peers, rc = 1;
 	char why[256], nsprefix[32];
 	memset(&m, 0, sizeof(m));
@@ -1015,7 +1018,8 @@ int ar_mp_main(const struct ar_opts *oin)
 	double sum_bus = 0, sum_pbus = 0;
 	int rows = 0, first = 1;
 	double times[1000], ptimes[1000];
-	for (double sz = (double)o.b; sz <= (double)o.e * 1.0000001; sz *= o.f) {
+	/* A geometric size sweep; the bound has slack for rounding. */
+	for (double sz = (double)o.b; sz <= (double)o.e * 1.0000001; sz *= o.f) { // NOLINT(cert-flp30-c,clang-analyzer-security.FloatLoopCounter)
 		uint32_t part = (uint32_t)((uint64_t)sz / (uint64_t)n) & ~3u;
 		uint64_t size = (uint64_t)part * (uint64_t)n;
 		double clip_s = 0, hash_s = 0, kfr = 0;

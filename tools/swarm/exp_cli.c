@@ -227,7 +227,7 @@ static int parse_list(const char *s, int is_def, int *out, uint32_t *n)
 		fprintf(stderr, "byz-swarm: --matrix list too long\n");
 		return -1;
 	}
-	strcpy(buf, s);
+	memcpy(buf, s, strlen(s) + 1);
 	char *save = NULL;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		int v = is_def ? exp_defence_parse(t) : byz_attack_parse(t);
@@ -565,7 +565,7 @@ int exp_cli_main(struct exp_cli *e, const struct byz_swarm_cfg *c, const int *at
 			params = x->r.d;
 			if (!quiet)
 				fprintf(stderr, "[%zu/%zu] %-16s %-12s accuracy %.3f%s, %zu bans, "
-						"%.1f s\n", (size_t)(a * nd + k + 1), nc,
+						"%.1f s\n", (size_t)a * nd + k + 1, nc,
 					byz_attack_name(atk[a]), exp_defence_name(def[k]),
 					x->r.final_acc, x->r.diverged ? " (diverged)" : "",
 					x->r.nbans, x->r.wall_s);

@@ -322,10 +322,15 @@ int main(int argc, char **argv)
 			c.run.probation = (uint32_t)v;
 			break;
 		case 'W': {
-			unsigned rr, ww;
-			char tail;
-			if (sscanf(optarg, "%u/%u%c", &rr, &ww, &tail) != 2 || rr == 0 || ww == 0 ||
-			    rr > BYZ_MAX_PEERS || ww > 1000000) {
+			char *slash, *end;
+			errno = 0;
+			unsigned long rr = strtoul(optarg, &slash, 10), ww = 0;
+			if (*slash == '/' && slash[1] >= '0' && slash[1] <= '9')
+				ww = strtoul(slash + 1, &end, 10);
+			else
+				end = slash;
+			if (errno || slash == optarg || *slash != '/' || *end || rr == 0 ||
+			    ww == 0 || rr > BYZ_MAX_PEERS || ww > 1000000) {
 				fprintf(stderr, "byz-swarm: --admit-rate wants R/W with 1 <= R <= %u and "
 					"1 <= W <= 1000000, got '%s'\n", BYZ_MAX_PEERS, optarg);
 				return 2;

@@ -88,7 +88,8 @@ int svg_write(FILE *f, const char *title, const struct svg_panel *panels, size_t
 	fprintf(f, "</text>\n");
 	uint64_t xt = tick_step(max_step);
 	for (size_t p = 0; p < npanels; p++) {
-		double ox = (double)(p % cols) * cw + ML, oy = head + (double)(p / cols) * ch + MT;
+		size_t col = p % cols, row = p / cols;
+		double ox = (double)col * cw + ML, oy = head + (double)row * ch + MT;
 		fprintf(f, "<g>\n<text x=\"%.1f\" y=\"%.1f\" font-size=\"14\" "
 			   "text-anchor=\"middle\" font-weight=\"bold\">",
 			ox + PW / 2, oy - 12);
