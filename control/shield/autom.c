@@ -203,12 +203,88 @@ static uint32_t uf_label(uint32_t *par, uint32_t n, uint32_t *label)
 	return cnt;
 }
 
+/* What the on-demand stabiliser computations need after shield_sym_compute(). */
+struct sym_priv {
+	const struct byz_shield_assign *a;
+	struct geom gm;
+	struct affine *lin;  /* linear parts preserving the direction set */
+	uint32_t n_lin;
+	uint32_t *par, *perm;
+	uint8_t *mark;
+};
+
 void shield_sym_free(struct shield_sym *sym)
 {
+	struct sym_priv *pv = sym->priv;
+	if (pv) {
+		free(pv->lin);
+		free(pv->par);
+		free(pv->perm);
+		free(pv->mark);
+		free(pv);
+	}
 	free(sym->orbit_of);
 	free(sym->rep);
 	free(sym->stab_orbit_of);
 	memset(sym, 0, sizeof(*sym));
+}
+
+/*
+ * Orbits of the pointwise stabiliser of fixed[0..n) (every element M x + t
+ * that fixes each of them, each checked against the lists before use),
+ * labelled by smallest member. With no automorphisms, every worker is alone.
+ */
+int shield_sym_fix_orbits(const struct shield_sym *sym, const uint32_t *fixed,
+			  uint32_t n, uint32_t *label)
+{
+	struct sym_priv *pv = sym->priv;
+	uint32_t K = sym->n_workers;
+	if (!pv) {
+		for (uint32_t w = 0; w < K; w++)
+			label[w] = w;
+		return 0;
+	}
+	const struct byz_shield_assign *a = pv->a;
+	uint32_t p = pv->gm.p;
+	for (uint32_t w = 0; w < K; w++)
+		pv->par[w] = w;
+	if (n == 0) {
+		/* The whole group: its generators (linear parts, translations) suffice. */
+		for (uint32_t i = 0; i < pv->n_lin + p * p; i++) {
+			struct affine g = {1, 0, 0, 1, 0, 0};
+			if (i < pv->n_lin)
+				g = pv->lin[i];
+			else {
+				g.t0 = (i - pv->n_lin) % p;
+				g.t1 = (i - pv->n_lin) / p;
+			}
+			if (worker_perm(a, &pv->gm, &g, pv->perm) ||
+			    check_perm(a, &pv->gm, &g, pv->perm, pv->mark))
+				return -EPROTO;
+			for (uint32_t w = 0; w < K; w++)
+				uf_union(pv->par, w, pv->perm[w]);
+		}
+		uf_label(pv->par, K, label);
+		return 0;
+	}
+	for (uint32_t i = 0; i < pv->n_lin; i++)
+		for (uint32_t t = 0; t < p * p; t++) {
+			struct affine g = pv->lin[i];
+			g.t0 = t % p;
+			g.t1 = t / p;
+			uint32_t k = 0;
+			while (k < n && worker_image(a, &pv->gm, &g, fixed[k]) == fixed[k])
+				k++;
+			if (k < n)
+				continue;
+			if (worker_perm(a, &pv->gm, &g, pv->perm) ||
+			    check_perm(a, &pv->gm, &g, pv->perm, pv->mark))
+				return -EPROTO;
+			for (uint32_t w = 0; w < K; w++)
+				uf_union(pv->par, w, pv->perm[w]);
+		}
+	uf_label(pv->par, K, label);
+	return 0;
 }
 
 int shield_sym_compute(const struct byz_shield_assign *a, int use_symmetry,
@@ -219,62 +295,57 @@ int shield_sym_compute(const struct byz_shield_assign *a, int use_symmetry,
 	struct geom gm;
 	int have = use_symmetry && geom_of(a, &gm) == 0;
 	uint32_t p = have ? gm.p : 0;
-
-	uint32_t *par = malloc(sizeof(uint32_t) * K);
-	uint32_t *perm = malloc(sizeof(uint32_t) * K);
-	uint8_t *mark = calloc(a->n_files, 1);
-	struct affine *lin = NULL;
-	uint32_t n_lin = 0;
+	struct sym_priv *pv = NULL;
 	int rc = -ENOMEM;
-	sym->orbit_of = malloc(sizeof(uint32_t) * K);
-	if (!par || !perm || !mark || !sym->orbit_of)
-		goto fail;
 	sym->n_workers = K;
 	sym->order = 1;
+	sym->orbit_of = malloc(sizeof(uint32_t) * K);
+	if (!sym->orbit_of)
+		goto fail;
 
-	/* Linear parts preserving D (checked with t = 0), then all p^2 translations. */
 	if (have) {
-		lin = malloc(sizeof(*lin) * (size_t)p * p * p * p);
-		if (!lin)
+		pv = calloc(1, sizeof(*pv));
+		if (!pv)
 			goto fail;
+		sym->priv = pv;
+		pv->a = a;
+		pv->gm = gm;
+		pv->par = malloc(sizeof(uint32_t) * K);
+		pv->perm = malloc(sizeof(uint32_t) * K);
+		pv->mark = calloc(a->n_files, 1);
+		pv->lin = malloc(sizeof(*pv->lin) * (size_t)p * p * p * p);
+		if (!pv->par || !pv->perm || !pv->mark || !pv->lin)
+			goto fail;
+		/* Linear parts preserving D (checked with t = 0), then all p^2 translations. */
 		for (uint32_t m = 0; m < p * p * p * p; m++) {
 			struct affine g = {m % p, (m / p) % p, (m / (p * p)) % p,
 					   m / (p * p * p), 0, 0};
 			if ((g.m00 * g.m11 + p * p - g.m01 * g.m10 % p) % p == 0)
 				continue;
-			if (worker_perm(a, &gm, &g, perm))
+			if (worker_perm(a, &gm, &g, pv->perm))
 				continue;
 			rc = -EPROTO;
-			if (check_perm(a, &gm, &g, perm, mark))
+			if (check_perm(a, &gm, &g, pv->perm, pv->mark))
 				goto fail;
-			lin[n_lin++] = g;
+			pv->lin[pv->n_lin++] = g;
 		}
 		for (uint32_t t = 0; t < p * p; t++) {
 			struct affine g = {1, 0, 0, 1, t % p, t / p};
 			rc = -EPROTO;
-			if (worker_perm(a, &gm, &g, perm) ||
-			    check_perm(a, &gm, &g, perm, mark))
+			if (worker_perm(a, &gm, &g, pv->perm) ||
+			    check_perm(a, &gm, &g, pv->perm, pv->mark))
 				goto fail;
 		}
-		sym->order = (uint64_t)n_lin * p * p;
+		sym->order = (uint64_t)pv->n_lin * p * p;
 	}
 
-	/* Group orbits: components under the generators (linear parts, translations). */
+	/* Group orbits = orbits of the stabiliser of nothing. */
+	rc = shield_sym_fix_orbits(sym, NULL, 0, sym->orbit_of);
+	if (rc)
+		goto fail;
 	for (uint32_t w = 0; w < K; w++)
-		par[w] = w;
-	for (uint32_t i = 0; have && i < n_lin + p * p; i++) {
-		struct affine g = {1, 0, 0, 1, 0, 0};
-		if (i < n_lin)
-			g = lin[i];
-		else {
-			g.t0 = (i - n_lin) % p;
-			g.t1 = (i - n_lin) / p;
-		}
-		(void)worker_perm(a, &gm, &g, perm);
-		for (uint32_t w = 0; w < K; w++)
-			uf_union(par, w, perm[w]);
-	}
-	sym->n_orbits = uf_label(par, K, sym->orbit_of);
+		if (sym->orbit_of[w] + 1 > sym->n_orbits)
+			sym->n_orbits = sym->orbit_of[w] + 1;
 	rc = -ENOMEM;
 	sym->rep = malloc(sizeof(uint32_t) * sym->n_orbits);
 	sym->stab_orbit_of = malloc(sizeof(uint32_t) * (size_t)sym->n_orbits * K);
@@ -282,41 +353,14 @@ int shield_sym_compute(const struct byz_shield_assign *a, int use_symmetry,
 		goto fail;
 	for (uint32_t w = K; w-- > 0;)
 		sym->rep[sym->orbit_of[w]] = w;
-
-	/*
-	 * Stabiliser of each representative: every element M x + t that fixes it,
-	 * each one checked against the lists before its orbits are merged.
-	 */
 	for (uint32_t o = 0; o < sym->n_orbits; o++) {
-		uint32_t rho = sym->rep[o];
-		for (uint32_t w = 0; w < K; w++)
-			par[w] = w;
-		for (uint32_t i = 0; have && i < n_lin; i++)
-			for (uint32_t t = 0; t < p * p; t++) {
-				struct affine g = lin[i];
-				g.t0 = t % p;
-				g.t1 = t / p;
-				if (worker_image(a, &gm, &g, rho) != rho)
-					continue;
-				rc = -EPROTO;
-				if (worker_perm(a, &gm, &g, perm) ||
-				    check_perm(a, &gm, &g, perm, mark))
-					goto fail;
-				for (uint32_t w = 0; w < K; w++)
-					uf_union(par, w, perm[w]);
-			}
-		uf_label(par, K, sym->stab_orbit_of + (size_t)o * K);
+		rc = shield_sym_fix_orbits(sym, &sym->rep[o], 1,
+					   sym->stab_orbit_of + (size_t)o * K);
+		if (rc)
+			goto fail;
 	}
-	free(lin);
-	free(par);
-	free(perm);
-	free(mark);
 	return 0;
 fail:
-	free(lin);
-	free(par);
-	free(perm);
-	free(mark);
 	shield_sym_free(sym);
 	return rc;
 }

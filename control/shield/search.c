@@ -44,6 +44,8 @@
 #else
 #define HOT
 #endif
+/* Perturbation rounds of the starting heuristic (a lower bound only). */
+#define ILS_KICKS 64u
 /* Values below this are ranked by histogram in top_sum(). */
 #define HIST_RANGE 2048u
 
@@ -61,6 +63,10 @@ struct byz_shield_search {
 	uint64_t *av;                /* [K+1][rp][W] suffix availability */
 	uint64_t *live;              /* [rp][W] */
 	uint32_t *cand, nc;
+	uint64_t *cfb;               /* [K][W] file bitsets of cand[], contiguous */
+	uint32_t *cand_base;         /* [K] candidates of a level-2 branch */
+	uint32_t *label;             /* [K] orbit labels for the third level */
+	uint8_t *seen;               /* [K] labels already branched on */
 	uint32_t *chosen, nch;
 	uint32_t *vhist;             /* [HIST_RANGE] top-t histogram */
 	uint64_t *credits;           /* [K] per-candidate credit */
@@ -69,6 +75,7 @@ struct byz_shield_search {
 	uint32_t *nlive;             /* [rp+1] live files needing d more */
 	uint32_t *hist;              /* [l+1] */
 	uint32_t *tmpset;            /* [K] */
+	uint32_t *curset;            /* [K] local search's current set */
 	uint8_t *inset;              /* [K] membership scratch */
 
 	/* current run */
@@ -171,6 +178,10 @@ struct byz_shield_search *byz_shield_search_new(const struct byz_shield_assign *
 	s->av = calloc((size_t)(K + 1) * s->rp * W, sizeof(uint64_t));
 	s->live = calloc((size_t)s->rp * W, sizeof(uint64_t));
 	s->cand = calloc(K, sizeof(uint32_t));
+	s->cfb = calloc((size_t)K * W, sizeof(uint64_t));
+	s->cand_base = calloc(K, sizeof(uint32_t));
+	s->label = calloc(K, sizeof(uint32_t));
+	s->seen = calloc(K, 1);
 	s->chosen = calloc(K, sizeof(uint32_t));
 	s->vhist = calloc(HIST_RANGE, sizeof(uint32_t));
 	s->credits = calloc(K, sizeof(uint64_t));
@@ -178,10 +189,11 @@ struct byz_shield_search *byz_shield_search_new(const struct byz_shield_assign *
 	s->nlive = calloc(s->rp + 1, sizeof(uint32_t));
 	s->hist = calloc(s->l + 1, sizeof(uint32_t));
 	s->tmpset = calloc(K, sizeof(uint32_t));
+	s->curset = calloc(K, sizeof(uint32_t));
 	s->inset = calloc(K, 1);
 	s->best_set = calloc(K, sizeof(uint32_t));
-	if (!s->fb || !s->all || !s->stack || !s->av || !s->live || !s->cand ||
-	    !s->chosen || !s->vhist || !s->credits || !s->overlaps || !s->nlive || !s->hist || !s->tmpset || !s->inset || !s->best_set)
+	if (!s->fb || !s->all || !s->stack || !s->av || !s->live || !s->cand || !s->cfb || !s->cand_base || !s->label || !s->seen ||
+	    !s->chosen || !s->vhist || !s->credits || !s->overlaps || !s->nlive || !s->hist || !s->tmpset || !s->curset || !s->inset || !s->best_set)
 		goto fail;
 	for (uint32_t j = 0; j < s->f; j++)
 		s->all[j / 64] |= 1ull << (j % 64);
@@ -236,6 +248,10 @@ void byz_shield_search_free(struct byz_shield_search *s)
 	free(s->av);
 	free(s->live);
 	free(s->cand);
+	free(s->cfb);
+	free(s->cand_base);
+	free(s->label);
+	free(s->seen);
 	free(s->chosen);
 	free(s->vhist);
 	free(s->credits);
@@ -243,6 +259,7 @@ void byz_shield_search_free(struct byz_shield_search *s)
 	free(s->nlive);
 	free(s->hist);
 	free(s->tmpset);
+	free(s->curset);
 	free(s->inset);
 	free(s->best_set);
 	free(s);
@@ -266,7 +283,7 @@ static void build_av(struct byz_shield_search *s)
 	for (uint32_t pos = nc; pos-- > 0;) {
 		const uint64_t *nx = s->av + (size_t)(pos + 1) * step;
 		uint64_t *cur = s->av + (size_t)pos * step;
-		const uint64_t *F = s->fb + (size_t)s->cand[pos] * W;
+		const uint64_t *F = s->cfb + (size_t)pos * W;
 		for (uint32_t i = 0; i < W; i++)
 			cur[i] = nx[i] | F[i];
 		for (uint32_t d = 2; d <= rp; d++)
@@ -357,7 +374,11 @@ HOT static uint32_t node_bound(struct byz_shield_search *s, uint64_t *st,
 	const uint64_t *av = s->av + (size_t)pos * rp * W;
 	uint32_t nl[FRAC_MAX_RP + 1] = {0}, total = 0;
 	uint32_t dmax = rp < FRAC_MAX_RP ? rp : FRAC_MAX_RP;
-	for (uint32_t d = 1; d <= rp; d++) {
+	/* A file needing more than t replicas cannot be won with t picks. */
+	uint32_t dlim = rp < t ? rp : t;
+	for (uint32_t d = dlim + 1; d <= rp; d++)
+		s->nlive[d] = 0;
+	for (uint32_t d = 1; d <= dlim; d++) {
 		uint64_t *lv = s->live + (size_t)(d - 1) * W;
 		const uint64_t *lv_src = lev(s, st, rp - d);
 		const uint64_t *avd = av + (size_t)(d - 1) * W;
@@ -375,15 +396,18 @@ HOT static uint32_t node_bound(struct byz_shield_search *s, uint64_t *st,
 		return score + total;
 	uint32_t n = s->nc - pos;
 	memset(s->hist, 0, sizeof(uint32_t) * (s->l + 1));
+	const uint64_t *cf = s->cfb + (size_t)pos * W;
 	for (uint32_t i = 0; i < n; i++) {
-		const uint64_t *F = s->fb + (size_t)s->cand[pos + i] * W;
 		uint32_t g = 0;
 		uint64_t v = 0, ov = 0;
-		for (uint32_t d = 1; d <= rp; d++) {
-			uint32_t pc = popc_and(F, s->live + (size_t)(d - 1) * W, W);
+		for (uint32_t d = 1; d <= dlim; d++) {
+			/* f <= 64 (one word) is the common case: keep it branch-light. */
+			uint32_t pc = W == 1 ? popc(cf[i] & s->live[d - 1])
+					     : popc_and(cf + (size_t)i * W,
+							s->live + (size_t)(d - 1) * W, W);
 			g += pc;
 			ov += (uint64_t)pc * (rp - d);
-			if (s->L)
+			if (s->L) /* L != 0 implies rp <= FRAC_MAX_RP */
 				v += pc * s->credit[d];
 		}
 		s->hist[g]++;
@@ -416,7 +440,7 @@ HOT static uint32_t node_bound(struct byz_shield_search *s, uint64_t *st,
 		uint64_t full = (uint64_t)rp * (rp - 1) / 2;
 		uint32_t gp = 0;
 		/* Cheapest first: the fewest missing pairs are on the fullest files. */
-		for (uint32_t d = 1; d <= rp && gp < gain; d++) {
+		for (uint32_t d = 1; d <= dlim && gp < gain; d++) {
 			uint64_t c = rp - d, cost = full - c * (c > 0 ? c - 1 : 0) / 2;
 			uint64_t n_d = s->nlive[d];
 			uint64_t take = cost ? P / cost : n_d;
@@ -474,7 +498,7 @@ HOT static void leaf(struct byz_shield_search *s, uint64_t *st, uint32_t pos)
 	const uint64_t *one_short = lev(s, st, s->rp - 1);
 	uint32_t best_gain = 0, arg = UINT32_MAX;
 	for (uint32_t i = pos; i < s->nc; i++) {
-		uint32_t g = popc_and(s->fb + (size_t)s->cand[i] * s->W, one_short, s->W);
+		uint32_t g = popc_and(s->cfb + (size_t)i * s->W, one_short, s->W);
 		if (arg == UINT32_MAX || g > best_gain) {
 			best_gain = g;
 			arg = s->cand[i];
@@ -627,7 +651,7 @@ static uint32_t improve(struct byz_shield_search *s, uint32_t *set, uint32_t n,
 		state_add(s, st, arg);
 	}
 	uint32_t cur = state_score(s, st);
-	uint64_t budget = 4000000ull / ((uint64_t)q * s->SW + 1) + 1;
+	uint64_t budget = 1000000ull / ((uint64_t)q * s->SW + 1) + 1;
 	for (int improved = 1; improved && budget;) {
 		improved = 0;
 		for (uint32_t i = 0; i < q && !improved && budget; i++)
@@ -649,6 +673,14 @@ static uint32_t improve(struct byz_shield_search *s, uint32_t *set, uint32_t n,
 			}
 	}
 	return cur;
+}
+
+static uint64_t splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
 }
 
 static void heuristic(struct byz_shield_search *s, const struct byz_shield_search_opts *o)
@@ -683,6 +715,111 @@ static void heuristic(struct byz_shield_search *s, const struct byz_shield_searc
 			memcpy(s->best_set, set, sizeof(uint32_t) * s->q);
 		}
 	}
+	/*
+	 * Iterated local search: swap two members of the current set for random
+	 * outsiders, re-optimise, keep the result if it is no worse (ties let it
+	 * drift along plateaus). Seeded by q, so runs are reproducible.
+	 */
+	uint32_t q = s->q, K = s->K;
+	if (q < 2 || q + 2 > K)
+		return;
+	uint64_t rng = 0x9e3779b97f4a7c15ull * (q + 1);
+	uint32_t *cur = s->curset, curv = s->best;
+	memcpy(cur, s->best_set, sizeof(uint32_t) * q);
+	for (uint32_t kick = 0; kick < ILS_KICKS; kick++) {
+		memcpy(set, cur, sizeof(uint32_t) * q);
+		memset(in, 0, K);
+		for (uint32_t i = 0; i < q; i++)
+			in[set[i]] = 1;
+		for (int k = 0; k < 2; k++) {
+			uint32_t pos = (uint32_t)(splitmix(&rng) % q), w;
+			do
+				w = (uint32_t)(splitmix(&rng) % K);
+			while (in[w]);
+			in[set[pos]] = 0;
+			in[w] = 1;
+			set[pos] = w;
+		}
+		uint32_t v = improve(s, set, q, in);
+		if (v >= curv) {
+			curv = v;
+			memcpy(cur, set, sizeof(uint32_t) * q);
+		}
+		if (v > s->best) {
+			s->best = v;
+			memcpy(s->best_set, set, sizeof(uint32_t) * q);
+		}
+	}
+}
+
+/*
+ * Search (or, after an abort, only bound) the sets made of the forced
+ * workers chosen[0..nch) and q - nch of cand[0..nc).
+ */
+static void run_branch(struct byz_shield_search *s)
+{
+	for (uint32_t i = 0; i < s->nc; i++)
+		memcpy(s->cfb + (size_t)i * s->W, s->fb + (size_t)s->cand[i] * s->W,
+		       sizeof(uint64_t) * s->W);
+	uint64_t *st = s->stack;
+	state_init(s, st);
+	for (uint32_t i = 0; i < s->nch; i++)
+		state_add(s, st, s->chosen[i]);
+	uint32_t t = s->q - s->nch;
+	if (t > s->nc)
+		return;
+	build_av(s);
+	if (s->aborted) {
+		/* Not searched: only its root bound is known. */
+		int feas;
+		uint32_t ub = node_bound(s, st, 0, t, 0, &feas);
+		if (feas && ub > s->ub_abort)
+			s->ub_abort = ub;
+		return;
+	}
+	if (t == 0) {
+		uint32_t v = state_score(s, st);
+		s->nodes++;
+		if (v > s->best)
+			record(s, v, UINT32_MAX);
+	} else if (t == 1) {
+		leaf(s, st, 0);
+	} else {
+		dfs(s, 0, 0, t);
+	}
+}
+
+/*
+ * Third level of symmetry for branch {rho, sigma} with candidates C: the
+ * automorphisms fixing both keep C invariant (C is made of whole orbits of
+ * larger groups), so by the same argument as in branches() the rest of the
+ * set can be taken to contain the smallest member tau of the first orbit U_k
+ * of that pointwise stabiliser it meets, and to avoid U_<k.
+ */
+static int split_third(struct byz_shield_search *s)
+{
+	uint32_t K = s->K, nbase = s->nc;
+	memcpy(s->cand_base, s->cand, sizeof(uint32_t) * nbase);
+	int rc = shield_sym_fix_orbits(&s->sym, s->chosen, 2, s->label);
+	if (rc)
+		return rc;
+	memset(s->seen, 0, K);
+	for (uint32_t x = 0; x < nbase; x++) {
+		uint32_t tau = s->cand_base[x];
+		if (s->seen[s->label[tau]])
+			continue;
+		s->seen[s->label[tau]] = 1;
+		s->nch = 2;
+		s->chosen[s->nch++] = tau;
+		s->nc = 0;
+		for (uint32_t y = x + 1; y < nbase; y++) {
+			uint32_t w = s->cand_base[y];
+			if (!s->seen[s->label[w]] || s->label[w] == s->label[tau])
+				s->cand[s->nc++] = w;
+		}
+		run_branch(s);
+	}
+	return 0;
 }
 
 static int cmp_u32(const void *x, const void *y)
@@ -715,34 +852,13 @@ int byz_shield_worst_case(struct byz_shield_search *s, uint32_t q,
 	for (uint32_t b = 0; b < nb; b++) {
 		s->branch = b;
 		branches(s, b, 1);
-		uint64_t *st = s->stack;
-		state_init(s, st);
-		for (uint32_t i = 0; i < s->nch; i++)
-			state_add(s, st, s->chosen[i]);
-		uint32_t t = q - s->nch;
-		if (s->aborted) {
-			/* Not searched: only its root bound is known. */
-			int feas;
-			build_av(s);
-			uint32_t ub = node_bound(s, st, 0, t, 0, &feas);
-			if (feas && ub > s->ub_abort)
-				s->ub_abort = ub;
-			continue;
+		if (s->sym.priv && q >= 3 && !s->aborted) {
+			int rc = split_third(s);
+			if (rc)
+				return rc;
+		} else {
+			run_branch(s);
 		}
-		if (t == 0) {
-			uint32_t v = state_score(s, st);
-			s->nodes++;
-			if (v > s->best)
-				record(s, v, UINT32_MAX);
-			continue;
-		}
-		if (t > s->nc)
-			continue;
-		build_av(s);
-		if (t == 1)
-			leaf(s, st, 0);
-		else
-			dfs(s, 0, 0, t);
 	}
 
 	out->q = q;

@@ -20,6 +20,7 @@ struct shield_sym {
 	/* [n_orbits][K]: orbit index, under the stabiliser of rep[i], of each
 	 * worker (numbered by smallest member; rep[i] alone is one orbit). */
 	uint32_t *stab_orbit_of;
+	void *priv;              /* autom.c's data for shield_sym_fix_orbits() */
 };
 
 /*
@@ -30,5 +31,12 @@ struct shield_sym {
 int shield_sym_compute(const struct byz_shield_assign *a, int use_symmetry,
 		       struct shield_sym *sym);
 void shield_sym_free(struct shield_sym *sym);
+
+/*
+ * Orbits of the automorphisms that fix each of fixed[0..n), labelled
+ * 0, 1, ... by smallest member, into label[K]. 0 or -EPROTO.
+ */
+int shield_sym_fix_orbits(const struct shield_sym *sym, const uint32_t *fixed,
+			  uint32_t n, uint32_t *label);
 
 #endif

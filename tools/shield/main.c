@@ -46,9 +46,10 @@ static const char usage_text[] =
 	"            bound (q l - beta)/(r'-1), beta = l q / (r (mu1 + (1-mu1) q/K)).\n"
 	"  -q A-B | -q N     range of q (default 1-K)\n"
 	"  --csv FILE        also write the table as CSV\n"
-	"  --node-limit N    stop a q after N search nodes (default 2000000000)\n"
-	"  --time-limit SEC  stop a q after SEC seconds (default 600, 0: none)\n"
-	"                    a stopped q prints c_max >= X (best found), <= Y (bound)\n"
+	"  --node-limit N    stop a q after N search nodes (default 1000000000)\n"
+	"  --time-limit SEC  stop a q after SEC seconds (default 300, 0: none)\n"
+	"                    a stopped q prints c_max >= X (best found), <= Y (bound),\n"
+	"                    Y the smaller of the search's and the spectral bound\n"
 	"  --no-symmetry     do not use the construction's automorphisms\n"
 	"  --quiet           no progress on stderr\n"
 	"\n"
@@ -127,8 +128,8 @@ struct cli {
 static int parse_args(int argc, char **argv, struct cli *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->node_limit = 2000000000ull;
-	c->time_limit = 600;
+	c->node_limit = 1000000000ull;
+	c->time_limit = 300;
 	c->symmetry = 1;
 	if (argc < 2)
 		return usage_error("missing subcommand (info or worst-case)");
@@ -238,7 +239,10 @@ static int cmd_info(const struct cli *c, struct byz_shield_assign *a)
 	printf("replicas r       %u\n", a->r);
 	printf("majority r'      %u%s\n", a->majority,
 	       a->r % 2 ? "" : "  (r even: r/2+1 replicas distort a file; exactly r/2 only block its majority)");
-	if (rc) {
+	if (rc == -ERANGE) {
+		printf("mu1              not computed: min(K, f) = %u exceeds the dense eigensolver's limit %u\n",
+		       a->n_workers < a->n_files ? a->n_workers : a->n_files, BYZ_SHIELD_EIG_MAX_N);
+	} else if (rc) {
 		printf("mu1              not computed: %s\n", byz_strerror(rc));
 	} else {
 		printf("mu0              %.12f  (largest eigenvalue of H H^T/(l r); 1 for biregular)\n", sp.mu0);
@@ -373,6 +377,10 @@ static int cmd_worst(const struct cli *c, struct byz_shield_assign *a)
 		hint_len = q;
 		struct byz_shield_bound bd;
 		byz_shield_spectral_bound(a, sp.mu1, q, &bd);
+		/* Both are proven upper bounds; report the tighter one for a stopped search. */
+		uint32_t upper = res->c_upper < bd.bound ? res->c_upper : bd.bound;
+		if (upper < res->c_best)
+			upper = res->c_best;
 		double frac = (double)res->c_best / a->n_files;
 		double detox = byz_shield_detox_fraction(a, q);
 		double nored = (double)q / K;
@@ -385,14 +393,14 @@ static int cmd_worst(const struct cli *c, struct byz_shield_assign *a)
 		printf("\n");
 		if (!res->exact) {
 			inexact = 1;
-			printf("#    q=%u: c_max >= %u (best found), <= %u (bound); search stopped at the %s\n",
-			       q, res->c_best, res->c_upper,
+			printf("#    q=%u: c_max >= %u (best found), <= %u (bound: search %u, spectral %u); search stopped at the %s\n",
+			       q, res->c_best, upper, res->c_upper, bd.bound,
 			       c->node_limit && res->nodes >= c->node_limit ? "node limit" : "time limit");
 		}
 		fflush(stdout);
 		if (csv) {
 			fprintf(csv, "%u,%u,%u,%d,%u,%.6f,%.6f,%.6f,%u,%.6f,%llu,%.6f,", q, res->c_best,
-				res->c_upper, res->exact, a->n_files, frac, detox, nored, bd.bound,
+				upper, res->exact, a->n_files, frac, detox, nored, bd.bound,
 				bd.beta, (unsigned long long)res->nodes, res->seconds);
 			print_set(csv, res->set, q, ";");
 			fprintf(csv, "\n");

@@ -31,6 +31,42 @@ static void test_ramanujan_small(void)
 	run_construction(BYZ_SHIELD_RAMANUJAN, 5, 3);
 	run_construction(BYZ_SHIELD_RAMANUJAN, 5, 4);
 	run_construction(BYZ_SHIELD_RAMANUJAN, 7, 2);
+	/* f > 64: bitsets of two and three words. */
+	run_construction(BYZ_SHIELD_RAMANUJAN, 3, 30);
+	run_construction(BYZ_SHIELD_RAMANUJAN, 2, 70);
+}
+
+static void test_mols_7_3(void)
+{
+	run_construction(BYZ_SHIELD_MOLS, 7, 3);
+}
+
+/*
+ * r' > 16 switches the fractional bound off (its integer credits would
+ * overflow): 34 workers all holding the same 2 files, so q workers hold q
+ * replicas of each and distort both exactly when q >= r' = 18.
+ */
+static void test_large_majority(void)
+{
+	uint32_t lists[34 * 2];
+	for (uint32_t w = 0; w < 34; w++) {
+		lists[2 * w] = 0;
+		lists[2 * w + 1] = 1;
+	}
+	struct byz_shield_assign *a = byz_shield_from_lists(34, 2, 2, lists, NULL);
+	CU_ASSERT_FATAL(a != NULL);
+	CU_ASSERT_EQUAL(a->majority, 18);
+	struct byz_shield_search *s = byz_shield_search_new(a, 1, NULL);
+	struct byz_shield_worst *res = malloc(sizeof(*res));
+	CU_ASSERT_FATAL(s && res);
+	for (uint32_t q = 1; q <= 34; q++) {
+		CU_ASSERT_EQUAL_FATAL(byz_shield_worst_case(s, q, NULL, res), 0);
+		CU_ASSERT_EQUAL(res->exact, 1);
+		CU_ASSERT_EQUAL(res->c_best, q >= 18 ? 2u : 0u);
+	}
+	free(res);
+	byz_shield_search_free(s);
+	byz_shield_free(a);
 }
 
 /* Random biregular assignments: no symmetry, overlaps above one, odd and even r. */
@@ -38,7 +74,8 @@ static void test_random_graphs(void)
 {
 	struct byz_rng rng = {byz_test_seed() ^ 0x5ea2c4ull};
 	static const uint32_t cases[][3] = {{12, 18, 3}, {14, 14, 4}, {15, 25, 5}, {16, 12, 3},
-					    {10, 5, 3}, {18, 27, 6}, {16, 8, 3}};
+					    {10, 5, 3}, {18, 27, 6}, {16, 8, 3},
+					    {12, 72, 12}};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		uint32_t K = cases[c][0], f = cases[c][1], l = cases[c][2], r = K * l / f;
 		uint32_t stubs[32 * 8];
@@ -234,6 +271,8 @@ static void test_progress(void)
 
 BYZ_TEST_MAIN("shield_search",
 	      {"mols_small", test_mols_small},
+	      {"mols_7_3", test_mols_7_3},
+	      {"large_majority", test_large_majority},
 	      {"ramanujan_small", test_ramanujan_small},
 	      {"random_graphs", test_random_graphs},
 	      {"symmetry_found", test_symmetry_found},
