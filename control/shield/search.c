@@ -5,10 +5,12 @@
  * workers hold exactly c replicas of, plus the bitset of won files (>= r').
  * Adding a worker shifts its files up one level: O(r' * f/64) word ops.
  *
- * Search: the first two workers are fixed by symmetry (an orbit
- * representative rho, then a representative of an orbit of rho's
- * stabiliser; see branches()), the rest are chosen in increasing position
- * from the candidate list, so every set is met once per branch.
+ * Search: the first three workers are fixed by symmetry (an orbit
+ * representative rho, a representative of an orbit of rho's stabiliser, a
+ * representative of an orbit of the pair's pointwise stabiliser; see
+ * branches() and split_third()), the rest are chosen in increasing position
+ * from the candidate list, so every set is met once per branch. A greedy +
+ * iterated local search start gives the bound something to prune against.
  *
  * Bound at a node (score s, t workers still to pick from candidates at
  * positions >= pos): a file still winnable needs d = r' - c more replicas and

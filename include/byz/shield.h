@@ -231,7 +231,7 @@ struct byz_shield_search;
  * With @p use_symmetry, the affine automorphisms of the construction (maps
  * x -> M x + t of Z_p^2 that permute the worker lines) are enumerated and each
  * one is checked against the worker -> file lists; their worker orbits let
- * the search fix the first two workers. Custom assignments have none.
+ * the search fix the first three workers. Custom assignments have none.
  * @param a  assignment; must outlive the context
  * @param use_symmetry 0 or 1
  * @param err NULL, or 0 / -EINVAL (NULL, K or f over the search limits,
