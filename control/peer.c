@@ -1,0 +1,1377 @@
+/*
+ * DESIGN (protocol peer). One BTARD step is a sequence of attempts; an
+ * attempt is nine fixed-length phases on a virtual clock shared by all peers
+ * (enum byz_phase). Each signed broadcast of the attempt (COMMIT, RESULT,
+ * AGGV, REVEAL, PROJ, ACCUSE) goes into an attempt store keyed by (type,
+ * sender, part) and is accepted until the end of the DIGEST phase that
+ * follows it. A DIGEST lists the keys and content hashes a peer holds; a
+ * peer that sees a digest lacking something it holds pushes the original
+ * signed bytes, so by the end of that phase every honest peer holds the union
+ * of what honest peers received - including both versions of an
+ * equivocation, which is then a proof everybody holds. Decisions are pure
+ * functions of that agreed store and public data (judge.c), so honest peers
+ * ban the same identities at the same attempt boundary. A guilty or silent
+ * participant restarts the attempt without it (honest gradients are reused);
+ * otherwise the step ends with the update.
+ *
+ * Membership changes (joins, probation: member.c) and re-sync from a
+ * checked snapshot (state.c) ride on the same store and step boundaries; a
+ * peer without trusted state only listens until it can install one.
+ *
+ * The machine is sans-IO: inputs are messages and ticks, outputs are queued
+ * messages and events. Nothing here reads a clock, a socket or a thread.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "byz/clip.h"
+#include "byz/err.h"
+#include "peer_int.h"
+
+/* Last phase in which each broadcast type is still accepted. */
+static unsigned seal_of(uint8_t type)
+{
+	switch (type) {
+	case BYZ_MSG_COMMIT:
+		return BYZ_PH_COMMIT_DIG;
+	case BYZ_MSG_RESULT:
+	case BYZ_MSG_AGGV:
+		return BYZ_PH_RESULT_DIG;
+	case BYZ_MSG_REVEAL:
+		return BYZ_PH_REVEAL_DIG;
+	case BYZ_MSG_PROJ:
+	case BYZ_MSG_ACCUSE:
+	case BYZ_MSG_JOIN:
+		return BYZ_PH_FINAL_DIG;
+	default:
+		return 0;
+	}
+}
+
+static int is_bcast_type(uint8_t t)
+{
+	return t == BYZ_MSG_COMMIT || t == BYZ_MSG_RESULT || t == BYZ_MSG_AGGV ||
+	       t == BYZ_MSG_REVEAL || t == BYZ_MSG_PROJ || t == BYZ_MSG_ACCUSE || t == BYZ_MSG_JOIN;
+}
+
+void byz_run_defaults(struct byz_run *r)
+{
+	r->tau = 10.0;
+	r->eps = 1e-5;
+	/* Iterations are O(k^2) on the Gram path: a cap honest inputs never
+	 * reach, since an unconverged aggregate fails the public check. */
+	r->max_iters = 1000000;
+	r->kappa = 1.0;
+	r->lr = 0.1f;
+	r->validators = 1;
+	r->silent_limit = 3;
+	r->max_attempts = 8;
+	r->phase_us = 100000;
+	r->validation = BYZ_VALIDATE_EXACT;
+	r->rho = 1e-3;
+	r->probation = 3;
+	r->admit_rate = 1;
+	r->admit_window = 2;
+}
+
+void pb_clear(uint8_t **buf, size_t *len)
+{
+	if (!buf)
+		return;
+	for (size_t i = 0; i < PB_SIZE; i++)
+		if (buf[i]) {
+			free(buf[i]);
+			buf[i] = NULL;
+			len[i] = 0;
+		}
+}
+
+const char *byz_ban_reason_name(int reason)
+{
+	static const char *const names[] = {"?", "bad-part", "projection-lie", "gradient",
+					    "equivocation", "false-accusation", "reveal",
+					    "projection-missing", "fixed-point", "result-mismatch"};
+	return reason > 0 && reason < BYZ_BAN_REASON_END ? names[reason] : "?";
+}
+
+const uint8_t *peer_pk(const struct byz_peer *p, uint16_t i)
+{
+	return p->roster + 32u * i;
+}
+
+int peer_is_member(const struct byz_peer *p, uint16_t i)
+{
+	return i < p->run.n && !p->banned[i] && !p->left[i];
+}
+
+/* Sets (ACCUSE, JOIN) hold many messages per key; other keys hold one
+ * message, and a second version is an equivocation. */
+static int is_set_type(uint8_t t)
+{
+	return t == BYZ_MSG_ACCUSE || t == BYZ_MSG_JOIN;
+}
+
+/* ---------- queues ---------- */
+
+void peer_event(struct byz_peer *p, enum byz_event_kind kind, uint16_t who, int32_t accuser,
+		uint8_t reason)
+{
+	if (p->nev == p->capev) {
+		size_t nc = p->capev ? 2 * p->capev : 32;
+		struct byz_event *ne = realloc(p->ev, nc * sizeof(*ne));
+		if (!ne)
+			return; /* events are reports; losing one under OOM is not a protocol error */
+		p->ev = ne;
+		p->capev = nc;
+	}
+	struct byz_event *e = &p->ev[p->nev++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->step = p->step;
+	e->attempt = p->attempt;
+	e->peer = who;
+	e->accuser = accuser;
+	e->reason = reason;
+}
+
+static int out_push(struct byz_peer *p, uint16_t to, uint8_t *buf, size_t len)
+{
+	if (p->nout == p->capout) {
+		size_t nc = p->capout ? 2 * p->capout : 64;
+		struct byz_out *no = realloc(p->out, nc * sizeof(*no));
+		if (!no) {
+			free(buf);
+			return -ENOMEM;
+		}
+		p->out = no;
+		p->capout = nc;
+	}
+	p->out[p->nout].to = to;
+	p->out[p->nout].buf = buf;
+	p->out[p->nout].len = len;
+	p->nout++;
+	return 0;
+}
+
+int byz_peer_pop_out(struct byz_peer *p, struct byz_out *o)
+{
+	if (p->headout == p->nout) {
+		p->headout = p->nout = 0;
+		return 0;
+	}
+	*o = p->out[p->headout++];
+	return 1;
+}
+
+int byz_peer_pop_event(struct byz_peer *p, struct byz_event *e)
+{
+	if (p->headev == p->nev) {
+		p->headev = p->nev = 0;
+		return 0;
+	}
+	*e = p->ev[p->headev++];
+	return 1;
+}
+
+/* ---------- attempt store ---------- */
+
+static void content_hash(const uint8_t *buf, size_t len, uint8_t h16[16])
+{
+	/* The signature is excluded: a re-signed identical message is a duplicate. */
+	crypto_generichash(h16, 16, buf, len - BYZ_WIRE_SIG_LEN, NULL, 0);
+}
+
+static void store_clear(struct byz_peer *p)
+{
+	for (size_t i = 0; i < p->nstore; i++)
+		free(p->store[i].buf);
+	p->nstore = 0;
+}
+
+struct held *store_find(struct byz_peer *p, uint8_t type, uint16_t sender, uint16_t aux,
+			int version)
+{
+	int v = 0;
+	for (size_t i = 0; i < p->nstore; i++) {
+		struct held *h = &p->store[i];
+		if (h->type == type && h->sender == sender && h->aux == aux && v++ == version)
+			return h;
+	}
+	return NULL;
+}
+
+static uint16_t aux_of(const struct byz_msg *m)
+{
+	return (m->type == BYZ_MSG_RESULT || m->type == BYZ_MSG_AGGV) ? m->u.vec.part : 0;
+}
+
+/* Returns 1 if new, 0 if duplicate, 2 if it is a second version (equivocation),
+ * negative when over a cap. */
+static int store_add(struct byz_peer *p, const uint8_t *buf, size_t len, const uint8_t h16[16])
+{
+	struct byz_msg m;
+	if (byz_wire_parse(buf, len, &m) < 0)
+		return -EBADMSG;
+	uint16_t aux = m.type == BYZ_MSG_RESULT ? m.u.result.part : aux_of(&m);
+	unsigned versions = 0;
+	for (size_t i = 0; i < p->nstore; i++) {
+		struct held *h = &p->store[i];
+		if (h->type != m.type || h->sender != m.sender || h->aux != aux)
+			continue;
+		if (memcmp(h->h16, h16, 16) == 0)
+			return 0;
+		versions++;
+	}
+	/* Two versions prove equivocation; more add nothing. Accusations are a set. */
+	unsigned cap = m.type == BYZ_MSG_ACCUSE ? 2u * p->run.n
+		       : m.type == BYZ_MSG_JOIN ? BYZ_WIRE_MAX_QUEUE : 2u;
+	if (versions >= cap || p->nstore >= BYZ_WIRE_MAX_DIGEST_ENTRIES)
+		return -ERANGE;
+	if (p->nstore == p->capstore) {
+		size_t nc = p->capstore ? 2 * p->capstore : 64;
+		struct held *ns = realloc(p->store, nc * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		p->store = ns;
+		p->capstore = nc;
+	}
+	uint8_t *copy = malloc(len);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, buf, len);
+	struct held *h = &p->store[p->nstore];
+	memset(h, 0, sizeof(*h));
+	h->type = m.type;
+	h->sender = m.sender;
+	h->aux = aux;
+	memcpy(h->h16, h16, 16);
+	h->buf = copy;
+	h->len = len;
+	byz_wire_parse(copy, len, &h->m);
+	p->nstore++;
+	return (versions && !is_set_type(m.type)) ? 2 : 1;
+}
+
+/* ---------- sending ---------- */
+
+static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local);
+
+int peer_emit_signed(struct byz_peer *p, uint8_t type, uint16_t to, const uint8_t *payload,
+		     uint32_t len, uint16_t as_sender)
+{
+	uint8_t *msg;
+	size_t mlen;
+	int rc = byz_wire_seal(type, as_sender, to, p->attempt, p->step, p->run.run_id, payload,
+			       len, p->sk, &msg, &mlen);
+	if (rc)
+		return rc;
+	return out_push(p, to, msg, mlen);
+}
+
+int peer_emit_raw(struct byz_peer *p, uint16_t to, const uint8_t *buf, size_t len)
+{
+	uint8_t *c = malloc(len ? len : 1);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, buf, len);
+	return out_push(p, to, c, len);
+}
+
+int peer_send(struct byz_peer *p, uint8_t type, uint16_t to, const uint8_t *payload,
+	      uint32_t len, uint32_t extra_cap)
+{
+	uint32_t cap = len + extra_cap;
+	uint8_t *pl = malloc(cap ? cap : 1);
+	if (!pl)
+		return -ENOMEM;
+	if (len)
+		memcpy(pl, payload, len);
+	struct byz_send s = {.type = type, .to = to, .payload = pl, .len = len, .cap = cap};
+	if (p->has_hooks && p->hooks.on_send && p->hooks.on_send(p->hooks.ctx, p, &s)) {
+		free(pl);
+		return 0;
+	}
+	uint8_t *msg;
+	size_t mlen;
+	uint16_t from = s.type == BYZ_MSG_JOIN ? BYZ_WIRE_OUTSIDER : p->self;
+	int rc = byz_wire_seal(s.type, from, s.to, p->attempt, p->step, p->run.run_id, pl,
+			       s.len > s.cap ? s.cap : s.len, p->sk, &msg, &mlen);
+	free(pl);
+	if (rc)
+		return rc;
+	if (s.to == p->self) {
+		rc = process(p, msg, mlen, 1);
+		free(msg);
+		return rc < 0 ? rc : 0;
+	}
+	if (s.to == BYZ_WIRE_BCAST && is_bcast_type(s.type)) {
+		uint8_t h16[16];
+		content_hash(msg, mlen, h16);
+		store_add(p, msg, mlen, h16);
+	}
+	return out_push(p, s.to, msg, mlen);
+}
+
+/* ---------- phases ---------- */
+
+static int is_self_contributor_expected(const struct byz_peer *p, uint16_t i)
+{
+	return p->active[i] && !p->validator[i] && !p->excluded[i] && !p->banned[i];
+}
+
+static void send_digest(struct byz_peer *p)
+{
+	size_t cnt = p->nstore;
+	struct byz_digest_entry *e = malloc((cnt ? cnt : 1) * sizeof(*e));
+	uint8_t *pl = malloc(byz_wire_digest_len((uint16_t)cnt));
+	if (!e || !pl)
+		goto out;
+	for (size_t i = 0; i < cnt; i++) {
+		e[i].type = p->store[i].type;
+		e[i].sender = p->store[i].sender;
+		e[i].aux = p->store[i].aux;
+		memcpy(e[i].hash, p->store[i].h16, 16);
+	}
+	size_t n = byz_wire_put_digest(pl, (uint8_t)p->phase, e, (uint16_t)cnt);
+	peer_send(p, BYZ_MSG_DIGEST, BYZ_WIRE_BCAST, pl, (uint32_t)n, 0);
+out:
+	free(e);
+	free(pl);
+}
+
+static void choose_validators(struct byz_peer *p)
+{
+	memset(p->validator, 0, sizeof(p->validator));
+	for (unsigned i = 0; i < BYZ_MAX_PEERS; i++)
+		p->target[i] = -1;
+	if (!p->have_prev)
+		return;
+	uint16_t cand[BYZ_MAX_PEERS];
+	uint32_t nc = 0, nact = 0;
+	for (uint16_t i = 0; i < p->run.n; i++) {
+		nact += p->active[i];
+		/* Nobody validates two steps in a row: an attacker acts at least
+		 * every other step, which bounds detection delays. */
+		if (p->active[i] && !p->was_validator[i])
+			cand[nc++] = i;
+	}
+	uint32_t m = p->run.validators;
+	if (m > nact / 4)
+		m = nact / 4;
+	if (m > nc)
+		m = nc;
+	byz_perm(p->r_prev, "byz-validators", p->step, 0, cand, nc);
+	for (uint32_t v = 0; v < m; v++) {
+		uint16_t who = cand[v];
+		uint16_t tc[BYZ_MAX_PEERS];
+		uint32_t nt = 0;
+		for (uint16_t i = 0; i < p->run.n; i++)
+			if (i != who && p->prev_contrib[i] && p->active[i])
+				tc[nt++] = i;
+		p->validator[who] = 1;
+		if (nt) {
+			byz_perm(p->r_prev, "byz-targets", p->step, who, tc, nt);
+			p->target[who] = (int16_t)tc[0];
+		}
+	}
+	member_add_validators(p, cand + m, nc - m, nact);
+}
+
+static void fetch_reset(struct byz_peer *p)
+{
+	for (unsigned j = 0; j < BYZ_MAX_PEERS; j++) {
+		free(p->fetched[j]);
+		p->fetched[j] = NULL;
+		p->fetched_len[j] = 0;
+	}
+	p->fetch_open = 0;
+}
+
+/* Tolerance mode: keep a fetched part of the target if it is the one it
+ * committed to (signed by the target, hash in its final commitment). */
+static int accept_fetched(struct byz_peer *p, const struct byz_msg *m)
+{
+	int16_t t = p->target[p->self];
+	uint16_t j = m->u.vec.part;
+	uint32_t L = byz_part_len(p->run.d, p->prev_n_parts);
+	if (!p->fetch_open || t < 0 || m->sender != (uint16_t)t || m->attempt != p->prev_attempt ||
+	    j >= p->prev_n_parts || m->u.vec.count != L || !p->prev_commit[t])
+		return -EPROTO;
+	if (p->fetched[j])
+		return 0;
+	struct byz_msg cm;
+	if (byz_wire_parse(p->prev_commit[t], p->prev_commit_len[t], &cm) < 0 ||
+	    cm.u.commit.n_parts != p->prev_n_parts)
+		return -EPROTO;
+	byz_wire_vec_copy(m, p->tmp);
+	uint8_t h[32];
+	byz_part_hash(p->run.run_id, m->step, m->sender, j, p->tmp, L, h);
+	if (memcmp(h, cm.u.commit.hashes + 32u * j, 32) != 0)
+		return -BYZ_ECOMMIT;
+	p->fetched[j] = malloc(m->raw_len);
+	if (!p->fetched[j])
+		return -ENOMEM;
+	memcpy(p->fetched[j], m->raw, m->raw_len);
+	p->fetched_len[j] = m->raw_len;
+	return 0;
+}
+
+static void validate_target(struct byz_peer *p)
+{
+	int16_t t = p->target[p->self];
+	if (t < 0 || !p->prev_commit[t])
+		return;
+	struct byz_msg cm;
+	if (byz_wire_parse(p->prev_commit[t], p->prev_commit_len[t], &cm) < 0)
+		return;
+	if (p->run.validation == BYZ_VALIDATE_EXACT) {
+		if (grad_parts_match(p, &cm, p->x_prev, p->r_prev2, p->step - 1) == 0 &&
+		    accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, 0, p->prev_commit[t],
+				p->prev_commit_len[t], NULL, 0) == 0)
+			p->val_accused = 1;
+		return;
+	}
+	/* Tolerance mode: the target's parts are with the previous step's
+	 * aggregators, who must serve them; compared at BYZ_PH_RESULT. */
+	fetch_reset(p);
+	p->fetch_open = 1;
+	uint8_t pl[BYZ_WIRE_FETCH_LEN];
+	for (uint16_t j = 0; j < p->prev_n_parts; j++) {
+		uint16_t a = p->prev_agg_of[j];
+		size_t idx = PB_IDX(j, (uint16_t)t);
+		if (a == p->self && p->prev_part_buf[idx]) {
+			struct byz_msg m;
+			if (byz_wire_parse(p->prev_part_buf[idx], p->prev_part_len[idx], &m) == 0)
+				accept_fetched(p, &m);
+		} else if (a < p->run.n && a != p->self) {
+			byz_wire_put_fetch(pl, BYZ_FETCH_PART, (uint16_t)t, j, p->step - 1);
+			peer_send(p, BYZ_MSG_FETCH, a, pl, sizeof(pl), 0);
+		}
+	}
+}
+
+/* Tolerance mode, phase RESULT: compare what was fetched with the
+ * recomputation; the first part beyond rho is the evidence. A part nobody
+ * served is not checked (its aggregator is the only one who could withhold). */
+static void validate_fetched(struct byz_peer *p)
+{
+	int16_t t = p->target[p->self];
+	if (!p->fetch_open || t < 0 || !p->prev_commit[t])
+		goto out;
+	uint32_t L = byz_part_len(p->run.d, p->prev_n_parts);
+	if (grad_recompute(p, (uint16_t)t, p->x_prev, p->r_prev2, p->step - 1, p->tmp2) != 0)
+		goto out;
+	for (uint16_t j = 0; j < p->prev_n_parts; j++) {
+		struct byz_msg m;
+		if (!p->fetched[j] || byz_wire_parse(p->fetched[j], p->fetched_len[j], &m) < 0)
+			continue;
+		if (!part_within_rho(p, p->tmp2, &m, L)) {
+			if (accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, j, p->prev_commit[t],
+					p->prev_commit_len[t], p->fetched[j], p->fetched_len[j]) == 0) {
+				/* Keep the evidence: an equivocation in this attempt voids
+				 * its accusations, and the next attempt re-sends it. */
+				p->val_ev = p->fetched[j];
+				p->val_ev_len = p->fetched_len[j];
+				p->fetched[j] = NULL;
+				p->val_accused = 1;
+			}
+			break;
+		}
+	}
+out:
+	fetch_reset(p);
+}
+
+/* An aggregator serves a validator of this step the signed part of its
+ * target it kept from the previous step; anyone else is refused. */
+static int handle_fetch(struct byz_peer *p, const struct byz_msg *m)
+{
+	uint16_t v = m->sender, j = m->u.fetch.part;
+	if (m->u.fetch.what == BYZ_FETCH_STATE) {
+		/* Served at the start of the next step (that step's start state). */
+		if (m->recipient != BYZ_WIRE_BCAST || m->step != p->step)
+			return -ESTALE;
+		p->sync_to[v] = 1;
+		return 0;
+	}
+	if (m->recipient != p->self || m->step != p->step)
+		return -ESTALE;
+	if (m->u.fetch.what != BYZ_FETCH_PART || !p->have_prev || m->u.fetch.step + 1 != p->step ||
+	    !p->validator[v] || p->target[v] != (int16_t)m->u.fetch.subject ||
+	    j >= p->prev_n_parts || p->prev_agg_of[j] != p->self ||
+	    p->served[v] >= p->prev_n_parts)
+		return -EPROTO;
+	size_t idx = PB_IDX(j, m->u.fetch.subject);
+	if (!p->prev_part_buf[idx])
+		return -ENOENT;
+	p->served[v]++;
+	return peer_emit_raw(p, v, p->prev_part_buf[idx], p->prev_part_len[idx]);
+}
+
+static void start_attempt(struct byz_peer *p, uint64_t now)
+{
+	store_clear(p);
+	pb_clear(p->part_buf, p->part_len);
+	memset(p->committer, 0, sizeof(p->committer));
+	memset(p->contributor, 0, sizeof(p->contributor));
+	memset(p->have_y, 0, sizeof(p->have_y));
+	memset(p->accused_part, 0, sizeof(p->accused_part));
+	memset(p->accused_equiv, 0, sizeof(p->accused_equiv));
+	p->roles_done = 0;
+	p->have_r = 0;
+	p->phase = BYZ_PH_COMMIT;
+	p->t_attempt = now;
+
+	uint32_t ne = 0;
+	for (uint16_t i = 0; i < p->run.n; i++)
+		ne += (uint32_t)is_self_contributor_expected(p, i);
+	p->n_parts = (uint16_t)(ne ? ne : 1);
+	p->L = byz_part_len(p->run.d, p->n_parts);
+	if (state_build(p, p->t_step) != 0)
+		memset(p->params_digest, 0, 32); /* out of memory: commit nothing useful */
+	byz_mprng_rho(p->sk, p->run.run_id, p->step, p->attempt, p->rho);
+	uint8_t mc[32];
+	byz_mprng_commit(p->run.run_id, p->step, p->attempt, p->self, p->rho, mc);
+
+	uint16_t me = p->self;
+	int muted = p->mute_step == p->step + 1;
+	if (p->left[me] && !p->banned[me] && !muted) {
+		/* Left after K silent steps: ask to come back (on probation). */
+		peer_send(p, BYZ_MSG_JOIN, BYZ_WIRE_BCAST, p->self_pk, 32, 0);
+	} else if (peer_is_member(p, me) && !muted &&
+		   ((p->active[me] && !p->excluded[me]) || p->probation[me])) {
+		if (p->validator[me]) {
+			uint8_t pl[68];
+			size_t n = byz_wire_put_commit(pl, p->params_digest, mc, 0, NULL);
+			peer_send(p, BYZ_MSG_COMMIT, BYZ_WIRE_BCAST, pl, (uint32_t)n, 0);
+			int16_t t = p->target[me];
+			if (p->attempt == 0)
+				validate_target(p);
+			else if (p->val_accused && t >= 0 && peer_is_member(p, (uint16_t)t))
+				accuse_send(p, BYZ_ACC_GRAD, (uint16_t)t, 0, p->prev_commit[t],
+					    p->prev_commit_len[t], p->val_ev, p->val_ev_len);
+		} else {
+			if (!p->have_grad) {
+				uint8_t seed[32];
+				byz_batch_seed(p->run.run_id, p->step, p->r_prev, peer_pk(p, me), seed);
+				if (p->oracle.grad(p->oracle.ctx, p->x, p->run.d, seed, p->g_raw) != 0)
+					memset(p->g_raw, 0, p->run.d * sizeof(float));
+				if (p->has_hooks && p->hooks.on_gradient)
+					p->hooks.on_gradient(p->hooks.ctx, p, p->g_raw, p->run.d);
+				p->have_grad = 1;
+			}
+			size_t tot = (size_t)p->n_parts * p->L;
+			for (size_t c = 0; c < tot; c++)
+				p->g[c] = c < p->run.d ? p->g_raw[c] : 0.0f;
+			uint8_t *pl = malloc(byz_wire_commit_len(p->n_parts));
+			uint8_t *hs = malloc(32u * p->n_parts);
+			if (pl && hs) {
+				for (uint16_t j = 0; j < p->n_parts; j++)
+					byz_part_hash(p->run.run_id, p->step, me, j,
+						      p->g + (size_t)j * p->L, p->L, hs + 32u * j);
+				size_t n = byz_wire_put_commit(pl, p->params_digest, mc,
+							       p->n_parts, hs);
+				peer_send(p, BYZ_MSG_COMMIT, BYZ_WIRE_BCAST, pl, (uint32_t)n, 0);
+			}
+			free(pl);
+			free(hs);
+		}
+	}
+	if (p->has_hooks && p->hooks.on_phase)
+		p->hooks.on_phase(p->hooks.ctx, p, BYZ_PH_COMMIT);
+}
+
+void peer_begin_step(struct byz_peer *p, uint64_t now, int serve)
+{
+	p->t_step = now;
+	if (p->corrupt_step && p->step == p->corrupt_step) {
+		for (size_t c = 0; c < p->run.d; c++)
+			p->x[c] += 1.0f;
+		p->corrupt_step = 0;
+	}
+	for (uint16_t i = 0; i < p->run.n; i++)
+		p->active[i] = (uint8_t)(peer_is_member(p, i) && !p->probation[i]);
+	memset(p->excluded, 0, sizeof(p->excluded));
+	memset(p->silent_step, 0, sizeof(p->silent_step));
+	memset(p->served, 0, sizeof(p->served));
+	fetch_reset(p);
+	free(p->val_ev);
+	p->val_ev = NULL;
+	p->val_ev_len = 0;
+	p->val_accused = 0;
+	p->have_grad = 0;
+	p->attempt = 0;
+	choose_validators(p);
+	start_attempt(p, now);
+	if (!serve || !p->snap)
+		return;
+	/* Snapshots asked for during the last step: this step's start state. */
+	for (uint16_t i = 0; i < p->run.n; i++)
+		if (p->sync_to[i] && i != p->self)
+			peer_send(p, BYZ_MSG_STATE, i, p->snap, (uint32_t)p->snap_len, 0);
+	if (p->sync_outsiders)
+		peer_send(p, BYZ_MSG_STATE, BYZ_WIRE_OUTSIDER, p->snap, (uint32_t)p->snap_len, 0);
+	memset(p->sync_to, 0, sizeof(p->sync_to));
+	p->sync_outsiders = 0;
+}
+
+static void start_step(struct byz_peer *p, uint64_t now)
+{
+	peer_begin_step(p, now, 1);
+}
+
+/* More active peers committed to one other state digest than to ours: our
+ * state is wrong (an honest majority of the committers agrees with itself).
+ * Sit out and fetch a snapshot; this is not a ban. A Byzantine coalition
+ * outnumbering the honest committers can only make us sit out (a snapshot
+ * still needs endorsements from a majority of the active peers). */
+static void check_sync(struct byz_peer *p)
+{
+	uint16_t me = p->self;
+	if (!peer_is_member(p, me) || p->mute_step == p->step + 1)
+		return;
+	const uint8_t *dg[BYZ_MAX_PEERS];
+	uint32_t nd = 0, mine = 1;
+	for (uint16_t i = 0; i < p->run.n; i++) {
+		if (!p->active[i] || i == me)
+			continue;
+		struct held *h = store_find(p, BYZ_MSG_COMMIT, i, 0, 0);
+		if (!h || store_find(p, BYZ_MSG_COMMIT, i, 0, 1))
+			continue;
+		if (memcmp(h->m.u.commit.params_digest, p->params_digest, 32) != 0)
+			dg[nd++] = h->m.u.commit.params_digest;
+		else
+			mine++;
+	}
+	for (uint32_t a = 0; a < nd; a++) {
+		uint32_t same = 0;
+		for (uint32_t b = 0; b < nd; b++)
+			same += memcmp(dg[a], dg[b], 32) == 0;
+		if (same > mine) {
+			peer_event(p, BYZ_EV_OUT_OF_SYNC, me, -1, 0);
+			p->syncing = 1;
+			p->seen = 1;
+			p->seen_step = p->step;
+			p->seen_attempt = p->attempt;
+			uint8_t pl[BYZ_WIRE_FETCH_LEN];
+			byz_wire_put_fetch(pl, BYZ_FETCH_STATE, me, 0, p->step);
+			peer_send(p, BYZ_MSG_FETCH, BYZ_WIRE_BCAST, pl, sizeof(pl), 0);
+			return;
+		}
+	}
+}
+
+/* The commit barrier is over: fix who committed and which part goes where. */
+static void compute_roles(struct byz_peer *p)
+{
+	uint16_t list[BYZ_MAX_PEERS];
+	uint32_t nc = 0;
+	memset(p->probe, 0, sizeof(p->probe));
+	for (uint16_t i = 0; i < p->run.n; i++) {
+		if (!peer_is_member(p, i))
+			continue;
+		if (p->probation[i]) {
+			const struct byz_msg *c = NULL;
+			struct held *h = store_find(p, BYZ_MSG_COMMIT, i, 0, 0);
+			if (h && !store_find(p, BYZ_MSG_COMMIT, i, 0, 1))
+				c = &h->m;
+			p->probe[i] = c && c->u.commit.n_parts == p->n_parts &&
+				      memcmp(c->u.commit.params_digest, p->params_digest, 32) == 0;
+			continue;
+		}
+		if (!p->active[i] || p->excluded[i])
+			continue;
+		for (int v = 0; v < 2; v++) {
+			struct held *h = store_find(p, BYZ_MSG_COMMIT, i, 0, v);
+			if (!h)
+				break;
+			const struct byz_msg *m = &h->m;
+			if (memcmp(m->u.commit.params_digest, p->params_digest, 32) != 0)
+				continue; /* out of sync: excluded, not punished */
+			if (p->validator[i] ? m->u.commit.n_parts != 0
+					    : m->u.commit.n_parts != p->n_parts)
+				continue;
+			p->committer[i] = 1;
+			break;
+		}
+		if (p->committer[i] && !p->validator[i]) {
+			p->contributor[i] = 1;
+			list[nc++] = i;
+		}
+	}
+	byz_perm(p->r_prev, "byz-aggregators", p->step, p->attempt, list, nc);
+	for (uint16_t j = 0; j < p->n_parts; j++)
+		p->agg_of[j] = nc ? list[j % nc] : BYZ_WIRE_BCAST;
+	p->roles_done = 1;
+	check_sync(p);
+}
+
+/* First commit version of @p i that fits this attempt (NULL if none). */
+static const struct byz_msg *commit_of(struct byz_peer *p, uint16_t i)
+{
+	for (int v = 0; v < 2; v++) {
+		struct held *h = store_find(p, BYZ_MSG_COMMIT, i, 0, v);
+		if (!h)
+			return NULL;
+		if (h->m.u.commit.n_parts == p->n_parts)
+			return &h->m;
+	}
+	return NULL;
+}
+
+static void scatter(struct byz_peer *p)
+{
+	/* Probationers scatter too: aggregators keep their parts for validators. */
+	if (!p->contributor[p->self] && !p->probe[p->self])
+		return;
+	uint8_t *pl = malloc(byz_wire_vec_len(p->L));
+	if (!pl)
+		return;
+	for (uint16_t j = 0; j < p->n_parts; j++) {
+		size_t n = byz_wire_put_vec(pl, j, p->g + (size_t)j * p->L, p->L);
+		peer_send(p, BYZ_MSG_PART, p->agg_of[j], pl, (uint32_t)n, 64);
+	}
+	free(pl);
+}
+
+static void aggregate(struct byz_peer *p)
+{
+	uint32_t n = p->run.n;
+	const float **in = malloc(n * sizeof(*in));
+	float *buf = malloc((size_t)n * p->L * sizeof(float));
+	float *y = malloc((size_t)p->L * sizeof(float));
+	uint8_t *pl = malloc(byz_wire_vec_len(p->L));
+	if (!in || !buf || !y || !pl)
+		goto out;
+	for (uint16_t j = 0; j < p->n_parts; j++) {
+		if (p->agg_of[j] != p->self || !p->contributor[p->self])
+			continue;
+		uint8_t bitmap[BYZ_WIRE_BITMAP_LEN] = {0};
+		uint32_t k = 0;
+		for (uint16_t i = 0; i < n; i++) {
+			uint8_t *raw = p->part_buf[PB_IDX(j, i)];
+			struct byz_msg m;
+			if (!raw || !p->contributor[i] || byz_wire_parse(raw, p->part_len[PB_IDX(j, i)], &m) < 0)
+				continue;
+			byz_wire_vec_copy(&m, buf + (size_t)k * p->L);
+			in[k] = buf + (size_t)k * p->L;
+			k++;
+			BITSET(bitmap, i);
+		}
+		if (k == 0)
+			continue;
+		/* Verification checks the fixed point, not the trajectory, so
+		 * the aggregator may use the fastest solver (the Gram path). */
+		struct byz_clip_params cp = {.tau = p->run.tau, .eps = p->run.eps,
+					     .max_iters = p->run.max_iters, .impl = BYZ_CLIP_GRAM};
+		struct byz_clip_result res;
+		memset(&res, 0, sizeof(res));
+		if (byz_clip(in, k, p->L, &cp, y, NULL, &res) != 0)
+			continue;
+		if (p->has_hooks && p->hooks.on_aggregate)
+			p->hooks.on_aggregate(p->hooks.ctx, p, j, y, p->L);
+		uint8_t h[32], rp[BYZ_WIRE_RESULT_LEN];
+		byz_agg_hash(p->run.run_id, p->step, p->self, j, y, p->L, h);
+		byz_wire_put_result(rp, j, (uint16_t)k, res.iters, res.clipped, res.residual, h,
+				    bitmap);
+		peer_send(p, BYZ_MSG_RESULT, BYZ_WIRE_BCAST, rp, sizeof(rp), 0);
+		size_t vl = byz_wire_put_vec(pl, j, y, p->L);
+		peer_send(p, BYZ_MSG_AGGV, BYZ_WIRE_BCAST, pl, (uint32_t)vl, 0);
+	}
+out:
+	free(pl);
+	free(y);
+	free(buf);
+	free(in);
+}
+
+static void collect_results(struct byz_peer *p)
+{
+	for (uint16_t j = 0; j < p->n_parts; j++) {
+		uint16_t a = p->agg_of[j];
+		if (a == BYZ_WIRE_BCAST)
+			continue;
+		struct held *r = store_find(p, BYZ_MSG_RESULT, a, j, 0);
+		struct held *v = store_find(p, BYZ_MSG_AGGV, a, j, 0);
+		if (!r || !v || v->m.u.vec.count != p->L)
+			continue;
+		float *y = p->y + (size_t)j * p->L;
+		byz_wire_vec_copy(&v->m, y);
+		uint8_t h[32];
+		byz_agg_hash(p->run.run_id, p->step, a, j, y, p->L, h);
+		p->have_y[j] = memcmp(h, r->m.u.result.hash, 32) == 0;
+	}
+}
+
+static void compute_r(struct byz_peer *p)
+{
+	memset(p->r_cur, 0, 32);
+	for (uint16_t i = 0; i < p->run.n; i++) {
+		if (!p->committer[i])
+			continue;
+		struct held *c = store_find(p, BYZ_MSG_COMMIT, i, 0, 0);
+		struct held *r = store_find(p, BYZ_MSG_REVEAL, i, 0, 0);
+		if (!c || !r)
+			continue; /* withheld: banned at the judge, r_t computed without it */
+		uint8_t mc[32];
+		byz_mprng_commit(p->run.run_id, p->step, p->attempt, i, r->m.u.reveal.rho, mc);
+		if (memcmp(mc, c->m.u.commit.mprng, 32) != 0)
+			continue;
+		for (int b = 0; b < 32; b++)
+			p->r_cur[b] ^= r->m.u.reveal.rho[b];
+	}
+	p->have_r = 1;
+}
+
+static int in_bitmap(struct byz_peer *p, uint16_t j, uint16_t i)
+{
+	struct held *r = store_find(p, BYZ_MSG_RESULT, p->agg_of[j], j, 0);
+	return r && BITTST(r->m.u.result.bitmap, i);
+}
+
+static void send_proj(struct byz_peer *p)
+{
+	if (!p->contributor[p->self])
+		return;
+	uint16_t parts[BYZ_MAX_PEERS];
+	double s[BYZ_MAX_PEERS], n[BYZ_MAX_PEERS];
+	uint16_t cnt = 0;
+	for (uint16_t j = 0; j < p->n_parts; j++) {
+		if (!p->have_y[j] || !in_bitmap(p, j, p->self))
+			continue;
+		byz_proj(p->r_cur, j, p->g + (size_t)j * p->L, p->y + (size_t)j * p->L, p->L,
+			 &s[cnt], &n[cnt]);
+		parts[cnt++] = j;
+	}
+	uint8_t *pl = malloc(byz_wire_proj_len(cnt));
+	if (!pl)
+		return;
+	size_t len = byz_wire_put_proj(pl, cnt, parts, s, n);
+	peer_send(p, BYZ_MSG_PROJ, BYZ_WIRE_BCAST, pl, (uint32_t)len, 0);
+	free(pl);
+}
+
+int proj_matches(double s, double n, double s2, double n2, uint32_t len);
+int proj_matches(double s, double n, double s2, double n2, uint32_t len)
+{
+	/* Honest peers compute these bit-identically; the slack only absorbs
+	 * another platform's libm/rounding, far below any useful lie. */
+	double tn = 1e-9 * n2 + 1e-300;
+	double ts = 1e-9 * sqrt((double)len) * n2 + 1e-300;
+	return fabs(s - s2) <= ts && fabs(n - n2) <= tn;
+}
+
+/* Aggregator side: check a contributor's projections for my parts. */
+static void check_proj(struct byz_peer *p, const struct held *h)
+{
+	uint16_t i = h->sender;
+	if (!p->have_r || p->accused_part[i] || i == p->self)
+		return;
+	const struct byz_msg *m = &h->m;
+	for (uint16_t e = 0; e < m->u.proj.count; e++) {
+		uint16_t j;
+		double s, n;
+		byz_wire_proj_at(m, e, &j, &s, &n);
+		if (j >= p->n_parts || p->agg_of[j] != p->self || !p->have_y[j])
+			continue;
+		size_t idx = PB_IDX(j, i);
+		struct byz_msg pm;
+		if (!p->part_buf[idx] || byz_wire_parse(p->part_buf[idx], p->part_len[idx], &pm) < 0)
+			continue;
+		byz_wire_vec_copy(&pm, p->tmp);
+		double s2, n2;
+		byz_proj(p->r_cur, j, p->tmp, p->y + (size_t)j * p->L, p->L, &s2, &n2);
+		if (!proj_matches(s, n, s2, n2, p->L)) {
+			p->accused_part[i] = 1;
+			accuse_send(p, BYZ_ACC_PROJ_LIE, i, j, h->buf, h->len, p->part_buf[idx],
+				    p->part_len[idx]);
+			return;
+		}
+	}
+}
+
+static void enter_phase(struct byz_peer *p, uint64_t now)
+{
+	switch (p->phase) {
+	case BYZ_PH_COMMIT_DIG:
+	case BYZ_PH_RESULT_DIG:
+	case BYZ_PH_REVEAL_DIG:
+	case BYZ_PH_FINAL_DIG:
+		send_digest(p);
+		break;
+	case BYZ_PH_SCATTER:
+		compute_roles(p);
+		scatter(p);
+		break;
+	case BYZ_PH_RESULT:
+		aggregate(p);
+		if (p->fetch_open)
+			validate_fetched(p);
+		break;
+	case BYZ_PH_REVEAL:
+		collect_results(p);
+		if (p->committer[p->self])
+			peer_send(p, BYZ_MSG_REVEAL, BYZ_WIRE_BCAST, p->rho, 32, 0);
+		break;
+	case BYZ_PH_PROJ:
+		compute_r(p);
+		send_proj(p);
+		for (size_t i = 0; i < p->nstore; i++)
+			if (p->store[i].type == BYZ_MSG_PROJ)
+				check_proj(p, &p->store[i]);
+		break;
+	default:
+		break;
+	}
+	(void)now;
+	if (p->has_hooks && p->hooks.on_phase)
+		p->hooks.on_phase(p->hooks.ctx, p, p->phase);
+}
+
+uint64_t byz_peer_next_deadline(const struct byz_peer *p)
+{
+	return p->t_attempt + (uint64_t)(p->phase + 1) * p->run.phase_us;
+}
+
+int byz_peer_on_tick(struct byz_peer *p, uint64_t now)
+{
+	if (!p || !p->started)
+		return -EINVAL;
+	p->now = now;
+	if (p->syncing) {
+		/* No schedule without state: a heartbeat, one phase at a time. */
+		while (now >= byz_peer_next_deadline(p))
+			p->t_attempt += p->run.phase_us;
+		return 0;
+	}
+	while (now >= byz_peer_next_deadline(p)) {
+		if (p->phase + 1 < BYZ_PH_COUNT) {
+			p->phase++;
+			enter_phase(p, now);
+		} else {
+			uint64_t end = byz_peer_next_deadline(p);
+			uint64_t step0 = p->step;
+			judge_attempt(p, end);
+			if (p->step != step0)
+				start_step(p, end);
+			else
+				start_attempt(p, end);
+		}
+	}
+	return 0;
+}
+
+/* ---------- receiving ---------- */
+
+static void handle_digest(struct byz_peer *p, const struct byz_msg *m)
+{
+	uint16_t to = m->sender;
+	for (size_t i = 0; i < p->nstore; i++) {
+		struct held *h = &p->store[i];
+		if (BITTST(h->pushed, to))
+			continue;
+		uint8_t key[BYZ_WIRE_DIGEST_ENTRY_LEN] = {0};
+		key[0] = h->type;
+		byz_put16(key + 2, h->sender);
+		byz_put16(key + 4, h->aux);
+		memcpy(key + 8, h->h16, 16);
+		/* Entries are sorted (the parser enforces it): binary search. */
+		uint32_t lo = 0, hi = m->u.digest.count;
+		int found = 0;
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+			int c = memcmp(m->u.digest.entries + BYZ_WIRE_DIGEST_ENTRY_LEN * mid, key,
+				       BYZ_WIRE_DIGEST_ENTRY_LEN);
+			if (c == 0) {
+				found = 1;
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!found) {
+			BITSET(h->pushed, to);
+			peer_emit_raw(p, to, h->buf, h->len);
+		}
+	}
+}
+
+static int handle_part(struct byz_peer *p, const struct byz_msg *m)
+{
+	uint16_t j = m->u.vec.part, i = m->sender;
+	if (p->phase != BYZ_PH_SCATTER || !p->roles_done)
+		return -ETIME;
+	if (m->recipient != p->self || j >= p->n_parts || p->agg_of[j] != p->self ||
+	    (!p->contributor[i] && !p->probe[i]))
+		return -EPROTO;
+	size_t idx = PB_IDX(j, i);
+	if (p->part_buf[idx])
+		return 0;
+	const struct byz_msg *c = commit_of(p, i);
+	if (!c)
+		return -EPROTO;
+	int ok = m->u.vec.count == p->L;
+	if (ok) {
+		byz_wire_vec_copy(m, p->tmp);
+		uint8_t h[32];
+		byz_part_hash(p->run.run_id, p->step, i, j, p->tmp, p->L, h);
+		ok = memcmp(h, c->u.commit.hashes + 32u * j, 32) == 0;
+	}
+	if (!ok) {
+		if (!p->accused_part[i]) {
+			p->accused_part[i] = 1;
+			accuse_send(p, BYZ_ACC_BAD_PART, i, j, c->raw, c->raw_len, m->raw,
+				    m->raw_len);
+		}
+		return -BYZ_ECOMMIT;
+	}
+	uint8_t *copy = malloc(m->raw_len);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, m->raw, m->raw_len);
+	p->part_buf[idx] = copy;
+	p->part_len[idx] = m->raw_len;
+	return 0;
+}
+
+static void accuse_equiv(struct byz_peer *p, uint8_t type, uint16_t sender, uint16_t aux)
+{
+	if (p->accused_equiv[sender] || p->phase > BYZ_PH_PROJ)
+		return;
+	struct held *a = store_find(p, type, sender, aux, 0);
+	struct held *b = store_find(p, type, sender, aux, 1);
+	if (!a || !b)
+		return;
+	p->accused_equiv[sender] = 1;
+	accuse_send(p, BYZ_ACC_EQUIV, sender, aux, a->buf, a->len, b->buf, b->len);
+}
+
+/* Without trusted state: note the swarm's (step, attempt) from verified
+ * messages, ask for a snapshot once per attempt, keep commits and snapshots. */
+static int process_syncing(struct byz_peer *p, const struct byz_msg *m)
+{
+	if (m->type == BYZ_MSG_JOIN)
+		return -ESTALE;
+	/* Senders are checked against the roster we know (the initial one for a
+	 * newcomer), which bounds what can fill the buffer; a snapshot is then
+	 * trusted only through its endorsements. */
+	if (m->sender >= p->run.n || byz_wire_verify(m, p->run.run_id, peer_pk(p, m->sender)))
+		return -BYZ_EBADSIG;
+	if (m->type != BYZ_MSG_STATE) {
+		if (!p->seen || m->step > p->seen_step ||
+		    (m->step == p->seen_step && m->attempt > p->seen_attempt)) {
+			for (uint64_t k = p->seen ? p->seen_step + 1 : m->step + 1; k <= m->step; k++) {
+				p->step = k; /* no claim about this step's digest */
+				peer_event(p, BYZ_EV_STEP_DONE, p->self, -1, 0);
+			}
+			p->seen = 1;
+			p->seen_step = m->step;
+			p->seen_attempt = m->attempt;
+			p->step = m->step;
+			p->attempt = m->attempt;
+			/* A JOIN asks every member for a snapshot (and re-admission if
+			 * we left meanwhile, which our stale view may not know); a
+			 * member also asks by index. */
+			peer_send(p, BYZ_MSG_JOIN, BYZ_WIRE_BCAST, p->self_pk, 32, 0);
+			if (!p->outsider && !p->left[p->self]) {
+				uint8_t pl[BYZ_WIRE_FETCH_LEN];
+				byz_wire_put_fetch(pl, BYZ_FETCH_STATE, p->self, 0, m->step);
+				peer_send(p, BYZ_MSG_FETCH, BYZ_WIRE_BCAST, pl, sizeof(pl), 0);
+			}
+		}
+		if (m->type != BYZ_MSG_COMMIT)
+			return -ESTALE;
+	}
+	int rc = state_buffer(p, m);
+	if (rc < 0)
+		return rc;
+	rc = state_try_install(p, p->now);
+	return rc < 0 ? rc : 0;
+}
+
+/* A JOIN: self-signed, a set in the attempt store; it also asks members to
+ * send a snapshot to outsiders at the next step start. */
+static int process_join(struct byz_peer *p, const uint8_t *buf, size_t len,
+			const struct byz_msg *m)
+{
+	if (m->step != p->step || m->attempt != p->attempt)
+		return -ESTALE;
+	if (p->phase > seal_of(BYZ_MSG_JOIN))
+		return -ETIME;
+	uint8_t h16[16];
+	content_hash(buf, len, h16);
+	for (int v = 0; v < (int)BYZ_WIRE_MAX_QUEUE; v++) {
+		struct held *h = store_find(p, BYZ_MSG_JOIN, BYZ_WIRE_OUTSIDER, 0, v);
+		if (!h)
+			break;
+		if (memcmp(h->h16, h16, 16) == 0)
+			return 0;
+	}
+	int rc = byz_wire_verify(m, p->run.run_id, m->u.join.pk);
+	if (rc < 0)
+		return rc;
+	for (uint16_t i = 0; i < p->run.n; i++) {
+		if (memcmp(peer_pk(p, i), m->u.join.pk, 32) != 0)
+			continue;
+		if (p->banned[i])
+			return -BYZ_EBANNED; /* refused forever */
+		if (!p->left[i]) {
+			/* Admitted but not in sync yet: it still needs a snapshot. */
+			p->sync_outsiders = 1;
+			return 0;
+		}
+	}
+	rc = store_add(p, buf, len, h16);
+	if (rc < 0)
+		return rc;
+	p->sync_outsiders = 1;
+	return 0;
+}
+
+int peer_process(struct byz_peer *p, const uint8_t *buf, size_t len, int local)
+{
+	return process(p, buf, len, local);
+}
+
+static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local)
+{
+	struct byz_msg m;
+	int rc = byz_wire_parse(buf, len, &m);
+	if (rc < 0)
+		return rc;
+	if (p->syncing)
+		return local ? 0 : process_syncing(p, &m);
+	if (m.type == BYZ_MSG_JOIN)
+		return local ? 0 : process_join(p, buf, len, &m);
+	if (m.type == BYZ_MSG_STATE)
+		return -ESTALE; /* in sync: nothing to install */
+	if (m.sender >= p->run.n)
+		return -EPROTO;
+	if (!peer_is_member(p, m.sender))
+		return -BYZ_EBANNED;
+	if (m.sender == p->self && !local)
+		return -EPROTO; /* our own messages never come back from the network */
+	if (m.type == BYZ_MSG_FETCH || (m.type == BYZ_MSG_PART && m.step + 1 == p->step)) {
+		/* Requests and fetched parts cross attempts and steps. */
+		if (m.type == BYZ_MSG_PART && !p->fetch_open)
+			return -ESTALE;
+		rc = byz_wire_verify(&m, p->run.run_id, peer_pk(p, m.sender));
+		if (rc < 0)
+			return rc;
+		return m.type == BYZ_MSG_FETCH ? handle_fetch(p, &m) : accept_fetched(p, &m);
+	}
+	if (m.step != p->step || m.attempt != p->attempt)
+		return -ESTALE;
+	uint8_t h16[16];
+	if (is_bcast_type(m.type)) {
+		content_hash(buf, len, h16);
+		uint16_t aux = m.type == BYZ_MSG_RESULT ? m.u.result.part : aux_of(&m);
+		for (int v = 0; v < (m.type == BYZ_MSG_ACCUSE ? (int)(2 * p->run.n) : 2); v++) {
+			struct held *h = store_find(p, m.type, m.sender, aux, v);
+			if (!h)
+				break;
+			if (memcmp(h->h16, h16, 16) == 0)
+				return 0; /* duplicate: no signature check needed */
+		}
+	}
+	rc = byz_wire_verify(&m, p->run.run_id, peer_pk(p, m.sender));
+	if (rc < 0)
+		return rc;
+	switch (m.type) {
+	case BYZ_MSG_DIGEST:
+		if (m.recipient != BYZ_WIRE_BCAST)
+			return -EPROTO;
+		handle_digest(p, &m);
+		return 0;
+	case BYZ_MSG_PART:
+		return handle_part(p, &m);
+	default:
+		break;
+	}
+	if (m.recipient != BYZ_WIRE_BCAST)
+		return -EPROTO;
+	if (p->phase > seal_of(m.type))
+		return -ETIME;
+	if ((m.type == BYZ_MSG_RESULT && m.u.result.part >= p->n_parts) ||
+	    (m.type == BYZ_MSG_AGGV && m.u.vec.part >= p->n_parts))
+		return -EPROTO;
+	rc = store_add(p, buf, len, h16);
+	if (rc < 0)
+		return rc;
+	if (rc == 2)
+		accuse_equiv(p, m.type,
+			     m.sender, m.type == BYZ_MSG_RESULT ? m.u.result.part : aux_of(&m));
+	if (rc >= 1 && m.type == BYZ_MSG_PROJ && p->have_r)
+		check_proj(p, &p->store[p->nstore - 1]);
+	return 0;
+}
+
+int byz_peer_on_message(struct byz_peer *p, uint64_t now, const uint8_t *buf, size_t len)
+{
+	if (!p || !buf)
+		return -EINVAL;
+	if (p->has_hooks && p->hooks.on_receive)
+		p->hooks.on_receive(p->hooks.ctx, p, buf, len);
+	p->now = now;
+	if (p->started)
+		byz_peer_on_tick(p, now);
+	int rc = process(p, buf, len, 0);
+	if (rc < 0)
+		p->dropped++;
+	return rc;
+}
+
+/* ---------- lifecycle ---------- */
+
+struct byz_peer *byz_peer_new(const struct byz_peer_cfg *cfg, int *err)
+{
+	int rc = -EINVAL;
+	struct byz_peer *p = NULL;
+	if (!cfg || !cfg->run || !cfg->sk || !cfg->oracle.grad)
+		goto fail;
+	const struct byz_run *r = cfg->run;
+	if (r->admit_window == 0 || (!cfg->joiner && cfg->self >= r->n))
+		goto fail;
+	if (r->n < 2 || r->n > BYZ_MAX_PEERS || !r->roster || r->d == 0 ||
+	    r->d > BYZ_WIRE_MAX_PART_FLOATS || !(r->tau > 0) || !isfinite(r->tau) ||
+	    !(r->eps >= 0) || !isfinite(r->eps) || r->phase_us == 0 ||
+	    r->max_attempts == 0 || r->silent_limit == 0 || !(r->kappa >= 1.0) ||
+	    r->validation > BYZ_VALIDATE_TOLERANCE || !(r->rho >= 0 && r->rho < 1))
+		goto fail;
+	if (sodium_init() < 0) {
+		rc = -EIO;
+		goto fail;
+	}
+	rc = -ENOMEM;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		goto fail;
+	p->run = *r;
+	p->self = cfg->self;
+	p->oracle = cfg->oracle;
+	if (cfg->hooks) {
+		p->hooks = *cfg->hooks;
+		p->has_hooks = 1;
+	}
+	size_t d = r->d, n = r->n, dp = d + BYZ_MAX_PEERS;
+	p->roster = calloc(BYZ_MAX_PEERS, 32);
+	p->roster0 = malloc(32 * n);
+	p->sk = sodium_malloc(64);
+	p->x = calloc(d, sizeof(float));
+	p->x_prev = calloc(d, sizeof(float));
+	p->g_raw = calloc(d, sizeof(float));
+	p->g = calloc(dp, sizeof(float));
+	p->y = calloc(dp, sizeof(float));
+	p->tmp = calloc(dp, sizeof(float));
+	p->tmp2 = calloc(dp, sizeof(float));
+	p->part_buf = calloc(PB_SIZE, sizeof(*p->part_buf));
+	p->part_len = calloc(PB_SIZE, sizeof(*p->part_len));
+	p->prev_part_buf = calloc(PB_SIZE, sizeof(*p->prev_part_buf));
+	p->prev_part_len = calloc(PB_SIZE, sizeof(*p->prev_part_len));
+	if (!p->prev_part_buf || !p->prev_part_len)
+		goto fail;
+	if (!p->roster || !p->roster0 || !p->sk || !p->x || !p->x_prev || !p->g_raw || !p->g || !p->y ||
+	    !p->tmp || !p->tmp2 || !p->part_buf || !p->part_len)
+		goto fail;
+	memcpy(p->roster, r->roster, 32 * n);
+	memcpy(p->roster0, r->roster, 32 * n);
+	p->run_n0 = (uint32_t)n;
+	p->run.roster = p->roster;
+	memcpy(p->sk, cfg->sk, 64);
+	crypto_sign_ed25519_sk_to_pk(p->self_pk, cfg->sk);
+	for (unsigned i = 0; i < BYZ_MAX_PEERS; i++)
+		p->admit_step[i] = UINT64_MAX;
+	if (cfg->joiner) {
+		p->self = BYZ_WIRE_OUTSIDER;
+		p->outsider = 1;
+		p->syncing = 1;
+	}
+	byz_genesis(r->run_id, p->r_prev);
+	memcpy(p->r_prev2, p->r_prev, 32);
+	if (err)
+		*err = 0;
+	return p;
+fail:
+	byz_peer_free(p);
+	if (err)
+		*err = rc;
+	return NULL;
+}
+
+void byz_peer_free(struct byz_peer *p)
+{
+	if (!p)
+		return;
+	store_clear(p);
+	free(p->store);
+	pb_clear(p->part_buf, p->part_len);
+	pb_clear(p->prev_part_buf, p->prev_part_len);
+	free(p->part_buf);
+	free(p->part_len);
+	free(p->prev_part_buf);
+	free(p->prev_part_len);
+	for (unsigned i = 0; i < BYZ_MAX_PEERS; i++)
+		free(p->prev_commit[i]);
+	fetch_reset(p);
+	for (size_t i = p->headout; i < p->nout; i++)
+		free(p->out[i].buf);
+	free(p->out);
+	free(p->ev);
+	if (p->sk) {
+		sodium_memzero(p->sk, 64);
+		sodium_free(p->sk);
+	}
+	free(p->roster);
+	free(p->roster0);
+	free(p->val_ev);
+	state_free(p);
+	free(p->snap);
+	free(p->x);
+	free(p->x_prev);
+	free(p->g_raw);
+	free(p->g);
+	free(p->y);
+	free(p->tmp);
+	free(p->tmp2);
+	free(p);
+}
+
+int byz_peer_start(struct byz_peer *p, uint64_t now)
+{
+	if (!p || p->started)
+		return -EINVAL;
+	p->started = 1;
+	p->now = now;
+	if (p->syncing) {
+		p->t_attempt = now;
+		p->phase = 0;
+		return 0;
+	}
+	start_step(p, now);
+	return 0;
+}
+
+const float *byz_peer_params(const struct byz_peer *p) { return p->x; }
+uint64_t byz_peer_step(const struct byz_peer *p) { return p->step; }
+uint16_t byz_peer_self(const struct byz_peer *p) { return p->self; }
+int byz_peer_has_banned(const struct byz_peer *p, uint16_t who)
+{
+	return who < p->run.n && p->banned[who];
+}
+uint64_t byz_peer_dropped(const struct byz_peer *p) { return p->dropped; }
+uint32_t byz_peer_roster_size(const struct byz_peer *p) { return p->run.n; }
+const uint8_t *byz_peer_roster_key(const struct byz_peer *p, uint16_t i)
+{
+	return i < p->run.n ? p->roster + 32u * i : NULL;
+}
+int byz_peer_syncing(const struct byz_peer *p) { return p->syncing; }
+int byz_peer_is_active(const struct byz_peer *p, uint16_t who)
+{
+	return peer_is_member(p, who) && !p->probation[who];
+}
+void byz_peer_corrupt_at(struct byz_peer *p, uint64_t step) { p->corrupt_step = step; }

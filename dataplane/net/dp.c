@@ -1,0 +1,684 @@
+/*
+ * DESIGN: one peer's dataplane, run to completion.
+ *
+ * byz_dp_poll() is the whole loop turn, l2fwd style: up to four RX bursts of
+ * 32; each frame is parsed strictly (byz_frame_parse), checked against the
+ * roster (known, not banned, source IP as published, addressed to us, this
+ * session and step) and dispatched: DATA is copied straight into the shard
+ * buffer by its receiver stream, SACK/NACK go to the sender stream, CONTROL
+ * payloads are handed to the control thread on a ring without a copy (the
+ * mbuf travels with them), PROBE is answered. Then every armed sender emits
+ * up to a burst of DATA, every receiver its SACK/NACK, into per-destination
+ * TX buffers flushed with one tx_burst each. A completed shard becomes a
+ * descriptor on the done ring for the worker that aggregates it.
+ *
+ * Streams are indexed by (kind, peer): scatter streams carry part j from a
+ * peer to aggregator j, gather streams carry the aggregate back. Every
+ * stream and ring is created with the peer; the loop allocates nothing but
+ * mbufs from the pool, and every structure has one writer, the polling
+ * lcore. The roster is the one thing another thread writes: it publishes a
+ * new immutable struct with an atomic pointer store and the loop adopts it at
+ * the start of a turn (epoch swap, never shared mutable state).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "byz/dp.h"
+
+_Static_assert(sizeof(struct byz_shard_done) == 24, "done ring element");
+_Static_assert(sizeof(struct byz_ctrl_msg) == 32, "control ring element");
+
+#define NK 2 /* scatter, gather */
+
+struct dp_tx {
+	struct byz_tx_stream *s;
+	const uint8_t *buf;
+	uint32_t len;
+	uint16_t part;
+	uint8_t active;
+};
+
+struct dp_rx {
+	struct byz_rx_stream *s;
+	uint8_t *buf;
+	uint32_t len;
+	uint16_t part;
+	uint8_t armed;
+	uint8_t notify; /* completed, descriptor not yet on the done ring */
+};
+
+struct dp_txq {
+	uint16_t n;
+	struct rte_mbuf *m[BYZ_DP_BURST];
+} __rte_cache_aligned;
+
+struct byz_dp {
+	struct byz_dp_cfg cfg;
+	uint32_t step;
+	uint32_t epoch_seen;
+	uint32_t notify_n;
+	const struct byz_roster *roster;
+	const struct byz_roster *published; /* written by the control thread */
+	struct byz_roster *def;
+	struct rte_ring *done, *ctrl;
+	struct dp_tx *tx[NK];
+	struct dp_rx *rx[NK];
+	struct dp_txq *txq;
+	struct byz_l2l3 *addr; /* per destination */
+	/* byz_dp_set_route(): per-destination port and queue, RX from every port */
+	struct dp_route { uint16_t port, queue; } *route;
+	uint16_t rx_port[BYZ_RINGNET_MAX];
+	uint16_t n_rx_port;
+	struct byz_dp_stats st __rte_cache_aligned;
+};
+
+uint32_t byz_dp_peer_ip(uint16_t i)
+{
+	return 0x0a000001u + i; /* 10.0.0.1 + i */
+}
+
+static void peer_mac(uint16_t i, uint8_t mac[6])
+{
+	/* locally administered, unicast */
+	mac[0] = 0x02;
+	mac[1] = 'b';
+	mac[2] = 'y';
+	mac[3] = 'z';
+	mac[4] = (uint8_t)(i >> 8);
+	mac[5] = (uint8_t)i;
+}
+
+struct byz_dp *byz_dp_create(const struct byz_dp_cfg *cfg, int *err)
+{
+	int e = -EINVAL;
+	struct byz_dp *dp = NULL;
+	char name[RTE_RING_NAMESIZE];
+	if (!cfg || cfg->n_peers < 2 || cfg->n_peers > BYZ_RINGNET_MAX ||
+	    cfg->self >= cfg->n_peers || !cfg->pool || cfg->max_shard == 0 ||
+	    byz_stream_cfg_check(&cfg->scfg))
+		goto fail;
+	uint32_t dsz = cfg->done_ring_size ? cfg->done_ring_size : 1024;
+	uint32_t csz = cfg->ctrl_ring_size ? cfg->ctrl_ring_size : 256;
+	if (!rte_is_power_of_2(dsz) || !rte_is_power_of_2(csz))
+		goto fail;
+	e = -ENOMEM;
+	dp = rte_zmalloc("byz_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	if (!dp)
+		goto fail;
+	dp->cfg = *cfg;
+	if (!dp->cfg.udp_port)
+		dp->cfg.udp_port = BYZ_UDP_PORT;
+	uint16_t n = cfg->n_peers;
+	dp->def = rte_zmalloc("byz_roster", sizeof(*dp->def), RTE_CACHE_LINE_SIZE);
+	dp->txq = rte_zmalloc("byz_txq", n * sizeof(*dp->txq), RTE_CACHE_LINE_SIZE);
+	dp->addr = rte_zmalloc("byz_addr", n * sizeof(*dp->addr), RTE_CACHE_LINE_SIZE);
+	if (!dp->def || !dp->txq || !dp->addr)
+		goto fail;
+	dp->def->n = n;
+	for (uint16_t i = 0; i < n; i++)
+		dp->def->ip[i] = byz_dp_peer_ip(i);
+	dp->roster = dp->published = dp->def;
+	for (int k = 0; k < NK; k++) {
+		dp->tx[k] = rte_zmalloc("byz_tx", n * sizeof(struct dp_tx), RTE_CACHE_LINE_SIZE);
+		dp->rx[k] = rte_zmalloc("byz_rx", n * sizeof(struct dp_rx), RTE_CACHE_LINE_SIZE);
+		if (!dp->tx[k] || !dp->rx[k])
+			goto fail;
+		for (uint16_t i = 0; i < n; i++) {
+			if (i == cfg->self)
+				continue;
+			dp->tx[k][i].s = byz_tx_stream_create(cfg->max_shard, &cfg->scfg, &e);
+			dp->rx[k][i].s = byz_rx_stream_create(cfg->max_shard, &cfg->scfg, &e);
+			if (!dp->tx[k][i].s || !dp->rx[k][i].s)
+				goto fail;
+		}
+	}
+	/* ring names are global in the EAL: make them unique per instance */
+	snprintf(name, sizeof(name), "byzd%u_%p", cfg->self, (void *)dp);
+	dp->done = rte_ring_create_elem(name, sizeof(struct byz_shard_done), dsz,
+					SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "byzc%u_%p", cfg->self, (void *)dp);
+	dp->ctrl = rte_ring_create_elem(name, sizeof(struct byz_ctrl_msg), csz,
+					SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!dp->done || !dp->ctrl)
+		goto fail;
+	peer_mac(cfg->self, dp->addr[0].src_mac);
+	for (uint16_t i = 0; i < n; i++) {
+		struct byz_l2l3 *a = &dp->addr[i];
+		peer_mac(cfg->self, a->src_mac);
+		peer_mac(i, a->dst_mac);
+		a->src_ip = byz_dp_peer_ip(cfg->self);
+		a->dst_ip = byz_dp_peer_ip(i);
+		a->dst_port = dp->cfg.udp_port;
+		a->src_port = 49152;
+	}
+	dp->n_rx_port = 1;
+	dp->rx_port[0] = cfg->port_id;
+	dp->step = UINT32_MAX;
+	return dp;
+fail:
+	byz_dp_free(dp);
+	if (err)
+		*err = e;
+	return NULL;
+}
+
+void byz_dp_free(struct byz_dp *dp)
+{
+	if (!dp)
+		return;
+	for (int k = 0; k < NK; k++) {
+		for (uint16_t i = 0; dp->tx[k] && i < dp->cfg.n_peers; i++)
+			byz_tx_stream_free(dp->tx[k][i].s);
+		for (uint16_t i = 0; dp->rx[k] && i < dp->cfg.n_peers; i++)
+			byz_rx_stream_free(dp->rx[k][i].s);
+		rte_free(dp->tx[k]);
+		rte_free(dp->rx[k]);
+	}
+	if (dp->txq)
+		for (uint16_t i = 0; i < dp->cfg.n_peers; i++)
+			rte_pktmbuf_free_bulk(dp->txq[i].m, dp->txq[i].n);
+	if (dp->ctrl) {
+		struct byz_ctrl_msg m;
+		while (rte_ring_dequeue_elem(dp->ctrl, &m, sizeof(m)) == 0)
+			rte_pktmbuf_free(m.m);
+	}
+	rte_ring_free(dp->done);
+	rte_ring_free(dp->ctrl);
+	rte_free(dp->txq);
+	rte_free(dp->addr);
+	rte_free(dp->route);
+	rte_free(dp->def);
+	rte_free(dp);
+}
+
+int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, uint32_t ip, const uint8_t mac[6],
+		    uint16_t udp_port)
+{
+	if (!dp || peer >= dp->cfg.n_peers || !mac)
+		return -EINVAL;
+	/* the default roster is ours to change until the loop runs */
+	dp->def->ip[peer] = ip;
+	if (peer == dp->cfg.self) {
+		/* our source fields go into every destination's template */
+		for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
+			dp->addr[i].src_ip = ip;
+			memcpy(dp->addr[i].src_mac, mac, 6);
+		}
+		if (udp_port)
+			dp->cfg.udp_port = udp_port;
+		return 0;
+	}
+	dp->addr[peer].dst_ip = ip;
+	memcpy(dp->addr[peer].dst_mac, mac, 6);
+	if (udp_port)
+		dp->addr[peer].dst_port = udp_port;
+	return 0;
+}
+
+int byz_dp_publish_roster(struct byz_dp *dp, const struct byz_roster *r)
+{
+	const struct byz_roster *cur = __atomic_load_n(&dp->published, __ATOMIC_ACQUIRE);
+	if (!r || r->n != dp->cfg.n_peers || r->epoch <= cur->epoch)
+		return -EINVAL;
+	__atomic_store_n(&dp->published, r, __ATOMIC_RELEASE);
+	return 0;
+}
+
+uint32_t byz_dp_roster_epoch(const struct byz_dp *dp)
+{
+	return __atomic_load_n(&dp->epoch_seen, __ATOMIC_ACQUIRE);
+}
+
+void byz_dp_step_begin(struct byz_dp *dp, uint32_t step, uint64_t now)
+{
+	for (int k = 0; k < NK; k++)
+		for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
+			dp->tx[k][i].active = 0;
+			dp->rx[k][i].armed = 0;
+			dp->rx[k][i].notify = 0;
+		}
+	dp->notify_n = 0;
+	dp->step = step;
+	(void)now;
+}
+
+static int kind_ok(uint8_t kind)
+{
+	return kind == BYZ_K_SCATTER || kind == BYZ_K_GATHER;
+}
+
+int byz_dp_send(struct byz_dp *dp, uint8_t kind, uint16_t dst, uint16_t part,
+		const void *buf, uint32_t len, uint64_t now)
+{
+	if (!kind_ok(kind) || dst >= dp->cfg.n_peers || dst == dp->cfg.self)
+		return -EINVAL;
+	if (len > dp->cfg.max_shard)
+		return -ERANGE;
+	struct dp_tx *t = &dp->tx[kind - 1][dst];
+	int r = byz_tx_stream_start(t->s, buf, len, now);
+	if (r)
+		return r;
+	t->buf = buf;
+	t->len = len;
+	t->part = part;
+	t->active = 1;
+	return 0;
+}
+
+int byz_dp_expect(struct byz_dp *dp, uint8_t kind, uint16_t src, uint16_t part,
+		  void *buf, uint32_t len, uint64_t now)
+{
+	if (!kind_ok(kind) || src >= dp->cfg.n_peers || src == dp->cfg.self)
+		return -EINVAL;
+	if (len > dp->cfg.max_shard)
+		return -ERANGE;
+	struct dp_rx *x = &dp->rx[kind - 1][src];
+	int r = byz_rx_stream_start(x->s, buf, len, now);
+	if (r)
+		return r;
+	x->buf = buf;
+	x->len = len;
+	x->part = part;
+	x->armed = 1;
+	x->notify = 0;
+	return 0;
+}
+
+/* ----------------------------------------------------------------- TX */
+
+static void txq_flush(struct byz_dp *dp, uint16_t dst)
+{
+	struct dp_txq *q = &dp->txq[dst];
+	if (!q->n)
+		return;
+	uint16_t qid = dp->cfg.tx_queue_per_peer ? dst : 0, port = dp->cfg.port_id;
+	if (dp->route) {
+		port = dp->route[dst].port;
+		qid = dp->route[dst].queue;
+	}
+	uint16_t sent = rte_eth_tx_burst(port, qid, q->m, q->n);
+	dp->st.tx_frames += sent;
+	for (uint16_t i = 0; i < sent; i++)
+		dp->st.tx_bytes += rte_pktmbuf_pkt_len(q->m[i]);
+	if (sent < q->n) {
+		/* a full ring or NIC queue is loss: the streams repair it */
+		dp->st.tx_full += (uint64_t)(q->n - sent);
+		rte_pktmbuf_free_bulk(q->m + sent, q->n - sent);
+	}
+	q->n = 0;
+}
+
+/* Build a frame into a fresh mbuf queued for @p dst. */
+static int tx_frame(struct byz_dp *dp, uint16_t dst, const struct byz_hdr *h,
+		    const void *payload, uint32_t plen, uint16_t sport)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->cfg.pool);
+	if (!m) {
+		dp->st.alloc_fail++;
+		return -ENOBUFS;
+	}
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	struct byz_l2l3 a = dp->addr[dst];
+	a.src_port = sport;
+	int n = byz_frame_build(d, rte_pktmbuf_tailroom(m), &a, h, payload, plen);
+	if (n < 0) {
+		rte_pktmbuf_free(m);
+		return n;
+	}
+	m->data_len = (uint16_t)n;
+	m->pkt_len = (uint32_t)n;
+	struct dp_txq *q = &dp->txq[dst];
+	q->m[q->n++] = m;
+	if (q->n == BYZ_DP_BURST)
+		txq_flush(dp, dst);
+	return 0;
+}
+
+static uint16_t stream_port(uint8_t kind, uint16_t part)
+{
+	/* source port entropy per stream for RSS and ECMP */
+	return (uint16_t)(49152u + ((unsigned)kind << 12) + (part & 0xfffu));
+}
+
+static void hdr_init(struct byz_dp *dp, struct byz_hdr *h, uint8_t type, uint8_t kind,
+		     uint16_t dst, uint16_t part, uint64_t now)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = BYZ_FRAME_VERSION;
+	h->type = type;
+	h->kind = kind;
+	h->src = dp->cfg.self;
+	h->dst = dst;
+	h->session = dp->cfg.session;
+	h->step = dp->step;
+	h->part = part;
+	h->ts = now;
+}
+
+static unsigned tx_streams(struct byz_dp *dp, uint64_t now)
+{
+	unsigned sent = 0;
+	for (int k = 0; k < NK; k++) {
+		for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
+			struct dp_tx *t = &dp->tx[k][i];
+			if (t->active) {
+				struct byz_tx_pkt p;
+				unsigned n = 0;
+				while (n < BYZ_DP_BURST && byz_tx_stream_next(t->s, now, &p)) {
+					struct byz_hdr h;
+					hdr_init(dp, &h, BYZ_T_DATA, (uint8_t)(k + 1), i, t->part, now);
+					h.flags = p.flags;
+					h.seq = p.seq;
+					h.aux = t->len;
+					if (tx_frame(dp, i, &h, t->buf + p.off, p.len,
+						     stream_port((uint8_t)(k + 1), t->part)))
+						break; /* the packet counts as sent: RTO repairs it */
+					n++;
+				}
+				sent += n;
+			}
+			struct dp_rx *x = &dp->rx[k][i];
+			if (x->armed) {
+				struct byz_rx_ctrl c;
+				while (byz_rx_stream_poll(x->s, now, &c)) {
+					struct byz_hdr h;
+					uint8_t pl[4 * BYZ_NACK_MAX];
+					uint32_t plen;
+					hdr_init(dp, &h, c.type, (uint8_t)(k + 1), i, x->part, now);
+					h.flags = c.flags;
+					h.ts_echo = c.ts_echo;
+					if (c.type == BYZ_T_SACK) {
+						byz_sack_encode(pl, &c.sack);
+						plen = BYZ_SACK_LEN;
+					} else {
+						for (uint32_t j = 0; j < c.nack_n; j++)
+							byz_le32_put(pl + 4 * j, c.nack[j]);
+						plen = 4 * c.nack_n;
+					}
+					if (!tx_frame(dp, i, &h, pl, plen,
+						      stream_port((uint8_t)(k + 1), x->part)))
+						sent++;
+				}
+			}
+		}
+	}
+	return sent;
+}
+
+int byz_dp_send_control(struct byz_dp *dp, uint16_t dst, const void *p,
+			uint32_t len, uint64_t now)
+{
+	if (dst >= dp->cfg.n_peers || dst == dp->cfg.self || !p || !len)
+		return -EINVAL;
+	if (len > BYZ_CONTROL_MAX)
+		return -ERANGE;
+	struct byz_hdr h;
+	hdr_init(dp, &h, BYZ_T_CONTROL, BYZ_K_NONE, dst, 0, now);
+	return tx_frame(dp, dst, &h, p, len, 49152);
+}
+
+int byz_dp_probe(struct byz_dp *dp, uint16_t dst, uint64_t now)
+{
+	if (dst >= dp->cfg.n_peers || dst == dp->cfg.self)
+		return -EINVAL;
+	struct byz_hdr h;
+	hdr_init(dp, &h, BYZ_T_PROBE, BYZ_K_NONE, dst, 0, now);
+	return tx_frame(dp, dst, &h, NULL, 0, 49152);
+}
+
+/* ----------------------------------------------------------------- RX */
+
+static void notify_done(struct byz_dp *dp, uint8_t kind, uint16_t src)
+{
+	struct dp_rx *x = &dp->rx[kind - 1][src];
+	struct byz_shard_done d = {
+		.buf = x->buf, .len = x->len, .step = dp->step, .src = src,
+		.part = x->part, .kind = kind,
+	};
+	if (rte_ring_enqueue_elem(dp->done, &d, sizeof(d)) == 0) {
+		if (x->notify) {
+			x->notify = 0;
+			dp->notify_n--;
+		}
+	} else if (!x->notify) {
+		x->notify = 1; /* retried every turn: a completion is never lost */
+		dp->notify_n++;
+	}
+}
+
+/* @return 1 if the mbuf was handed off (not to be freed) */
+static int rx_frame(struct byz_dp *dp, struct rte_mbuf *m, uint64_t now)
+{
+	struct byz_frame_view v;
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	enum byz_drop why = byz_frame_parse(d, rte_pktmbuf_data_len(m), dp->cfg.udp_port, &v);
+	if (why) {
+		dp->st.drop[why]++;
+		return 0;
+	}
+	const struct byz_hdr *h = &v.h;
+	const struct byz_roster *r = dp->roster;
+	if (h->src >= r->n) {
+		dp->st.drop_unknown++;
+		return 0;
+	}
+	if ((r->banned[h->src >> 6] >> (h->src & 63)) & 1u) {
+		dp->st.drop_banned++;
+		return 0;
+	}
+	if (v.src_ip != r->ip[h->src]) {
+		dp->st.drop_spoof++;
+		return 0;
+	}
+	if (h->dst != dp->cfg.self) {
+		dp->st.drop_dst++;
+		return 0;
+	}
+	if (h->session != dp->cfg.session) {
+		dp->st.drop_session++;
+		return 0;
+	}
+	dp->st.rx_frames++;
+	dp->st.rx_bytes += rte_pktmbuf_data_len(m);
+	if (h->type == BYZ_T_CONTROL) {
+		struct byz_ctrl_msg c = {.m = m, .data = v.payload, .len = h->payload_len,
+					 .step = h->step, .src = h->src};
+		if (rte_ring_enqueue_elem(dp->ctrl, &c, sizeof(c)) == 0) {
+			dp->st.ctrl_rx++;
+			return 1;
+		}
+		dp->st.ctrl_full++;
+		return 0;
+	}
+	if (h->type == BYZ_T_PROBE) {
+		dp->st.probes_rx++;
+		if (h->flags & BYZ_F_REPLY) {
+			if (h->ts_echo && h->ts_echo <= now)
+				dp->st.rtt_ns_last = now - h->ts_echo;
+		} else {
+			struct byz_hdr rh;
+			hdr_init(dp, &rh, BYZ_T_PROBE, BYZ_K_NONE, h->src, 0, now);
+			rh.flags = BYZ_F_REPLY;
+			rh.ts_echo = h->ts;
+			tx_frame(dp, h->src, &rh, NULL, 0, 49152);
+		}
+		return 0;
+	}
+	if (h->step != dp->step) {
+		dp->st.drop_step++;
+		return 0;
+	}
+	uint8_t k = (uint8_t)(h->kind - 1);
+	if (h->type == BYZ_T_DATA) {
+		struct dp_rx *x = &dp->rx[k][h->src];
+		if (!x->armed || x->part != h->part) {
+			dp->st.drop_nostream++;
+			return 0;
+		}
+		int rr = byz_rx_stream_on_data(x->s, h->seq, v.payload, h->payload_len,
+					       h->aux, h->ts, now);
+		if (rr < 0)
+			dp->st.data_bad++;
+		else if (rr == 1)
+			notify_done(dp, h->kind, h->src);
+		return 0;
+	}
+	struct dp_tx *t = &dp->tx[k][h->src];
+	if (!t->active || t->part != h->part) {
+		dp->st.drop_nostream++;
+		return 0;
+	}
+	int rr;
+	if (h->type == BYZ_T_SACK) {
+		struct byz_sack s;
+		byz_sack_decode(v.payload, &s);
+		dp->st.sacks_rx++;
+		rr = byz_tx_stream_on_sack(t->s, &s, h->ts_echo, now);
+	} else {
+		uint32_t seqs[BYZ_NACK_MAX], n = h->payload_len / 4u;
+		for (uint32_t j = 0; j < n; j++)
+			seqs[j] = byz_le32_get(v.payload + 4 * j);
+		dp->st.nacks_rx++;
+		rr = byz_tx_stream_on_nack(t->s, seqs, n, now);
+	}
+	if (rr < 0)
+		dp->st.ctrl_bad++;
+	return 0;
+}
+
+unsigned byz_dp_poll(struct byz_dp *dp, uint64_t now)
+{
+	const struct byz_roster *pub = __atomic_load_n(&dp->published, __ATOMIC_ACQUIRE);
+	if (pub != dp->roster) {
+		dp->roster = pub;
+		__atomic_store_n(&dp->epoch_seen, pub->epoch, __ATOMIC_RELEASE);
+	}
+	unsigned work = 0;
+	struct rte_mbuf *pkts[BYZ_DP_BURST], *dead[BYZ_DP_BURST];
+	/* up to 4 rounds over the RX ports (one port unless routes were set) */
+	for (int b = 0; b < 4; b++) {
+		int full = 0;
+		for (uint16_t pi = 0; pi < dp->n_rx_port; pi++) {
+			uint16_t nb = rte_eth_rx_burst(dp->rx_port[pi], 0, pkts, BYZ_DP_BURST);
+			unsigned nd = 0;
+			for (uint16_t i = 0; i < nb; i++) {
+				if (i + 1 < nb)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+				if (!rx_frame(dp, pkts[i], now))
+					dead[nd++] = pkts[i];
+			}
+			rte_pktmbuf_free_bulk(dead, nd);
+			work += nb;
+			full |= nb == BYZ_DP_BURST;
+		}
+		if (!full)
+			break;
+	}
+	if (dp->notify_n)
+		for (int k = 0; k < NK; k++)
+			for (uint16_t i = 0; i < dp->cfg.n_peers; i++)
+				if (dp->rx[k][i].notify)
+					notify_done(dp, (uint8_t)(k + 1), i);
+	work += tx_streams(dp, now);
+	for (uint16_t i = 0; i < dp->cfg.n_peers; i++)
+		txq_flush(dp, i);
+	return work;
+}
+
+void byz_dp_loop(struct byz_dp *dp, volatile int *stop, int polite)
+{
+	unsigned idle = 0;
+	while (!*stop) {
+		if (byz_dp_poll(dp, byz_dp_now_ns())) {
+			idle = 0;
+			continue;
+		}
+		if (!polite)
+			continue;
+		/* Polite poll: spin briefly, then yield the core to peers with work. */
+		if (++idle > 1024)
+			usleep(50);
+		else if (idle > 64)
+			rte_pause();
+	}
+}
+
+int byz_dp_set_route(struct byz_dp *dp, uint16_t dst, uint16_t port, uint16_t queue)
+{
+	if (!dp || dst >= dp->cfg.n_peers || dst == dp->cfg.self || !rte_eth_dev_is_valid_port(port))
+		return -EINVAL;
+	if (!dp->route) {
+		dp->route = rte_zmalloc("byz_route", dp->cfg.n_peers * sizeof(*dp->route), 0);
+		if (!dp->route)
+			return -ENOMEM;
+		for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
+			dp->route[i].port = dp->cfg.port_id;
+			dp->route[i].queue = dp->cfg.tx_queue_per_peer ? i : 0;
+		}
+	}
+	dp->route[dst].port = port;
+	dp->route[dst].queue = queue;
+	uint16_t k = 0;
+	while (k < dp->n_rx_port && dp->rx_port[k] != port)
+		k++;
+	if (k == dp->n_rx_port)
+		dp->rx_port[dp->n_rx_port++] = port;
+	return 0;
+}
+
+struct rte_ring *byz_dp_done_ring(struct byz_dp *dp)
+{
+	return dp->done;
+}
+
+struct rte_ring *byz_dp_ctrl_ring(struct byz_dp *dp)
+{
+	return dp->ctrl;
+}
+
+void byz_dp_ctrl_free(struct byz_ctrl_msg *m)
+{
+	if (m && m->m) {
+		rte_pktmbuf_free(m->m);
+		m->m = NULL;
+	}
+}
+
+const struct byz_dp_stats *byz_dp_stats(const struct byz_dp *dp)
+{
+	return &dp->st;
+}
+
+enum byz_stream_state byz_dp_tx_state(const struct byz_dp *dp, uint8_t kind,
+				      uint16_t peer)
+{
+	if (!kind_ok(kind) || peer >= dp->cfg.n_peers || !dp->tx[kind - 1][peer].active)
+		return BYZ_ST_IDLE;
+	return byz_tx_stream_state(dp->tx[kind - 1][peer].s);
+}
+
+const struct byz_tx_stream *byz_dp_tx_stream(const struct byz_dp *dp, uint8_t kind,
+					     uint16_t peer)
+{
+	if (!kind_ok(kind) || peer >= dp->cfg.n_peers)
+		return NULL;
+	return dp->tx[kind - 1][peer].s;
+}
+
+const struct byz_rx_stream *byz_dp_rx_stream(const struct byz_dp *dp, uint8_t kind,
+					     uint16_t peer)
+{
+	if (!kind_ok(kind) || peer >= dp->cfg.n_peers)
+		return NULL;
+	return dp->rx[kind - 1][peer].s;
+}

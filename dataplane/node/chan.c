@@ -1,0 +1,425 @@
+/*
+ * DESIGN (control channel). The protocol state machine assumes reliable
+ * delivery (docs/protocol.md models loss as a late retransmission), while a
+ * CONTROL frame is a single unreliable datagram of at most BYZ_CONTROL_MAX
+ * bytes. This channel closes the gap: messages are cut into fragments that
+ * take consecutive sequence numbers on their (src, dst) pair; the receiver
+ * keeps a window of out-of-order fragments, reassembles in order and acks
+ * cumulatively with a bitmap; the sender retransmits a fragment after an RTO
+ * that doubles per try. Ordering per pair keeps reassembly trivial (the
+ * fragments of one message are consecutive) and costs nothing here: the
+ * protocol tolerates any order, it only needs delivery within its phase.
+ *
+ * Everything is bounds-checked against hostile input: a bad header is
+ * dropped and counted; a fragment that disagrees with the message being
+ * reassembled drops that message (only its sender is harmed). Memory is
+ * allocated at creation except message buffers, which the control thread
+ * owns (the protocol peer allocates its messages anyway).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byz/frame.h"
+#include "chan.h"
+
+struct fq { /* FIFO of message references */
+	struct chan_buf **v;
+	uint32_t head, n, cap;
+};
+
+struct inflight {
+	struct chan_buf *b;
+	uint64_t sent_ns;
+	uint32_t off, len, seq;
+	uint8_t flags, acked, tries, sent;
+};
+
+struct dst {
+	struct fq backlog;
+	uint32_t cur_off;         /* next fragment offset of the backlog head */
+	uint32_t una, next;       /* oldest unacked seq, next seq to assign */
+	struct inflight *fl;      /* window entries, indexed seq % window */
+};
+
+struct slot {
+	uint32_t len, total, off;
+	uint8_t flags, have;
+};
+
+struct src {
+	uint32_t expected;        /* every seq below is delivered */
+	uint8_t ack_pending;
+	struct slot *sl;          /* window entries, indexed seq % window */
+	uint8_t *data;            /* window * frag_max */
+	uint8_t *asm_buf;         /* reassembly, grows to max_msg */
+	uint32_t asm_len, asm_total, asm_cap;
+	uint8_t asm_bad;          /* drop the rest of the current message */
+};
+
+struct chan {
+	struct chan_cfg cfg;
+	struct dst *d;
+	struct src *s;
+	uint8_t *frame;           /* CHAN_HDR_LEN + frag_max scratch */
+	struct chan_stats st;
+};
+
+struct chan_buf *chan_buf_new(const uint8_t *p, uint32_t len)
+{
+	struct chan_buf *b = malloc(sizeof(*b) + (len ? len : 1));
+	if (!b)
+		return NULL;
+	b->refs = 0;
+	b->len = len;
+	if (len)
+		memcpy(b->data, p, len);
+	return b;
+}
+
+void chan_buf_put(struct chan_buf *b)
+{
+	if (b && --b->refs == 0)
+		free(b);
+}
+
+static int fq_push(struct fq *q, struct chan_buf *b)
+{
+	if (q->n == q->cap) {
+		uint32_t nc = q->cap ? 2 * q->cap : 16;
+		struct chan_buf **nv = malloc(nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < q->n; i++)
+			nv[i] = q->v[(q->head + i) % q->cap];
+		free(q->v);
+		q->v = nv;
+		q->cap = nc;
+		q->head = 0;
+	}
+	q->v[(q->head + q->n++) % q->cap] = b;
+	return 0;
+}
+
+static struct chan_buf *fq_head(const struct fq *q)
+{
+	return q->n ? q->v[q->head] : NULL;
+}
+
+static void fq_pop(struct fq *q)
+{
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+}
+
+struct chan *chan_new(const struct chan_cfg *cfg, int *err)
+{
+	int e = -EINVAL;
+	struct chan *c = NULL;
+	if (!cfg || cfg->n < 2 || cfg->self >= cfg->n || cfg->frag_max < 64 ||
+	    cfg->frag_max + CHAN_HDR_LEN > BYZ_CONTROL_MAX || cfg->window == 0 ||
+	    cfg->window > CHAN_WINDOW_MAX || cfg->max_msg == 0 || cfg->rto_ns == 0 ||
+	    cfg->rto_max_ns < cfg->rto_ns || cfg->backlog_max == 0)
+		goto fail;
+	e = -ENOMEM;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto fail;
+	c->cfg = *cfg;
+	c->d = calloc(cfg->n, sizeof(*c->d));
+	c->s = calloc(cfg->n, sizeof(*c->s));
+	c->frame = malloc(CHAN_HDR_LEN + cfg->frag_max);
+	if (!c->d || !c->s || !c->frame)
+		goto fail;
+	for (uint16_t i = 0; i < cfg->n; i++) {
+		if (i == cfg->self)
+			continue;
+		c->d[i].fl = calloc(cfg->window, sizeof(struct inflight));
+		c->s[i].sl = calloc(cfg->window, sizeof(struct slot));
+		c->s[i].data = malloc((size_t)cfg->window * cfg->frag_max);
+		if (!c->d[i].fl || !c->s[i].sl || !c->s[i].data)
+			goto fail;
+	}
+	return c;
+fail:
+	chan_free(c);
+	if (err)
+		*err = e;
+	return NULL;
+}
+
+void chan_drop_peer(struct chan *c, uint16_t to)
+{
+	if (!c || to >= c->cfg.n || to == c->cfg.self)
+		return;
+	struct dst *d = &c->d[to];
+	while (d->backlog.n) {
+		chan_buf_put(fq_head(&d->backlog));
+		fq_pop(&d->backlog);
+	}
+	d->cur_off = 0;
+	for (uint32_t s = d->una; s != d->next; s++) {
+		struct inflight *f = &d->fl[s % c->cfg.window];
+		chan_buf_put(f->b);
+		f->b = NULL;
+	}
+	d->una = d->next;
+}
+
+void chan_free(struct chan *c)
+{
+	if (!c)
+		return;
+	for (uint16_t i = 0; c->d && c->s && i < c->cfg.n; i++) {
+		if (i == c->cfg.self)
+			continue;
+		if (c->d[i].fl)
+			chan_drop_peer(c, i);
+		free(c->d[i].backlog.v);
+		free(c->d[i].fl);
+		free(c->s[i].sl);
+		free(c->s[i].data);
+		free(c->s[i].asm_buf);
+	}
+	free(c->d);
+	free(c->s);
+	free(c->frame);
+	free(c);
+}
+
+int chan_queue(struct chan *c, uint16_t to, struct chan_buf *b)
+{
+	if (!c || !b || to >= c->cfg.n || to == c->cfg.self || b->len == 0 ||
+	    b->len > c->cfg.max_msg)
+		return -EINVAL;
+	struct dst *d = &c->d[to];
+	if (d->backlog.n >= c->cfg.backlog_max) {
+		c->st.backlog_drop++;
+		return -ENOBUFS;
+	}
+	if (fq_push(&d->backlog, b)) {
+		c->st.oom++;
+		return -ENOMEM;
+	}
+	b->refs++;
+	c->st.msgs_out++;
+	return 0;
+}
+
+/* ------------------------------------------------------------- receive */
+
+static void on_ack(struct chan *c, uint16_t from, const uint8_t *p)
+{
+	struct dst *d = &c->d[from];
+	uint32_t cum = byz_le32_get(p + 8);
+	uint64_t bits = byz_le64_get(p + CHAN_HDR_LEN);
+	c->st.acks_in++;
+	if (cum - d->una > d->next - d->una) {
+		/* an ack older than what we know is reordering; beyond next is a lie */
+		if (d->una - cum >= 0x80000000u)
+			c->st.bad_ack++;
+		return;
+	}
+	for (uint32_t s = d->una; s != cum; s++)
+		d->fl[s % c->cfg.window].acked = 1;
+	for (uint32_t i = 0; i < 64 && bits; i++, bits >>= 1) {
+		uint32_t s = cum + 1 + i;
+		if ((bits & 1u) && s - d->una < d->next - d->una)
+			d->fl[s % c->cfg.window].acked = 1;
+	}
+	while (d->una != d->next && d->fl[d->una % c->cfg.window].acked) {
+		struct inflight *f = &d->fl[d->una % c->cfg.window];
+		chan_buf_put(f->b);
+		f->b = NULL;
+		d->una++;
+	}
+}
+
+/* Append in-order fragment @p sl (bytes @p data) to the reassembly. */
+static void assemble(struct chan *c, uint16_t from, struct src *s, const struct slot *sl,
+		     const uint8_t *data, chan_deliver_fn deliver, void *ctx)
+{
+	if (sl->flags & CHAN_F_FIRST) {
+		s->asm_len = 0;
+		s->asm_total = sl->total;
+		s->asm_bad = 0;
+		if (s->asm_cap < sl->total) {
+			uint8_t *nb = realloc(s->asm_buf, sl->total);
+			if (!nb) {
+				c->st.oom++;
+				s->asm_bad = 1;
+			} else {
+				s->asm_buf = nb;
+				s->asm_cap = sl->total;
+			}
+		}
+	} else if (s->asm_bad || sl->total != s->asm_total || sl->off != s->asm_len) {
+		/* a fragment of another message than the one being built */
+		if (!s->asm_bad)
+			c->st.asm_reset++;
+		s->asm_bad = 1;
+		return;
+	}
+	if (s->asm_bad)
+		return;
+	memcpy(s->asm_buf + s->asm_len, data, sl->len);
+	s->asm_len += sl->len;
+	if (sl->flags & CHAN_F_LAST) {
+		c->st.msgs_in++;
+		deliver(ctx, from, s->asm_buf, s->asm_len);
+		s->asm_len = 0;
+		s->asm_bad = 1; /* the next fragment must start a message */
+	}
+}
+
+void chan_rx(struct chan *c, uint16_t from, const uint8_t *p, uint32_t len,
+	     chan_deliver_fn deliver, void *ctx)
+{
+	if (from >= c->cfg.n || from == c->cfg.self || len < CHAN_HDR_LEN ||
+	    p[0] != CHAN_VERSION || p[3] != 0) {
+		c->st.bad_hdr++;
+		return;
+	}
+	if (p[1] == CHAN_T_ACK) {
+		if (len != CHAN_ACK_LEN || p[2] != 0 || byz_le32_get(p + 4) ||
+		    byz_le32_get(p + 12)) {
+			c->st.bad_hdr++;
+			return;
+		}
+		on_ack(c, from, p);
+		return;
+	}
+	uint32_t plen = len - CHAN_HDR_LEN, seq = byz_le32_get(p + 4);
+	uint32_t total = byz_le32_get(p + 8), off = byz_le32_get(p + 12);
+	uint8_t fl = p[2];
+	if (p[1] != CHAN_T_DATA || plen == 0 || plen > c->cfg.frag_max || total == 0 ||
+	    total > c->cfg.max_msg || off > total || plen > total - off ||
+	    (fl & ~(CHAN_F_FIRST | CHAN_F_LAST)) || (!!(fl & CHAN_F_FIRST) != (off == 0)) ||
+	    (!!(fl & CHAN_F_LAST) != (off + plen == total))) {
+		c->st.bad_hdr++;
+		return;
+	}
+	c->st.frags_in++;
+	struct src *s = &c->s[from];
+	s->ack_pending = 1; /* duplicates too: our previous ack may be lost */
+	if (seq - s->expected >= 0x80000000u) {
+		c->st.dup++;
+		return;
+	}
+	if (seq - s->expected >= c->cfg.window) {
+		c->st.out_window++;
+		return;
+	}
+	uint32_t w = c->cfg.window;
+	struct slot *sl = &s->sl[seq % w];
+	if (sl->have) {
+		c->st.dup++;
+		return;
+	}
+	*sl = (struct slot){.len = plen, .total = total, .off = off, .flags = fl, .have = 1};
+	memcpy(s->data + (size_t)(seq % w) * c->cfg.frag_max, p + CHAN_HDR_LEN, plen);
+	while (s->sl[s->expected % w].have) {
+		struct slot *h = &s->sl[s->expected % w];
+		assemble(c, from, s, h, s->data + (size_t)(s->expected % w) * c->cfg.frag_max,
+			 deliver, ctx);
+		h->have = 0;
+		s->expected++;
+	}
+}
+
+/* ------------------------------------------------------------- transmit */
+
+static int emit_frag(struct chan *c, uint16_t to, struct inflight *f, chan_emit_fn emit,
+		     void *ctx)
+{
+	uint8_t *h = c->frame;
+	h[0] = CHAN_VERSION;
+	h[1] = CHAN_T_DATA;
+	h[2] = f->flags;
+	h[3] = 0;
+	byz_le32_put(h + 4, f->seq);
+	byz_le32_put(h + 8, f->b->len);
+	byz_le32_put(h + 12, f->off);
+	memcpy(h + CHAN_HDR_LEN, f->b->data + f->off, f->len);
+	return emit(ctx, to, h, CHAN_HDR_LEN + f->len);
+}
+
+unsigned chan_tx(struct chan *c, uint64_t now, chan_emit_fn emit, void *ctx)
+{
+	unsigned out = 0;
+	uint32_t w = c->cfg.window;
+	for (uint16_t i = 0; i < c->cfg.n; i++) {
+		if (i == c->cfg.self)
+			continue;
+		struct src *s = &c->s[i];
+		if (s->ack_pending) {
+			uint8_t a[CHAN_ACK_LEN] = {CHAN_VERSION, CHAN_T_ACK, 0, 0};
+			uint64_t bits = 0;
+			for (uint32_t k = 0; k < 64 && k + 1 < w; k++)
+				if (s->sl[(s->expected + 1 + k) % w].have)
+					bits |= 1ull << k;
+			byz_le32_put(a + 8, s->expected);
+			byz_le64_put(a + CHAN_HDR_LEN, bits);
+			if (emit(ctx, i, a, sizeof(a)) == 0) {
+				s->ack_pending = 0;
+				c->st.acks_out++;
+				out++;
+			}
+		}
+		struct dst *d = &c->d[i];
+		/* retransmissions first: they are the oldest data */
+		for (uint32_t q = d->una; q != d->next; q++) {
+			struct inflight *f = &d->fl[q % w];
+			uint32_t sh = f->tries < 8 ? f->tries : 8;
+			uint64_t rto = c->cfg.rto_ns << sh;
+			if (rto > c->cfg.rto_max_ns)
+				rto = c->cfg.rto_max_ns;
+			if (f->acked || now - f->sent_ns < rto)
+				continue;
+			f->sent_ns = now;
+			f->tries++;
+			if (emit_frag(c, i, f, emit, ctx) == 0) {
+				c->st.retx++;
+				out++;
+			}
+		}
+		while (d->next - d->una < w && d->backlog.n) {
+			struct chan_buf *b = fq_head(&d->backlog);
+			uint32_t left = b->len - d->cur_off;
+			uint32_t len = left < c->cfg.frag_max ? left : c->cfg.frag_max;
+			struct inflight *f = &d->fl[d->next % w];
+			*f = (struct inflight){.b = b, .sent_ns = now, .off = d->cur_off, .len = len,
+					       .seq = d->next};
+			f->flags = (uint8_t)((d->cur_off == 0 ? CHAN_F_FIRST : 0) |
+					     (len == left ? CHAN_F_LAST : 0));
+			b->refs++;
+			d->next++;
+			d->cur_off += len;
+			if (len == left) {
+				fq_pop(&d->backlog);
+				d->cur_off = 0;
+				chan_buf_put(b); /* the backlog's reference */
+			}
+			/* a failed emit counts as sent: the RTO repairs it */
+			if (emit_frag(c, i, f, emit, ctx) == 0) {
+				c->st.frags_out++;
+				out++;
+			}
+		}
+	}
+	return out;
+}
+
+const struct chan_stats *chan_stats(const struct chan *c)
+{
+	return &c->st;
+}
+
+uint64_t chan_pending(const struct chan *c)
+{
+	uint64_t n = 0;
+	for (uint16_t i = 0; i < c->cfg.n; i++)
+		if (i != c->cfg.self)
+			n += c->d[i].backlog.n + (c->d[i].next - c->d[i].una);
+	return n;
+}

@@ -1,0 +1,463 @@
+/*
+ * byzd configuration parser. One table lists every key with its section,
+ * type, range and place in struct byz_config, so the parser, the defaults
+ * and docs/byzd.md stay in one shape. Input is hostile: bounded lines, no
+ * NUL bytes, strict numbers (whole token, range-checked), no duplicates.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <sodium.h>
+
+#include "byz/config.h"
+#include "byz/frame.h"
+
+enum sec { S_RUN, S_EAL, S_PORT, S_PROTO, S_GRAD, S_CHAN, S_PEER, S_COUNT };
+static const char *const sec_name[S_COUNT] = {"run", "eal", "port", "protocol",
+					      "gradient", "channel", "peer"};
+
+enum ty { T_HEX32, T_STR, T_U64, T_U32, T_U16, T_DBL, T_BOOL, T_IPV4, T_MAC, T_LIST, T_SRC };
+
+struct key {
+	enum sec sec;
+	const char *name;
+	enum ty ty;
+	size_t off;   /* in struct byz_config, or struct byz_config_peer for S_PEER */
+	size_t size;  /* strings and lists: capacity of one entry */
+	double lo, hi;
+	int required;
+};
+
+#define C(f) offsetof(struct byz_config, f), sizeof(((struct byz_config *)0)->f)
+#define P(f) offsetof(struct byz_config_peer, f), sizeof(((struct byz_config_peer *)0)->f)
+
+static const struct key keys[] = {
+	{S_RUN, "run_id", T_HEX32, C(run_id), 0, 0, 1},
+	{S_RUN, "key_file", T_STR, C(key_file), 0, 0, 1},
+	{S_RUN, "start_time", T_U64, C(start_time), 0, 4102444800.0, 0},
+	{S_RUN, "steps", T_U64, C(steps), 0, 1e12, 0},
+	{S_EAL, "lcores", T_STR, C(lcores), 0, 0, 0},
+	{S_EAL, "mem_mb", T_U32, C(mem_mb), 64, 1048576, 0},
+	{S_EAL, "no_huge", T_BOOL, C(no_huge), 0, 0, 0},
+	{S_EAL, "no_pci", T_BOOL, C(no_pci), 0, 0, 0},
+	{S_EAL, "file_prefix", T_STR, C(file_prefix), 0, 0, 0},
+	{S_EAL, "vdev", T_LIST, offsetof(struct byz_config, vdev), 128, 0, 0, 0},
+	{S_EAL, "pci", T_LIST, offsetof(struct byz_config, pci), 64, 0, 0, 0},
+	{S_EAL, "log_level", T_STR, C(log_level), 0, 0, 0},
+	{S_PORT, "name", T_STR, C(port), 0, 0, 1},
+	{S_PORT, "mtu", T_U32, C(mtu), BYZ_MTU_MIN, BYZ_MTU_MAX, 0},
+	{S_PORT, "udp_port", T_U16, C(udp_port), 1, 65535, 0},
+	{S_PORT, "busy_poll", T_BOOL, C(busy_poll), 0, 0, 0},
+	{S_PORT, "rx_desc", T_U32, C(rx_desc), 64, 32768, 0},
+	{S_PORT, "mbufs", T_U32, C(nb_mbufs), 1023, 1048575, 0},
+	{S_PROTO, "tau", T_DBL, C(tau), 1e-30, 1e30, 0},
+	{S_PROTO, "eps", T_DBL, C(eps), 1e-30, 1e30, 0},
+	{S_PROTO, "kappa", T_DBL, C(kappa), 1e-30, 1e30, 0},
+	{S_PROTO, "lr", T_DBL, C(lr), 1e-30, 1e30, 0},
+	{S_PROTO, "max_iters", T_U32, C(max_iters), 1, 1e9, 0},
+	{S_PROTO, "validators", T_U32, C(validators), 0, 256, 0},
+	{S_PROTO, "silent_limit", T_U32, C(silent_limit), 1, 1e6, 0},
+	{S_PROTO, "max_attempts", T_U32, C(max_attempts), 1, 1000, 0},
+	{S_PROTO, "phase_us", T_U64, C(phase_us), 1000, 3.6e9, 0},
+	{S_PROTO, "d", T_U64, C(d), 1, 1u << 18, 0},
+	{S_GRAD, "source", T_SRC, C(source), 0, 0, 0},
+	{S_GRAD, "batch", T_U32, C(batch), 1, 65536, 0},
+	{S_GRAD, "classes", T_U32, C(classes), 2, 1024, 0},
+	{S_GRAD, "hidden", T_U32, C(hidden), 1, 65536, 0},
+	{S_GRAD, "examples", T_U32, C(examples), 16, 1u << 22, 0},
+	{S_CHAN, "window", T_U32, C(window), 1, 64, 0},
+	{S_CHAN, "rto_us", T_U64, C(rto_us), 10, 1e7, 0},
+	{S_CHAN, "rto_max_us", T_U64, C(rto_max_us), 10, 1e8, 0},
+	{S_PEER, "pubkey", T_HEX32, P(pk), 0, 0, 1},
+	{S_PEER, "ip", T_IPV4, P(ip), 0, 0, 1},
+	{S_PEER, "udp_port", T_U16, P(udp_port), 1, 65535, 0},
+	{S_PEER, "mac", T_MAC, P(mac), 0, 0, 0},
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const src_names[] = {"toy", "softmax", "mlp"};
+
+const char *byz_grad_source_name(enum byz_grad_source s)
+{
+	return (unsigned)s < 3 ? src_names[s] : "?";
+}
+
+void byz_config_defaults(struct byz_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->lcores, sizeof(c->lcores), "0");
+	c->mem_mb = 256;
+	snprintf(c->log_level, sizeof(c->log_level), "notice");
+	c->mtu = 1500;
+	c->udp_port = BYZ_UDP_PORT;
+	c->rx_desc = 1024;
+	c->nb_mbufs = 8191;
+	c->tau = 10.0;
+	c->eps = 1e-5;
+	c->kappa = 1.0;
+	c->lr = 0.1;
+	c->max_iters = 1000000;
+	c->validators = 1;
+	c->silent_limit = 3;
+	c->max_attempts = 8;
+	c->phase_us = 100000;
+	c->d = 256;
+	c->source = BYZ_GRAD_TOY;
+	c->batch = 16;
+	c->classes = 4;
+	c->hidden = 32;
+	c->examples = 4096;
+	c->window = 64;
+	c->rto_us = 2000;
+	c->rto_max_us = 50000;
+}
+
+struct ctx {
+	const char *name;
+	unsigned line;
+	char *why;
+	size_t whylen;
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct ctx *x, const char *fmt, ...)
+{
+	if (x->why && x->whylen) {
+		int k = x->line ? snprintf(x->why, x->whylen, "%s:%u: ", x->name, x->line)
+				: snprintf(x->why, x->whylen, "%s: ", x->name);
+		if (k >= 0 && (size_t)k < x->whylen) {
+			va_list ap;
+			va_start(ap, fmt);
+			vsnprintf(x->why + k, x->whylen - (size_t)k, fmt, ap);
+			va_end(ap);
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_u64(const char *v, uint64_t *out)
+{
+	if (!*v || *v == '-' || *v == '+')
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *const t[] = {"1", "yes", "true", "on"}, *const f[] = {"0", "no",
+										 "false", "off"};
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(v, t[i]))
+			return *out = 1, 0;
+		if (!strcmp(v, f[i]))
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+static int parse_mac(const char *v, uint8_t mac[6])
+{
+	unsigned b[6];
+	char tail;
+	if (strlen(v) != 17 || sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+				      &b[4], &b[5], &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (v[3 * i + 2] != ':' && i < 5)
+			return -1;
+		mac[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
+
+static int set_value(struct ctx *x, struct byz_config *c, const struct key *k, void *base,
+		     const char *v)
+{
+	uint8_t *dst = (uint8_t *)base + k->off;
+	uint64_t u;
+	switch (k->ty) {
+	case T_HEX32: {
+		size_t bl = 0;
+		if (strlen(v) != 64 || sodium_hex2bin(dst, 32, v, 64, NULL, &bl, NULL) || bl != 32)
+			return fail(x, "%s: expected 64 hex digits", k->name);
+		return 0;
+	}
+	case T_STR:
+		if (strlen(v) >= k->size)
+			return fail(x, "%s: longer than %zu characters", k->name, k->size - 1);
+		memcpy(dst, v, strlen(v) + 1);
+		return 0;
+	case T_LIST: {
+		unsigned *cnt = k->size == 128 ? &c->nvdev : &c->npci;
+		if (*cnt >= BYZ_CONFIG_MAX_DEVS)
+			return fail(x, "%s: more than %u entries", k->name, BYZ_CONFIG_MAX_DEVS);
+		if (strlen(v) >= k->size)
+			return fail(x, "%s: longer than %zu characters", k->name, k->size - 1);
+		memcpy(dst + (size_t)*cnt * k->size, v, strlen(v) + 1);
+		(*cnt)++;
+		return 0;
+	}
+	case T_U64:
+	case T_U32:
+	case T_U16:
+		if (parse_u64(v, &u) || (double)u < k->lo || (double)u > k->hi)
+			return fail(x, "%s: not an integer in [%.0f, %.0f]: '%s'", k->name, k->lo,
+				    k->hi, v);
+		if (k->ty == T_U64)
+			memcpy(dst, &u, 8);
+		else if (k->ty == T_U32) {
+			uint32_t w = (uint32_t)u;
+			memcpy(dst, &w, 4);
+		} else {
+			uint16_t w = (uint16_t)u;
+			memcpy(dst, &w, 2);
+		}
+		return 0;
+	case T_DBL: {
+		char *end;
+		errno = 0;
+		double d = strtod(v, &end);
+		if (!*v || *end || errno || !isfinite(d) || d < k->lo || d > k->hi)
+			return fail(x, "%s: not a positive finite number: '%s'", k->name, v);
+		if (k->size == sizeof(float)) {
+			float f = (float)d;
+			memcpy(dst, &f, sizeof(f));
+		} else {
+			memcpy(dst, &d, sizeof(d));
+		}
+		return 0;
+	}
+	case T_BOOL: {
+		int b;
+		if (parse_bool(v, &b))
+			return fail(x, "%s: expected yes/no, true/false, on/off or 1/0: '%s'",
+				    k->name, v);
+		memcpy(dst, &b, sizeof(b));
+		return 0;
+	}
+	case T_IPV4: {
+		struct in_addr a;
+		if (inet_pton(AF_INET, v, &a) != 1)
+			return fail(x, "%s: not a dotted IPv4 address: '%s'", k->name, v);
+		uint32_t ip = ntohl(a.s_addr);
+		memcpy(dst, &ip, 4);
+		return 0;
+	}
+	case T_MAC:
+		if (parse_mac(v, dst))
+			return fail(x, "%s: expected xx:xx:xx:xx:xx:xx: '%s'", k->name, v);
+		((struct byz_config_peer *)base)->has_mac = 1;
+		return 0;
+	case T_SRC:
+		for (unsigned i = 0; i < 3; i++)
+			if (!strcmp(v, src_names[i])) {
+				c->source = (enum byz_grad_source)i;
+				return 0;
+			}
+		return fail(x, "%s: expected toy, softmax or mlp: '%s'", k->name, v);
+	}
+	return fail(x, "%s: internal: unknown type", k->name);
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t l = strlen(s);
+	while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r'))
+		s[--l] = 0;
+	return s;
+}
+
+static int check_done(struct ctx *x, struct byz_config *c, const uint8_t *seen,
+		      const uint8_t *pseen)
+{
+	x->line = 0;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].required && keys[i].sec != S_PEER && !seen[i])
+			return fail(x, "missing required key '%s' in [%s]", keys[i].name,
+				    sec_name[keys[i].sec]);
+	if (c->n < 2)
+		return fail(x, "need at least 2 [peer] sections (found %u)", c->n);
+	for (uint32_t p = 0; p < c->n; p++) {
+		for (size_t i = 0; i < NKEYS; i++)
+			if (keys[i].required && keys[i].sec == S_PEER &&
+			    !pseen[p * NKEYS + i]) {
+				x->line = c->peers[p].line;
+				return fail(x, "[peer] %u: missing required key '%s'", p,
+					    keys[i].name);
+			}
+		for (uint32_t q = 0; q < p; q++) {
+			x->line = c->peers[p].line;
+			if (!memcmp(c->peers[p].pk, c->peers[q].pk, 32))
+				return fail(x, "[peer] %u has the same pubkey as [peer] %u", p, q);
+			uint16_t up = c->peers[p].udp_port ? c->peers[p].udp_port : c->udp_port;
+			uint16_t uq = c->peers[q].udp_port ? c->peers[q].udp_port : c->udp_port;
+			if (c->peers[p].ip == c->peers[q].ip && up == uq)
+				return fail(x, "[peer] %u has the same address as [peer] %u", p, q);
+		}
+	}
+	x->line = 0;
+	if (c->rto_max_us < c->rto_us)
+		return fail(x, "[channel] rto_max_us (%llu) is below rto_us (%llu)",
+			    (unsigned long long)c->rto_max_us, (unsigned long long)c->rto_us);
+	if (c->no_pci && c->npci)
+		return fail(x, "[eal] pci devices given together with no_pci = yes");
+	return 0;
+}
+
+int byz_config_parse(const char *text, size_t len, const char *name, struct byz_config *c,
+		     char *why, size_t whylen)
+{
+	struct ctx x = {.name = name ? name : "config", .why = why, .whylen = whylen};
+	if (why && whylen)
+		why[0] = 0;
+	if (!text || !c)
+		return fail(&x, "no input");
+	if (len > BYZ_CONFIG_MAX_BYTES) {
+		fail(&x, "larger than %u bytes", BYZ_CONFIG_MAX_BYTES);
+		return -ERANGE;
+	}
+	byz_config_defaults(c);
+	static uint8_t pseen[BYZ_CONFIG_MAX_PEERS * NKEYS];
+	uint8_t seen[NKEYS] = {0};
+	memset(pseen, 0, sizeof(pseen));
+	enum sec cur = S_RUN;
+	char line[BYZ_CONFIG_MAX_LINE + 2];
+	size_t pos = 0;
+	while (pos < len) {
+		x.line++;
+		size_t e = pos;
+		while (e < len && text[e] != '\n')
+			e++;
+		size_t ll = e - pos;
+		if (ll > BYZ_CONFIG_MAX_LINE)
+			return fail(&x, "line longer than %u characters", BYZ_CONFIG_MAX_LINE);
+		if (memchr(text + pos, 0, ll))
+			return fail(&x, "NUL byte in line");
+		memcpy(line, text + pos, ll);
+		line[ll] = 0;
+		pos = e + 1;
+		for (char *p = line; *p; p++)
+			if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\r')
+				return fail(&x, "control character 0x%02x in line", (unsigned)*p);
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+			if (!close || *trim(close + 1))
+				return fail(&x, "malformed section header '%s'", s);
+			*close = 0;
+			char *sn = trim(s + 1);
+			int found = -1;
+			for (int i = 0; i < S_COUNT; i++)
+				if (!strcmp(sn, sec_name[i]))
+					found = i;
+			if (found < 0)
+				return fail(&x, "unknown section [%s] (known: run, eal, port, "
+						"protocol, gradient, channel, peer)", sn);
+			cur = (enum sec)found;
+			if (cur == S_PEER) {
+				if (c->n >= BYZ_CONFIG_MAX_PEERS)
+					return fail(&x, "more than %u [peer] sections",
+						    BYZ_CONFIG_MAX_PEERS);
+				c->peers[c->n].line = x.line;
+				c->n++;
+			}
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq)
+			return fail(&x, "expected 'key = value', got '%s'", s);
+		*eq = 0;
+		char *k = trim(s), *v = trim(eq + 1);
+		if (!*k)
+			return fail(&x, "missing key before '='");
+		if (!*v)
+			return fail(&x, "%s: missing value", k);
+		const struct key *key = NULL;
+		size_t ki = 0;
+		for (; ki < NKEYS; ki++)
+			if (keys[ki].sec == cur && !strcmp(keys[ki].name, k)) {
+				key = &keys[ki];
+				break;
+			}
+		if (!key)
+			return fail(&x, "unknown key '%s' in [%s]", k, sec_name[cur]);
+		uint8_t *sn = cur == S_PEER ? &pseen[(c->n - 1) * NKEYS + ki] : &seen[ki];
+		if (*sn && key->ty != T_LIST)
+			return fail(&x, "duplicate key '%s' in [%s]", k, sec_name[cur]);
+		*sn = 1;
+		void *base = cur == S_PEER ? (void *)&c->peers[c->n - 1] : (void *)c;
+		int r = set_value(&x, c, key, base, v);
+		if (r)
+			return r;
+	}
+	return check_done(&x, c, seen, pseen);
+}
+
+int byz_config_load(const char *path, struct byz_config *c, char *why, size_t whylen)
+{
+	struct ctx x = {.name = path ? path : "(null)", .why = why, .whylen = whylen};
+	if (!path)
+		return fail(&x, "no file name");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		fail(&x, "cannot open: %s", strerror(e));
+		return -e;
+	}
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(&x, "not a regular file");
+	}
+	if (st.st_size > (off_t)BYZ_CONFIG_MAX_BYTES) {
+		close(fd);
+		fail(&x, "larger than %u bytes", BYZ_CONFIG_MAX_BYTES);
+		return -ERANGE;
+	}
+	size_t cap = (size_t)st.st_size + 1, got = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return fail(&x, "out of memory");
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + got, cap - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			close(fd);
+			fail(&x, "read: %s", strerror(e));
+			return -e;
+		}
+		if (r == 0 || (got += (size_t)r) == cap)
+			break;
+	}
+	close(fd);
+	int r = got == cap ? (fail(&x, "file grew while reading"), -ERANGE)
+			   : byz_config_parse(buf, got, path, c, why, whylen);
+	free(buf);
+	return r;
+}

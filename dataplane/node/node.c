@@ -1,0 +1,381 @@
+/*
+ * DESIGN (node runtime). One protocol peer, exactly the state machine the
+ * in-process harness drives, on one dataplane port. A poll turn is
+ *   1. CONTROL payloads from the dataplane's control ring go into the
+ *      reliable channel (chan.c), which hands back whole signed messages;
+ *      each is fed to the peer (byz_peer_on_message: it verifies, we count);
+ *   2. when protocol time reaches the peer's next deadline, byz_peer_on_tick;
+ *   3. the peer's outgoing messages go into the channel (a broadcast is one
+ *      shared buffer queued for every member), its events are recorded
+ *      (bans are also published to the dataplane roster by epoch swap, so
+ *      a banned peer's frames die at the parser);
+ *   4. the channel emits acks, retransmissions and new fragments as CONTROL
+ *      frames, and byz_dp_poll flushes them and receives the next burst.
+ * Vector data (PART, AGGV) rides the same channel as signed messages: the
+ * protocol's proof of a bad part is the signed part itself, so carrying it
+ * unsigned on DATA streams would need a signed leaf root per stream first
+ * (docs/byzd.md, "Decisions").
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_malloc.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "byz/err.h"
+#include "byz/node.h"
+#include "chan.h"
+#include "node_int.h"
+
+static int emit(void *ctx, uint16_t to, const uint8_t *p, uint32_t len)
+{
+	struct byz_node *n = ctx;
+	int r = byz_dp_send_control(n->dp, to, p, len, n->now_ns);
+	if (r) {
+		n->st.ctrl_out_fail++;
+		return r;
+	}
+	n->st.ctrl_out++;
+	return 0;
+}
+
+static void deliver(void *ctx, uint16_t from, const uint8_t *msg, uint32_t len)
+{
+	struct byz_node *n = ctx;
+	n->st.msgs_in++;
+	if (!n->started)
+		return; /* before protocol time 0 nothing is valid yet */
+	int r = byz_peer_on_message(n->peer, n->now_us, msg, len);
+	switch (r) {
+	case 0:
+		n->st.msg_ok++;
+		break;
+	case -EBADMSG:
+	case -ERANGE:
+	case -EDOM:
+	case -EPROTO:
+	case -BYZ_EVERSION:
+		n->st.msg_badmsg++;
+		break;
+	case -BYZ_EBADSIG:
+		n->st.msg_badsig++;
+		break;
+	case -BYZ_EBANNED:
+		n->st.msg_banned++;
+		break;
+	case -ESTALE:
+		n->st.msg_stale++;
+		break;
+	case -ETIME:
+		n->st.msg_late++;
+		break;
+	default:
+		n->st.msg_other++;
+		break;
+	}
+	(void)from;
+}
+
+static void ev_push(struct byz_node *n, const struct byz_event *e)
+{
+	if (n->nev == n->capev && n->evhead) { /* compact what was popped */
+		memmove(n->ev, n->ev + n->evhead, (n->nev - n->evhead) * sizeof(*n->ev));
+		n->nev -= n->evhead;
+		n->evhead = 0;
+	}
+	if (n->nev == n->capev) {
+		if (n->capev >= 65536) { /* nobody reads them: keep the newest */
+			memmove(n->ev, n->ev + 1, (n->nev - 1) * sizeof(*n->ev));
+			n->nev--;
+		} else {
+			size_t nc = n->capev ? 2 * n->capev : 64;
+			struct byz_event *ne = realloc(n->ev, nc * sizeof(*ne));
+			if (!ne) {
+				n->st.oom++;
+				return;
+			}
+			n->ev = ne;
+			n->capev = nc;
+		}
+	}
+	n->ev[n->nev++] = *e;
+}
+
+static void publish_bans(struct byz_node *n)
+{
+	/* Two alternating rosters: the dataplane adopted the last one at its
+	 * previous poll (same thread), so the other one is free to rewrite. */
+	if (byz_dp_roster_epoch(n->dp) != n->epoch) {
+		n->roster_dirty = 1;
+		return;
+	}
+	struct byz_roster *r = &n->rosters[(n->epoch + 1) & 1];
+	*r = n->rosters[n->epoch & 1];
+	r->epoch = n->epoch + 1;
+	for (uint16_t i = 0; i < n->nn; i++)
+		if (byz_peer_has_banned(n->peer, i))
+			r->banned[i >> 6] |= 1ull << (i & 63);
+	if (byz_dp_publish_roster(n->dp, r) == 0) {
+		n->epoch++;
+		n->roster_dirty = 0;
+	}
+}
+
+static void drain_peer(struct byz_node *n)
+{
+	struct byz_out o;
+	while (byz_peer_pop_out(n->peer, &o)) {
+		struct chan_buf *b = chan_buf_new(o.buf, (uint32_t)o.len);
+		free(o.buf);
+		if (!b) {
+			n->st.oom++;
+			continue;
+		}
+		b->refs = 1; /* ours until queued everywhere */
+		n->st.msgs_out++;
+		if (o.to == BYZ_WIRE_BCAST) {
+			for (uint16_t j = 0; j < n->nn; j++)
+				if (j != n->self && !byz_peer_has_banned(n->peer, j))
+					chan_queue(n->ch, j, b);
+		} else if (o.to < n->nn && o.to != n->self) {
+			chan_queue(n->ch, o.to, b);
+		}
+		chan_buf_put(b);
+	}
+	struct byz_event e;
+	int banned = 0;
+	while (byz_peer_pop_event(n->peer, &e)) {
+		switch (e.kind) {
+		case BYZ_EV_STEP_DONE:
+			n->st.steps++;
+			memcpy(n->digest, e.digest, 32);
+			break;
+		case BYZ_EV_BAN:
+			n->st.bans++;
+			banned = 1;
+			chan_drop_peer(n->ch, e.peer);
+			break;
+		case BYZ_EV_RESTART:
+			n->st.restarts++;
+			break;
+		case BYZ_EV_SKIPPED:
+			n->st.skipped++;
+			break;
+		case BYZ_EV_ACCUSE:
+			n->st.accusations++;
+			break;
+		case BYZ_EV_SILENT:
+			n->st.silent++;
+			break;
+		case BYZ_EV_LEFT:
+			n->st.left++;
+			break;
+		default:
+			break;
+		}
+		ev_push(n, &e);
+	}
+	if (banned || n->roster_dirty)
+		publish_bans(n);
+}
+
+static void copy_chan_stats(struct byz_node *n)
+{
+	const struct chan_stats *c = chan_stats(n->ch);
+	n->st.frags_out = c->frags_out;
+	n->st.retx = c->retx;
+	n->st.acks_out = c->acks_out;
+	n->st.frags_in = c->frags_in;
+	n->st.acks_in = c->acks_in;
+	n->st.chan_bad_hdr = c->bad_hdr;
+	n->st.chan_bad_ack = c->bad_ack;
+	n->st.chan_dup = c->dup;
+	n->st.chan_out_window = c->out_window;
+	n->st.chan_asm_reset = c->asm_reset;
+	n->st.chan_backlog_drop = c->backlog_drop;
+}
+
+unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
+{
+	unsigned work = 0;
+	n->now_ns = now_ns;
+	n->st.polls++;
+	if (!n->started && n->origin_set && now_ns >= n->origin_ns) {
+		n->now_us = 0;
+		if (byz_peer_start(n->peer, 0) == 0)
+			n->started = 1;
+		drain_peer(n);
+		work++;
+	}
+	if (n->started)
+		n->now_us = (now_ns - n->origin_ns) / 1000u;
+	struct byz_ctrl_msg m[BYZ_DP_BURST];
+	unsigned got;
+	while ((got = rte_ring_dequeue_burst_elem(byz_dp_ctrl_ring(n->dp), m, sizeof(m[0]),
+						  BYZ_DP_BURST, NULL)) > 0) {
+		for (unsigned i = 0; i < got; i++) {
+			n->st.ctrl_in++;
+			chan_rx(n->ch, m[i].src, m[i].data, m[i].len, deliver, n);
+			byz_dp_ctrl_free(&m[i]);
+		}
+		work += got;
+	}
+	if (n->started) {
+		if (n->now_us >= byz_peer_next_deadline(n->peer)) {
+			byz_peer_on_tick(n->peer, n->now_us);
+			n->st.ticks++;
+			work++;
+		}
+		drain_peer(n);
+	}
+	work += chan_tx(n->ch, now_ns, emit, n);
+	work += byz_dp_poll(n->dp, now_ns);
+	copy_chan_stats(n);
+	return work;
+}
+
+struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
+{
+	int e = -EINVAL;
+	struct byz_node *n = NULL;
+	if (!cfg || !cfg->run || !cfg->pool || cfg->run->n < 2 ||
+	    cfg->run->d > BYZ_WIRE_MAX_PART_FLOATS ||
+	    cfg->run->n > BYZ_RINGNET_MAX || cfg->self >= cfg->run->n)
+		goto fail;
+	uint32_t mtu = cfg->mtu ? cfg->mtu : 1500;
+	if (mtu < BYZ_MTU_MIN || mtu > BYZ_MTU_MAX)
+		goto fail;
+	e = -ENOMEM;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		goto fail;
+	n->cfg = *cfg;
+	n->nn = (uint16_t)cfg->run->n;
+	n->self = cfg->self;
+	struct byz_peer_cfg pc = {.run = cfg->run, .self = cfg->self, .sk = cfg->sk,
+				  .oracle = cfg->oracle, .hooks = cfg->hooks};
+	n->peer = byz_peer_new(&pc, &e);
+	if (!n->peer)
+		goto fail;
+	/* a CONTROL payload is the channel header plus a fragment, inside one frame */
+	uint32_t room = mtu - BYZ_IPV4_HLEN - BYZ_UDP_HLEN - BYZ_HDR_LEN;
+	if (room > BYZ_CONTROL_MAX)
+		room = BYZ_CONTROL_MAX;
+	struct byz_stream_cfg sc;
+	byz_stream_cfg_default(&sc, BYZ_SEG_1500);
+	struct byz_dp_cfg dc = {
+		.self = cfg->self, .n_peers = n->nn, .port_id = cfg->port_id,
+		.tx_queue_per_peer = cfg->tx_queue_per_peer, .pool = cfg->pool,
+		.session = byz_le32_get(cfg->run->run_id), .max_shard = 64, .scfg = sc,
+		.udp_port = cfg->udp_port, .ctrl_ring_size = 4096,
+	};
+	n->dp = byz_dp_create(&dc, &e);
+	if (!n->dp)
+		goto fail;
+	struct byz_roster *r = &n->rosters[1]; /* epoch 1 lives in slot 1 */
+	r->n = n->nn;
+	for (uint16_t i = 0; i < n->nn; i++) {
+		uint8_t mac[6] = {0x02, 'b', 'y', 'z', (uint8_t)(i >> 8), (uint8_t)i};
+		uint32_t ip = cfg->peer_ip ? cfg->peer_ip[i] : byz_dp_peer_ip(i);
+		r->ip[i] = ip;
+		if (cfg->peer_mac)
+			memcpy(mac, cfg->peer_mac[i], 6);
+		e = byz_dp_set_addr(n->dp, i, ip, mac, cfg->peer_udp ? cfg->peer_udp[i] : 0);
+		if (e)
+			goto fail;
+	}
+	/* the roster with our addresses replaces the default one at the first poll */
+	r->epoch = 1;
+	n->epoch = 1;
+	e = byz_dp_publish_roster(n->dp, r);
+	if (e)
+		goto fail;
+	struct chan_cfg cc = {
+		.n = n->nn, .self = cfg->self, .frag_max = room - CHAN_HDR_LEN,
+		.window = cfg->window ? cfg->window : 64,
+		/* the largest message: an accusation carrying two signed parts */
+		.max_msg = 2u * (BYZ_WIRE_HDR_LEN + BYZ_WIRE_SIG_LEN + 16u +
+				 4u * (uint32_t)cfg->run->d) + 131072u,
+		.backlog_max = 65536,
+		.rto_ns = (cfg->rto_us ? cfg->rto_us : 2000) * 1000u,
+		.rto_max_ns = (cfg->rto_max_us ? cfg->rto_max_us : 50000) * 1000u,
+	};
+	if (cc.rto_max_ns < cc.rto_ns)
+		cc.rto_max_ns = cc.rto_ns;
+	n->ch = chan_new(&cc, &e);
+	if (!n->ch)
+		goto fail;
+	if (err)
+		*err = 0;
+	return n;
+fail:
+	byz_node_free(n);
+	if (err)
+		*err = e;
+	return NULL;
+}
+
+void byz_node_free(struct byz_node *n)
+{
+	if (!n)
+		return;
+	byz_node_telemetry_forget(n);
+	chan_free(n->ch);
+	byz_dp_free(n->dp);
+	byz_peer_free(n->peer);
+	free(n->ev);
+	free(n);
+}
+
+void byz_node_start(struct byz_node *n, uint64_t origin_ns)
+{
+	n->origin_ns = origin_ns;
+	n->origin_set = 1;
+}
+
+int byz_node_run_until(struct byz_node *n, uint64_t step, volatile const int *stop,
+		       uint64_t timeout_ns, int polite)
+{
+	uint64_t (*clk)(void) = n->cfg.clock_ns ? n->cfg.clock_ns : byz_dp_now_ns;
+	uint64_t t0 = clk();
+	unsigned idle = 0;
+	while (byz_peer_step(n->peer) < step) {
+		if (stop && *stop)
+			return -EINTR;
+		uint64_t now = clk();
+		if (now - t0 > timeout_ns)
+			return -ETIMEDOUT;
+		if (byz_node_poll(n, now)) {
+			idle = 0;
+			continue;
+		}
+		if (polite && ++idle > 256)
+			usleep(50);
+	}
+	return 0;
+}
+
+int byz_node_pop_event(struct byz_node *n, struct byz_event *e)
+{
+	if (n->evhead == n->nev) {
+		n->evhead = n->nev = 0;
+		return 0;
+	}
+	*e = n->ev[n->evhead++];
+	return 1;
+}
+
+uint64_t byz_node_step(const struct byz_node *n) { return byz_peer_step(n->peer); }
+const float *byz_node_params(const struct byz_node *n) { return byz_peer_params(n->peer); }
+const uint8_t *byz_node_digest(const struct byz_node *n) { return n->digest; }
+int byz_node_has_banned(const struct byz_node *n, uint16_t who)
+{
+	return byz_peer_has_banned(n->peer, who);
+}
+const struct byz_node_stats *byz_node_stats(const struct byz_node *n) { return &n->st; }
+struct byz_dp *byz_node_dp(struct byz_node *n) { return n->dp; }
+const struct byz_peer *byz_node_peer(const struct byz_node *n) { return n->peer; }
+uint64_t byz_node_pending(const struct byz_node *n) { return chan_pending(n->ch); }

@@ -1,0 +1,107 @@
+/**
+ * @file byz/config.h
+ * @brief byzd's configuration file: "key = value" lines, '#' comments,
+ * sections [run] (the default before any header), [eal], [port],
+ * [protocol], [gradient], [channel] and one [peer] section per roster
+ * member, in roster order. docs/byzd.md lists every key and default.
+ *
+ * The parser treats its input as hostile: lines are length-limited, every
+ * number is range-checked, unknown keys and sections, duplicates and missing
+ * required keys are errors. An error message names the file, the line and the
+ * problem ("node.conf:12: tau: not a positive number: 'abc'").
+ */
+#ifndef BYZ_CONFIG_H
+#define BYZ_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BYZ_CONFIG_MAX_PEERS 64u    /**< roster size byzd supports (ring fabric limit) */
+#define BYZ_CONFIG_MAX_LINE 1024u   /**< longest line, newline excluded */
+#define BYZ_CONFIG_MAX_BYTES (1u << 20)
+#define BYZ_CONFIG_STR 256u         /**< longest string value + 1 */
+#define BYZ_CONFIG_MAX_DEVS 8u
+
+/** Where the gradient comes from. */
+enum byz_grad_source {
+	BYZ_GRAD_TOY = 0,  /**< least squares (byz_toy_lsq) */
+	BYZ_GRAD_SOFTMAX,  /**< built-in softmax regression on seeded synthetic data */
+	BYZ_GRAD_MLP,      /**< built-in MLP on seeded synthetic data */
+};
+
+struct byz_config_peer {
+	uint8_t pk[32];
+	uint32_t ip;        /**< host order */
+	uint16_t udp_port;  /**< 0: [port] udp_port */
+	uint8_t mac[6];
+	uint8_t has_mac;    /**< 0: derived from the index (ring ports, tests) */
+	unsigned line;      /**< where the section starts */
+};
+
+struct byz_config {
+	/* [run] */
+	uint8_t run_id[32];
+	char key_file[BYZ_CONFIG_STR];
+	uint64_t start_time;     /**< unix seconds of protocol time 0; 0: at start-up */
+	uint64_t steps;          /**< 0: until SIGINT/SIGTERM */
+	/* [eal] */
+	char lcores[64];
+	uint32_t mem_mb;
+	int no_huge, no_pci;
+	char file_prefix[64];
+	char vdev[BYZ_CONFIG_MAX_DEVS][128];
+	unsigned nvdev;
+	char pci[BYZ_CONFIG_MAX_DEVS][64];
+	unsigned npci;
+	char log_level[32];
+	/* [port] */
+	char port[128];          /**< ethdev name: a vdev name or a PCI address */
+	uint32_t mtu;
+	uint16_t udp_port;
+	int busy_poll;
+	uint32_t rx_desc, nb_mbufs;
+	/* [protocol] */
+	double tau, eps, kappa, lr;
+	uint32_t max_iters, validators, silent_limit, max_attempts;
+	uint64_t phase_us;
+	uint64_t d;
+	/* [gradient] */
+	enum byz_grad_source source;
+	uint32_t batch, classes, hidden, examples;
+	/* [channel] */
+	uint32_t window;
+	uint64_t rto_us, rto_max_us;
+	/* [peer] x n */
+	struct byz_config_peer peers[BYZ_CONFIG_MAX_PEERS];
+	uint32_t n;
+};
+
+/** @brief Defaults for every key that has one. */
+void byz_config_defaults(struct byz_config *c);
+
+/**
+ * @brief Parse @p text (@p len bytes) named @p name in messages.
+ * @param why receives "name:line: problem" on failure
+ * @return 0; -EINVAL (any problem in the text); -ERANGE (too long)
+ */
+int byz_config_parse(const char *text, size_t len, const char *name, struct byz_config *c,
+		     char *why, size_t whylen);
+
+/**
+ * @brief Read and parse a file.
+ * @return as byz_config_parse, or -errno when the file cannot be read
+ */
+int byz_config_load(const char *path, struct byz_config *c, char *why, size_t whylen);
+
+/** @brief "toy", "softmax", "mlp". */
+const char *byz_grad_source_name(enum byz_grad_source s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BYZ_CONFIG_H */

@@ -1,0 +1,137 @@
+/**
+ * @file byz/node.h
+ * @brief The node runtime: one protocol peer (byz/proto.h, unchanged) on one
+ * DPDK dataplane port (byz/dp.h). docs/byzd.md describes it.
+ *
+ * Every signed protocol message travels as CONTROL frames through a reliable
+ * fragmenting channel (per-pair sequence numbers, selective acks, RTO), is
+ * handed over on the dataplane's control ring and fed to the peer; timers
+ * come from the caller's clock. The events and messages are exactly those of
+ * the in-process harness (control/swarm.c), so the same seed gives the same
+ * decisions when every message meets its phase deadline.
+ *
+ * Time: all nodes of a run share an origin (protocol time 0, in the clock's
+ * nanoseconds); phase deadlines are origin + k * phase_us. In one process the
+ * TSC clock (byz_dp_now_ns) is shared; across hosts byzd uses CLOCK_REALTIME
+ * and a configured start time, so host clocks must agree to well under D/3.
+ *
+ * Threads: a node is driven by one thread (byz_node_poll); distinct nodes are
+ * independent. Counters may be read by another thread (telemetry) as plain
+ * aligned 64-bit loads.
+ */
+#ifndef BYZ_NODE_H
+#define BYZ_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "byz/dp.h"
+#include "byz/proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rte_mempool;
+
+/** Node configuration (copied; pointers borrowed for the node's lifetime). */
+struct byz_node_cfg {
+	const struct byz_run *run;      /**< run constants; run->roster borrowed */
+	uint16_t self;                  /**< our roster index */
+	const uint8_t *sk;              /**< 64-byte secret key (copied by the peer) */
+	struct byz_oracle oracle;       /**< gradient source (pure function of x, seed) */
+	const struct byz_peer_hooks *hooks; /**< NULL: honest (tests plug attackers here) */
+	uint16_t port_id;               /**< started ethdev port */
+	int tx_queue_per_peer;          /**< 1: TX queue = destination (ring fabric) */
+	struct rte_mempool *pool;       /**< TX mbufs, room for mtu */
+	uint32_t mtu;                   /**< IP MTU, BYZ_MTU_MIN..BYZ_MTU_MAX; 0: 1500 */
+	uint16_t udp_port;              /**< 0: BYZ_UDP_PORT */
+	const uint32_t *peer_ip;        /**< n IPv4 addresses (host order); NULL: 10.0.0.1+i */
+	const uint8_t (*peer_mac)[6];   /**< n MACs; NULL: 02:62:79:7a:hi:lo of the index */
+	const uint16_t *peer_udp;       /**< n UDP ports; NULL: udp_port for all */
+	uint32_t window;                /**< channel fragments in flight per peer; 0: 64 */
+	uint64_t rto_us;                /**< channel first retransmission timeout; 0: 2000 */
+	uint64_t rto_max_us;            /**< channel RTO ceiling; 0: 50000 */
+	uint64_t (*clock_ns)(void);     /**< for byz_node_run_until; NULL: byz_dp_now_ns */
+};
+
+/** Counters (one writer: the polling thread). */
+struct byz_node_stats {
+	uint64_t ctrl_in, ctrl_out;       /**< CONTROL payloads received / emitted */
+	uint64_t ctrl_out_fail;           /**< byz_dp_send_control refused (mbuf pool empty) */
+	uint64_t frags_out, retx, acks_out, frags_in, acks_in;
+	uint64_t chan_bad_hdr, chan_bad_ack, chan_dup, chan_out_window, chan_asm_reset;
+	uint64_t chan_backlog_drop, oom;
+	uint64_t msgs_in, msgs_out;       /**< whole protocol messages */
+	uint64_t msg_ok;                  /**< accepted by the peer (or harmless duplicates) */
+	uint64_t msg_badmsg, msg_badsig, msg_banned, msg_stale, msg_late, msg_other;
+	uint64_t steps, restarts, skipped, accusations, silent, left, bans;
+	uint64_t ticks, polls;
+};
+
+struct byz_node;
+
+/**
+ * @brief Create a node: the peer, its dataplane and the control channel.
+ * @param err out: 0; -EINVAL (bad config); -ENOMEM; or the peer's code
+ * @return the node or NULL
+ */
+struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err);
+/** @brief Free the node (its dataplane and peer). NULL is fine. */
+void byz_node_free(struct byz_node *n);
+
+/**
+ * @brief Fix protocol time 0 at @p origin_ns (the clock the caller feeds to
+ * byz_node_poll). The peer starts at the first poll at or after it.
+ */
+void byz_node_start(struct byz_node *n, uint64_t origin_ns);
+
+/**
+ * @brief One run-to-completion turn: control ring -> channel -> peer; phase
+ * deadlines; peer output -> channel -> CONTROL frames; dataplane RX/TX.
+ * @return units of work done (0: idle, the caller may back off)
+ */
+unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns);
+
+/**
+ * @brief Poll (with the configured clock) until step @p step is done, @p stop
+ * becomes non-zero or @p timeout_ns passes. With @p polite it backs off
+ * when idle (shared cores).
+ * @return 0 when the step is done; -EINTR (stop); -ETIMEDOUT
+ */
+int byz_node_run_until(struct byz_node *n, uint64_t step, volatile const int *stop,
+		       uint64_t timeout_ns, int polite);
+
+/** @brief Pop one decision the peer reported (as byz_peer_pop_event). @return 1 or 0 */
+int byz_node_pop_event(struct byz_node *n, struct byz_event *e);
+
+/** @brief Steps completed. */
+uint64_t byz_node_step(const struct byz_node *n);
+/** @brief Current parameters (d floats, owned by the peer; valid until the next poll). */
+const float *byz_node_params(const struct byz_node *n);
+/** @brief Params digest after the last completed step (zeros before). */
+const uint8_t *byz_node_digest(const struct byz_node *n);
+/** @brief 1 if this node's peer banned @p who. */
+int byz_node_has_banned(const struct byz_node *n, uint16_t who);
+/** @brief Counters. */
+const struct byz_node_stats *byz_node_stats(const struct byz_node *n);
+/** @brief The dataplane underneath (its own counters: byz_dp_stats). */
+struct byz_dp *byz_node_dp(struct byz_node *n);
+/** @brief The protocol peer (read-only inspection). */
+const struct byz_peer *byz_node_peer(const struct byz_node *n);
+/** @brief Messages queued or in flight in the channel (0: quiescent). */
+uint64_t byz_node_pending(const struct byz_node *n);
+
+/**
+ * @brief Register "/byz/stats" with DPDK telemetry for @p n (one node per
+ * process; a later call replaces the node). Readable with
+ * dpdk-telemetry.py: frames in/out, drops by reason, steps, bans.
+ * @return 0 or a negative code from rte_telemetry_register_cmd
+ */
+int byz_node_telemetry_register(struct byz_node *n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BYZ_NODE_H */

@@ -1,0 +1,91 @@
+/* Shared pieces of byz-bench allreduce: see bench_ar.h. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "bench_ar.h"
+#include "byz/clip.h"
+
+const char *ar_transport_name(enum ar_transport t)
+{
+	switch (t) {
+	case AR_RING:
+		return "ring";
+	case AR_MEMIF:
+		return "memif";
+	case AR_AFPACKET:
+		return "afpacket";
+	case AR_AFXDP:
+		return "afxdp";
+	}
+	return "?";
+}
+
+void ar_fill_grad(float *g, size_t nf, uint64_t seed, int peer)
+{
+	uint64_t s = (seed * 64 + (uint64_t)peer) * 0x9e3779b97f4a7c15ull + 7;
+	for (size_t k = 0; k < nf; k++) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		float noise = (float)((double)(s >> 11) / 9007199254740992.0 - 0.5);
+		g[k] = 1e-3f * (float)((k * 2654435761u) % 1000) + 1e-3f * noise;
+	}
+}
+
+void ar_hash_leaves(const void *buf, uint32_t len, uint8_t (*out)[32])
+{
+	const uint8_t *b = buf;
+	for (uint32_t l = 0, off = 0; off < len; l++, off += AR_LEAF) {
+		uint32_t n = len - off < AR_LEAF ? len - off : AR_LEAF;
+		crypto_generichash(out[l], 32, b + off, n, NULL, 0);
+	}
+}
+
+int ar_verify_leaves(const void *buf, uint32_t len, const uint8_t (*want)[32])
+{
+	uint8_t h[32];
+	const uint8_t *b = buf;
+	for (uint32_t off = 0, l = 0; off < len; off += AR_LEAF, l++) {
+		uint32_t n = len - off < AR_LEAF ? len - off : AR_LEAF;
+		crypto_generichash(h, 32, b + off, n, NULL, 0);
+		if (memcmp(h, want[l], 32))
+			return -1;
+	}
+	return 0;
+}
+
+void ar_mean(const float *const *in, int n, uint64_t mask, size_t d, float *out)
+{
+	int cnt = 0;
+	for (int i = 0; i < n; i++)
+		cnt += (int)((mask >> i) & 1u);
+	for (size_t c = 0; c < d; c++) {
+		float s = 0;
+		for (int i = 0; i < n; i++)
+			if ((mask >> i) & 1u)
+				s += in[i][c];
+		out[c] = cnt ? s / (float)cnt : 0.0f;
+	}
+}
+
+int ar_clip(const float *const *in, int n, uint64_t mask, size_t d, double tau, float *out)
+{
+	const float *sel[AR_MAXP];
+	uint32_t k = 0;
+	for (int i = 0; i < n; i++)
+		if ((mask >> i) & 1u)
+			sel[k++] = in[i];
+	if (!k)
+		return -1;
+	struct byz_clip_params cp = {.tau = tau, .eps = 1e-6, .max_iters = 100,
+				     .impl = BYZ_CLIP_AUTO};
+	return byz_clip(sel, k, d, &cp, out, NULL, NULL);
+}
+
+void ar_digest_hex(const void *buf, size_t len, char hex[65])
+{
+	uint8_t h[32];
+	crypto_generichash(h, 32, buf, len, NULL, 0);
+	sodium_bin2hex(hex, 65, h, 32);
+}

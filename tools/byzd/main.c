@@ -1,0 +1,340 @@
+/*
+ * byzd: one byzreduce peer on one DPDK port. Reads a config file
+ * (byz/config.h, docs/byzd.md), loads its identity, starts the EAL and the
+ * port, and runs the node runtime (byz/node.h) in a run-to-completion loop
+ * on the main lcore until the configured number of steps or SIGINT/SIGTERM
+ * (a flag the loop checks every turn). Logs go through rte_log, counters
+ * through DPDK telemetry (/byz/stats).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "byz/config.h"
+#include "byz/dp.h"
+#include "byz/err.h"
+#include "byz/ident.h"
+#include "byz/node.h"
+#include "grad.h"
+
+static volatile sig_atomic_t stop_sig;
+static int logtype = RTE_LOGTYPE_USER1;
+
+#define LOG(level, ...) rte_log(RTE_LOG_##level, logtype, "byzd: " __VA_ARGS__)
+
+static void on_signal(int s) { stop_sig = s; }
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: byzd [--check-config] [--steps N] [--busy-poll] CONFIG\n"
+		"\n"
+		"Runs one byzreduce peer (BTARD protocol, signed control messages) on the\n"
+		"DPDK port named in CONFIG. See docs/byzd.md for every config key.\n"
+		"\n"
+		"  --check-config  parse CONFIG and the key file it names, print a summary,\n"
+		"                  exit 0 if both are valid (nothing is started)\n"
+		"  --steps N       stop after N steps (overrides [run] steps; 0: until a signal)\n"
+		"  --busy-poll     poll without backing off (overrides [port] busy_poll)\n"
+		"  -h, --help      this text\n"
+		"\n"
+		"Stops cleanly on SIGINT or SIGTERM. Counters: dpdk-telemetry.py, /byz/stats.\n"
+		"Exit status: 0 done or stopped by a signal; 1 runtime failure; 2 bad usage or config.\n");
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int find_self(const struct byz_config *c, const uint8_t pk[32])
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (!memcmp(c->peers[i].pk, pk, 32))
+			return (int)i;
+	return -1;
+}
+
+static int setup_port(uint16_t port, const struct byz_config *c, struct rte_mempool *pool)
+{
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	int r = rte_eth_dev_configure(port, 1, 1, &conf);
+	uint16_t nrx = (uint16_t)c->rx_desc, ntx = (uint16_t)c->rx_desc;
+	if (!r)
+		r = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
+	if (!r)
+		r = rte_eth_rx_queue_setup(port, 0, nrx, rte_eth_dev_socket_id(port), NULL, pool);
+	if (!r)
+		r = rte_eth_tx_queue_setup(port, 0, ntx, rte_eth_dev_socket_id(port), NULL);
+	if (!r)
+		r = rte_eth_dev_start(port);
+	if (!r)
+		rte_eth_promiscuous_enable(port); /* best effort: roster MACs may be virtual */
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"check-config", no_argument, NULL, 'c'},
+		{"steps", required_argument, NULL, 's'},
+		{"busy-poll", no_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int check = 0, busy = -1, o;
+	long long steps_arg = -1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			check = 1;
+			break;
+		case 'b':
+			busy = 1;
+			break;
+		case 's': {
+			char *end;
+			errno = 0;
+			steps_arg = strtoll(optarg, &end, 10);
+			if (errno || *end || !*optarg || steps_arg < 0) {
+				fprintf(stderr, "byzd: --steps: not a non-negative integer: '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "byzd: expected exactly one CONFIG file\n");
+		usage(stderr);
+		return 2;
+	}
+	const char *path = argv[optind];
+	static struct byz_config cfg;
+	char why[512];
+	if (byz_config_load(path, &cfg, why, sizeof(why))) {
+		fprintf(stderr, "byzd: %s\n", why);
+		return 2;
+	}
+	if (steps_arg >= 0)
+		cfg.steps = (uint64_t)steps_arg;
+	if (busy >= 0)
+		cfg.busy_poll = busy;
+	struct byz_ident id;
+	int r = byz_ident_load(&id, cfg.key_file, why, sizeof(why));
+	if (r) {
+		fprintf(stderr, "byzd: %s: key_file '%s': %s%s%s\n", path, cfg.key_file,
+			byz_strerror(r), why[0] ? ": " : "", why);
+		return 2;
+	}
+	int self = find_self(&cfg, id.pk);
+	if (self < 0) {
+		fprintf(stderr, "byzd: %s: the public key of key_file '%s' is not in any [peer] "
+			"section\n", path, cfg.key_file);
+		byz_ident_free(&id);
+		return 2;
+	}
+	static struct byzd_grad grad;
+	r = byzd_grad_init(&grad, &cfg, cfg.run_id, why, sizeof(why));
+	if (r) {
+		fprintf(stderr, "byzd: %s: [gradient]: %s\n", path, why);
+		byz_ident_free(&id);
+		return 2;
+	}
+	if (check) {
+		printf("%s: OK: run %02x%02x%02x%02x..., %u peers, self = %d (%u.%u.%u.%u), port '%s', "
+		       "gradient %s (d = %zu), phase %" PRIu64 " us, %s poll\n",
+		       path, cfg.run_id[0], cfg.run_id[1], cfg.run_id[2], cfg.run_id[3], cfg.n, self,
+		       cfg.peers[self].ip >> 24, (cfg.peers[self].ip >> 16) & 255,
+		       (cfg.peers[self].ip >> 8) & 255, cfg.peers[self].ip & 255, cfg.port,
+		       byz_grad_source_name(cfg.source), grad.d, cfg.phase_us,
+		       cfg.busy_poll ? "busy" : "polite");
+		byzd_grad_free(&grad);
+		byz_ident_free(&id);
+		return 0;
+	}
+
+	/* ---- start: EAL, port, node ---- */
+	int rc = 1;
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "%s", cfg.file_prefix);
+	if (!prefix[0])
+		snprintf(prefix, sizeof(prefix), "byzd%ld", (long)getpid());
+	struct byz_eal_cfg ec = {.lcores = cfg.lcores, .mem_mb = cfg.mem_mb,
+				 .no_huge = cfg.no_huge, .no_pci = cfg.no_pci,
+				 .file_prefix = prefix, .log_level = cfg.log_level};
+	for (unsigned i = 0; i < cfg.nvdev; i++)
+		ec.vdevs[i] = cfg.vdev[i];
+	for (unsigned i = 0; i < cfg.npci; i++)
+		ec.pci_allow[i] = cfg.pci[i];
+	r = byz_eal_init(&ec, why, sizeof(why));
+	if (r) {
+		fprintf(stderr, "byzd: cannot start the DPDK EAL: %s\n", why);
+		goto out_ident;
+	}
+	int lt = rte_log_register("byzd");
+	if (lt >= 0) {
+		logtype = lt;
+		rte_log_set_level(lt, RTE_LOG_DEBUG);
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	uint16_t port;
+	if (rte_eth_dev_get_port_by_name(cfg.port, &port)) {
+		LOG(ERR, "%s: [port] name '%s': no such DPDK port (give a vdev or pci in [eal])\n",
+		    path, cfg.port);
+		goto out_eal;
+	}
+	struct rte_mempool *pool = byz_dp_pool_create("byzd_pool", cfg.nb_mbufs, cfg.mtu,
+						      (int)rte_socket_id());
+	if (!pool) {
+		LOG(ERR, "mbuf pool: %s\n", rte_strerror(rte_errno));
+		goto out_eal;
+	}
+	r = setup_port(port, &cfg, pool);
+	if (r) {
+		LOG(ERR, "port '%s': %s\n", cfg.port, rte_strerror(-r));
+		goto out_pool;
+	}
+	static uint8_t roster[BYZ_CONFIG_MAX_PEERS * 32];
+	static uint32_t ips[BYZ_CONFIG_MAX_PEERS];
+	static uint8_t macs[BYZ_CONFIG_MAX_PEERS][6];
+	static uint16_t udps[BYZ_CONFIG_MAX_PEERS];
+	for (uint32_t i = 0; i < cfg.n; i++) {
+		memcpy(roster + 32u * i, cfg.peers[i].pk, 32);
+		ips[i] = cfg.peers[i].ip;
+		udps[i] = cfg.peers[i].udp_port ? cfg.peers[i].udp_port : cfg.udp_port;
+		uint8_t def[6] = {0x02, 'b', 'y', 'z', (uint8_t)(i >> 8), (uint8_t)i};
+		memcpy(macs[i], cfg.peers[i].has_mac ? cfg.peers[i].mac : def, 6);
+	}
+	if (!cfg.peers[self].has_mac) {
+		struct rte_ether_addr ma;
+		if (rte_eth_macaddr_get(port, &ma) == 0)
+			memcpy(macs[self], ma.addr_bytes, 6);
+	}
+	struct byz_run run;
+	byz_run_defaults(&run);
+	memcpy(run.run_id, cfg.run_id, 32);
+	run.n = cfg.n;
+	run.roster = roster;
+	run.d = grad.d;
+	run.tau = cfg.tau;
+	run.eps = cfg.eps;
+	run.max_iters = cfg.max_iters;
+	run.kappa = cfg.kappa;
+	run.lr = (float)cfg.lr;
+	run.validators = cfg.validators;
+	run.silent_limit = cfg.silent_limit;
+	run.max_attempts = cfg.max_attempts;
+	run.phase_us = cfg.phase_us;
+	struct byz_node_cfg nc = {
+		.run = &run, .self = (uint16_t)self, .sk = id.sk, .oracle = grad.oracle,
+		.port_id = port, .tx_queue_per_peer = 0, .pool = pool, .mtu = cfg.mtu,
+		.udp_port = udps[self], .peer_ip = ips, .peer_mac = (const uint8_t(*)[6])macs,
+		.peer_udp = udps, .window = cfg.window, .rto_us = cfg.rto_us,
+		.rto_max_us = cfg.rto_max_us, .clock_ns = realtime_ns,
+	};
+	struct byz_node *node = byz_node_new(&nc, &r);
+	if (!node) {
+		LOG(ERR, "node: %s\n", byz_strerror(r));
+		goto out_port;
+	}
+	r = byz_node_telemetry_register(node);
+	if (r)
+		LOG(WARNING, "telemetry /byz/stats not registered: %s\n", strerror(-r));
+	uint64_t now = realtime_ns();
+	uint64_t origin = cfg.start_time ? cfg.start_time * 1000000000ull : now + 100000000ull;
+	byz_node_start(node, origin);
+	LOG(NOTICE, "peer %d of %u on port '%s' (%s poll), gradient %s d=%zu, phase %" PRIu64
+		    " us, starts in %.3f s\n",
+	    self, cfg.n, cfg.port, cfg.busy_poll ? "busy" : "polite",
+	    byz_grad_source_name(cfg.source), grad.d, cfg.phase_us,
+	    origin > now ? (double)(origin - now) / 1e9 : 0.0);
+
+	unsigned idle = 0;
+	uint64_t t_first = 0;
+	while (!stop_sig && (cfg.steps == 0 || byz_node_step(node) < cfg.steps)) {
+		now = realtime_ns();
+		if (byz_node_poll(node, now))
+			idle = 0;
+		else if (!cfg.busy_poll && ++idle > 64) /* polite poll: shared cores */
+			usleep(idle > 1024 ? 200 : 20);
+		struct byz_event e;
+		while (byz_node_pop_event(node, &e)) {
+			switch (e.kind) {
+			case BYZ_EV_STEP_DONE:
+				if (!t_first)
+					t_first = now;
+				LOG(NOTICE, "step %" PRIu64 " done, params digest %02x%02x%02x%02x...\n",
+				    e.step, e.digest[0], e.digest[1], e.digest[2], e.digest[3]);
+				break;
+			case BYZ_EV_BAN:
+				LOG(WARNING, "step %" PRIu64 ": banned peer %u (%s, accuser %d)\n", e.step,
+				    e.peer, byz_ban_reason_name(e.reason), e.accuser);
+				break;
+			case BYZ_EV_SILENT:
+				LOG(INFO, "step %" PRIu64 ": peer %u silent\n", e.step, e.peer);
+				break;
+			case BYZ_EV_LEFT:
+				LOG(NOTICE, "step %" PRIu64 ": peer %u left (silent %u steps)\n", e.step,
+				    e.peer, cfg.silent_limit);
+				break;
+			case BYZ_EV_SKIPPED:
+				LOG(WARNING, "step %" PRIu64 " skipped after %u attempts\n", e.step,
+				    cfg.max_attempts);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	const struct byz_node_stats *st = byz_node_stats(node);
+	const struct byz_dp_stats *ds = byz_dp_stats(byz_node_dp(node));
+	if (stop_sig)
+		LOG(NOTICE, "shutdown on %s after %" PRIu64 " steps\n",
+		    stop_sig == SIGINT ? "SIGINT" : "SIGTERM", byz_node_step(node));
+	printf("byzd: %s: %" PRIu64 " steps, %" PRIu64 " bans, frames in %" PRIu64 " out %" PRIu64
+	       ", messages in %" PRIu64 " out %" PRIu64 ", retransmissions %" PRIu64 "\n",
+	       stop_sig ? "stopped" : "done", byz_node_step(node), st->bans, ds->rx_frames,
+	       ds->tx_frames, st->msgs_in, st->msgs_out, st->retx);
+	fflush(stdout);
+	rc = 0;
+	byz_node_free(node);
+out_port:
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+out_pool:
+	rte_mempool_free(pool);
+out_eal:
+	byz_eal_cleanup();
+out_ident:
+	byzd_grad_free(&grad);
+	byz_ident_free(&id);
+	return rc;
+}
