@@ -62,7 +62,7 @@ void exp_cli_usage(FILE *f)
 	fprintf(f,
 		"\nTraining a real model (any of the first ten options switches to it; defaults\n"
 		"then: 16 peers, 7 Byzantine, sign-flip, 60 steps):\n"
-		"  --model K          softmax|mlp|cnn (default softmax)\n"
+		"  --model K          softmax|mlp|cnn (default mlp)\n"
 		"  --dataset D        synthetic (default) or a path: an MNIST IDX directory, a\n"
 		"                     CIFAR-10 binary directory or one CIFAR-10 .bin file\n"
 		"  --aggregator A     btard (the protocol, default) | mean | cclip-server |\n"

@@ -28,7 +28,6 @@ static void usage(FILE *f)
 		"  --loss P          chance a delivery is lost and retransmitted (default 0.02)\n"
 		"  --dup P           chance a delivery is duplicated (default 0.02)\n"
 		"  --partitions P    chance per phase that a short partition starts (default 0)\n"
-		"  --validators M    validators per step, capped at active/4 (default 1)\n"
 		"  --validation MODE exact: recomputed part hashes must match bit for bit;\n"
 		"                    tolerance: parts fetched from the aggregators must be\n"
 		"                    within relative distance rho (default exact)\n"
