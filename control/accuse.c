@@ -16,6 +16,12 @@ int proj_matches(double s, double n, double s2, double n2, uint32_t len);
 int accuse_send(struct byz_peer *p, uint8_t reason, uint16_t accused, uint16_t part,
 		const uint8_t *ev0, size_t len0, const uint8_t *ev1, size_t len1)
 {
+	/* Our own cap: receivers ban an accuser holding more (judge.c); what is
+	 * held back is re-made in a later attempt if the lie recurs. */
+	if (p->acc_sent >= byz_peer_accuse_cap(p->run.n)) {
+		p->acc_held_back++;
+		return -ERANGE;
+	}
 	const uint8_t *ev[2] = {ev0, ev1};
 	size_t el[2] = {len0, len1};
 	uint8_t cnt = (uint8_t)((ev0 ? 1 : 0) + (ev1 ? 1 : 0));
@@ -26,8 +32,10 @@ int accuse_send(struct byz_peer *p, uint8_t reason, uint16_t accused, uint16_t p
 	n = byz_wire_put_accuse(pl, reason, accused, part, cnt, ev, el);
 	int rc = n ? peer_send(p, BYZ_MSG_ACCUSE, BYZ_WIRE_BCAST, pl, (uint32_t)n, 0) : -ERANGE;
 	free(pl);
-	if (rc == 0)
+	if (rc == 0) {
+		p->acc_sent++;
 		peer_event(p, BYZ_EV_ACCUSE, accused, p->self, reason);
+	}
 	return rc;
 }
 
@@ -214,6 +222,7 @@ static int judge_equiv(struct byz_peer *p, const struct byz_msg *acc)
 int accuse_adjudicate(struct byz_peer *p, const struct byz_msg *acc)
 {
 	uint16_t who = acc->u.accuse.accused;
+	p->adjudications++;
 	if (who >= p->run.n || who == acc->sender)
 		return 0;
 	switch (acc->u.accuse.reason) {

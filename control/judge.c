@@ -161,6 +161,14 @@ void judge_attempt(struct byz_peer *p, uint64_t now)
 			if (p->store[i].type == BYZ_MSG_ACCUSE)
 				acc[na++] = &p->store[i];
 		qsort(acc, na, sizeof(*acc), cmp_h16);
+		/* More accusations from one accuser than the cap (the store keeps
+		 * one over it) is flooding: banned before any evidence is checked. */
+		uint16_t nacc[BYZ_MAX_PEERS] = {0};
+		for (size_t i = 0; i < na; i++)
+			nacc[acc[i]->m.sender]++;
+		for (uint16_t a = 0; a < n; a++)
+			if (nacc[a] > byz_peer_accuse_cap(n))
+				guilty(&v, a, BYZ_BAN_FALSE_ACCUSE, -1);
 		for (size_t i = 0; i < na; i++) {
 			const struct byz_msg *m = &acc[i]->m;
 			uint16_t a = m->sender, b = m->u.accuse.accused;

@@ -225,11 +225,15 @@ static int store_add(struct byz_peer *p, const uint8_t *buf, size_t len, const u
 			return 0;
 		versions++;
 	}
-	/* Two versions prove equivocation; more add nothing. Accusations are a set. */
-	unsigned cap = m.type == BYZ_MSG_ACCUSE ? 2u * p->run.n
+	/* Two versions prove equivocation; more add nothing. Accusations are a
+	 * set, capped per accuser: one over the cap proves flooding (judge.c). */
+	unsigned cap = m.type == BYZ_MSG_ACCUSE ? byz_peer_accuse_cap(p->run.n) + 1u
 		       : m.type == BYZ_MSG_JOIN ? BYZ_WIRE_MAX_QUEUE : 2u;
-	if (versions >= cap || p->nstore >= BYZ_WIRE_MAX_DIGEST_ENTRIES)
+	if (versions >= cap || p->nstore >= BYZ_WIRE_MAX_DIGEST_ENTRIES) {
+		p->drop_why = m.type == BYZ_MSG_ACCUSE && versions >= cap ? BYZ_PDROP_ACCUSE_CAP
+									   : BYZ_PDROP_STORE_CAP;
 		return -ERANGE;
+	}
 	if (p->nstore == p->capstore) {
 		size_t nc = p->capstore ? 2 * p->capstore : 64;
 		struct held *ns = realloc(p->store, nc * sizeof(*ns));
@@ -520,6 +524,8 @@ static void start_attempt(struct byz_peer *p, uint64_t now)
 	memset(p->have_y, 0, sizeof(p->have_y));
 	memset(p->accused_part, 0, sizeof(p->accused_part));
 	memset(p->accused_equiv, 0, sizeof(p->accused_equiv));
+	memset(p->n_digest, 0, sizeof(p->n_digest));
+	p->acc_sent = 0;
 	p->roles_done = 0;
 	p->have_r = 0;
 	p->phase = BYZ_PH_COMMIT;
@@ -1171,7 +1177,8 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 	if (is_bcast_type(m.type)) {
 		content_hash(buf, len, h16);
 		uint16_t aux = m.type == BYZ_MSG_RESULT ? m.u.result.part : aux_of(&m);
-		for (int v = 0; v < (m.type == BYZ_MSG_ACCUSE ? (int)(2 * p->run.n) : 2); v++) {
+		int nv = m.type == BYZ_MSG_ACCUSE ? (int)byz_peer_accuse_cap(p->run.n) + 1 : 2;
+		for (int v = 0; v < nv; v++) {
 			struct held *h = store_find(p, m.type, m.sender, aux, v);
 			if (!h)
 				break;
@@ -1186,6 +1193,13 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 	case BYZ_MSG_DIGEST:
 		if (m.recipient != BYZ_WIRE_BCAST)
 			return -EPROTO;
+		/* Counted after the signature check, so forgers cannot use up an
+		 * honest sender's budget; bounds the push work one sender causes. */
+		if (p->n_digest[m.sender] >= BYZ_PEER_MAX_DIGESTS) {
+			p->drop_why = BYZ_PDROP_DIGEST_CAP;
+			return -ERANGE;
+		}
+		p->n_digest[m.sender]++;
 		handle_digest(p, &m);
 		return 0;
 	case BYZ_MSG_PART:
@@ -1200,6 +1214,12 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 	if ((m.type == BYZ_MSG_RESULT && m.u.result.part >= p->n_parts) ||
 	    (m.type == BYZ_MSG_AGGV && m.u.vec.part >= p->n_parts))
 		return -EPROTO;
+	/* Results only from the part's aggregator (roles are agreed), so each
+	 * sender's store slots stay within BYZ_PEER_SLOTS_PER_PEER. */
+	if ((m.type == BYZ_MSG_RESULT || m.type == BYZ_MSG_AGGV) &&
+	    (!p->roles_done ||
+	     p->agg_of[m.type == BYZ_MSG_RESULT ? m.u.result.part : m.u.vec.part] != m.sender))
+		return -EPROTO;
 	rc = store_add(p, buf, len, h16);
 	if (rc < 0)
 		return rc;
@@ -1211,6 +1231,31 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 	return 0;
 }
 
+static unsigned drop_reason(const struct byz_peer *p, int rc)
+{
+	if (p->drop_why >= 0)
+		return (unsigned)p->drop_why;
+	switch (rc) {
+	case -EBADMSG:
+	case -BYZ_EVERSION:
+	case -ERANGE:
+	case -EDOM:
+		return BYZ_PDROP_PARSE;
+	case -BYZ_EBADSIG:
+		return BYZ_PDROP_SIG;
+	case -BYZ_EBANNED:
+		return BYZ_PDROP_BANNED;
+	case -ESTALE:
+		return BYZ_PDROP_STALE;
+	case -ETIME:
+		return BYZ_PDROP_LATE;
+	case -EPROTO:
+		return BYZ_PDROP_PROTO;
+	default:
+		return BYZ_PDROP_OTHER;
+	}
+}
+
 int byz_peer_on_message(struct byz_peer *p, uint64_t now, const uint8_t *buf, size_t len)
 {
 	if (!p || !buf)
@@ -1220,9 +1265,12 @@ int byz_peer_on_message(struct byz_peer *p, uint64_t now, const uint8_t *buf, si
 	p->now = now;
 	if (p->started)
 		byz_peer_on_tick(p, now);
+	p->drop_why = -1;
 	int rc = process(p, buf, len, 0);
-	if (rc < 0)
+	if (rc < 0) {
 		p->dropped++;
+		p->drops[drop_reason(p, rc)]++;
+	}
 	return rc;
 }
 
@@ -1364,6 +1412,26 @@ int byz_peer_has_banned(const struct byz_peer *p, uint16_t who)
 	return who < p->run.n && p->banned[who];
 }
 uint64_t byz_peer_dropped(const struct byz_peer *p) { return p->dropped; }
+
+uint32_t byz_peer_accuse_cap(uint32_t n)
+{
+	if (n == 0)
+		return 1;
+	uint32_t share = (BYZ_WIRE_MAX_DIGEST_ENTRIES - BYZ_WIRE_MAX_QUEUE) / n;
+	uint32_t c = share > BYZ_PEER_SLOTS_PER_PEER + 1 ? share - BYZ_PEER_SLOTS_PER_PEER - 1 : 1;
+	return c < 2 * n ? c : 2 * n;
+}
+
+uint64_t byz_peer_drop_count(const struct byz_peer *p, unsigned why)
+{
+	return why < BYZ_PDROP_COUNT ? p->drops[why] : 0;
+}
+
+uint64_t byz_peer_adjudications(const struct byz_peer *p) { return p->adjudications; }
+uint64_t byz_peer_accusations_held_back(const struct byz_peer *p) { return p->acc_held_back; }
+size_t byz_peer_held(const struct byz_peer *p) { return p->nstore; }
+unsigned byz_peer_phase(const struct byz_peer *p) { return p->phase; }
+uint16_t byz_peer_attempt(const struct byz_peer *p) { return p->attempt; }
 uint32_t byz_peer_roster_size(const struct byz_peer *p) { return p->run.n; }
 const uint8_t *byz_peer_roster_key(const struct byz_peer *p, uint16_t i)
 {

@@ -145,6 +145,14 @@ struct byz_peer {
 	struct byz_event *ev;
 	size_t nev, capev, headev;
 	uint64_t dropped;
+
+	/* resource limits (docs/security.md): per-attempt counts and drop counters */
+	uint8_t n_digest[BYZ_MAX_PEERS];  /* digests accepted per sender this attempt */
+	uint32_t acc_sent;                /* accusations this peer sent this attempt */
+	uint64_t acc_held_back;           /* ... and those its own cap held back */
+	uint64_t drops[BYZ_PDROP_COUNT];
+	uint64_t adjudications;
+	int drop_why;                     /* set by a cap that refused the message; -1 none */
 };
 
 /* peer.c */

@@ -275,6 +275,51 @@ void byz_proj(const uint8_t r_t[32], uint16_t part, const float *v, const float 
 int byz_fixed_point_ok(double tau, double eps, double kappa, uint32_t len, double ynorm,
 		       uint32_t k, const double *s, const double *n, double *lhs, double *tol);
 
+/* ---- Resource limits (docs/security.md, "Resource limits") ---- */
+
+/** Digests accepted from one sender per attempt (an honest peer sends 4;
+ *  duplicates of the network count too). */
+#define BYZ_PEER_MAX_DIGESTS 16u
+/** Slots the attempt store has room for besides accusations: COMMIT,
+ *  REVEAL, PROJ per sender and RESULT, AGGV per part, two versions each. */
+#define BYZ_PEER_SLOTS_PER_PEER 10u
+
+/** Why a peer dropped a received message (byz_peer_drop_count). */
+enum byz_peer_drop {
+	BYZ_PDROP_PARSE = 0,  /**< malformed (-EBADMSG, -BYZ_EVERSION, -ERANGE from the parser) */
+	BYZ_PDROP_SIG,        /**< bad signature or unknown sender key */
+	BYZ_PDROP_BANNED,     /**< from a banned or non-member peer */
+	BYZ_PDROP_STALE,      /**< another step or attempt (replay) */
+	BYZ_PDROP_LATE,       /**< its phase is over */
+	BYZ_PDROP_PROTO,      /**< wrong recipient, role or part (-EPROTO) */
+	BYZ_PDROP_ACCUSE_CAP, /**< accusations of one accuser over the per-attempt cap */
+	BYZ_PDROP_DIGEST_CAP, /**< digests of one sender over BYZ_PEER_MAX_DIGESTS */
+	BYZ_PDROP_STORE_CAP,  /**< another cap of the attempt store (versions, joins, size) */
+	BYZ_PDROP_OTHER,
+	BYZ_PDROP_COUNT
+};
+
+/**
+ * @brief Accusations one accuser may have in one attempt, for a roster of
+ * @p n: min(2n, (BYZ_WIRE_MAX_DIGEST_ENTRIES - BYZ_WIRE_MAX_QUEUE) / n
+ * - BYZ_PEER_SLOTS_PER_PEER - 1), at least 1. Honest peers send at most this
+ * many (the rest wait for the next attempt); a peer holding one more from
+ * one accuser bans it (false-accusation). With it every sender's share of
+ * the attempt store fits, so flooders cannot crowd honest messages out.
+ */
+uint32_t byz_peer_accuse_cap(uint32_t n);
+/** @brief Received messages dropped for @p why (enum byz_peer_drop); 0 if out of range. */
+uint64_t byz_peer_drop_count(const struct byz_peer *p, unsigned why);
+/** @brief Accusations this peer adjudicated (evidence checks run) so far. */
+uint64_t byz_peer_adjudications(const struct byz_peer *p);
+/** @brief Accusations this peer did not send because of its own cap. */
+uint64_t byz_peer_accusations_held_back(const struct byz_peer *p);
+/** @brief Current phase (enum byz_phase) and attempt of the current step. */
+unsigned byz_peer_phase(const struct byz_peer *p);
+uint16_t byz_peer_attempt(const struct byz_peer *p);
+/** @brief Messages in the attempt store now (bounded by BYZ_WIRE_MAX_DIGEST_ENTRIES). */
+size_t byz_peer_held(const struct byz_peer *p);
+
 #ifdef __cplusplus
 }
 #endif
