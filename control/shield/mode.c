@@ -355,6 +355,8 @@ static int compute(struct byz_shield_run *s, uint64_t t, const uint8_t *banned)
 	for (uint32_t w = 0; w < s->K; w++) {
 		if (banned[w])
 			continue;
+		/* The protocol's demand: l per worker still in (attackers included). */
+		s->rep.grad_calls += s->l;
 		for (uint32_t k = 0; k < s->l; k++) {
 			uint32_t j = s->a->worker_files[(size_t)w * s->l + k];
 			float *g = s->g + ((size_t)w * s->l + k) * d;
@@ -363,7 +365,6 @@ static int compute(struct byz_shield_run *s, uint64_t t, const uint8_t *banned)
 				int rc = c->oracle.grad(c->oracle.ctx, s->v[w].x, d, seed, g);
 				if (rc)
 					return rc;
-				s->rep.grad_calls++;
 			} else {
 				struct byz_grad_attack *at = s->att[(size_t)w * s->l + k];
 				memcpy(g, s->truth + (size_t)j * d, d * sizeof(float));

@@ -212,7 +212,8 @@ struct byz_shield_report {
 	uint64_t disagreements;            /**< replica hashes outside the winning class */
 	uint64_t accusations, adjudications;
 	uint64_t bad_streams;              /**< SVEC not matching its class hash */
-	uint64_t grad_calls;               /**< honest workers' file gradients */
+	uint64_t grad_calls;               /**< file gradients the protocol asks for: l per
+					    *   worker not banned (K l = f r before any ban) */
 	uint64_t adjud_calls;              /**< recomputations for adjudication (all honest workers) */
 	uint64_t msgs, bytes;              /**< every delivery (broadcast = K-1 deliveries) */
 	/* the first attacked step's vote (what ByzShield's c_max bounds) */

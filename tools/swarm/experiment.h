@@ -114,7 +114,8 @@ struct exp_result {
 	/* cost counters (btard, byzshield) */
 	uint64_t grad_calls;         /**< gradient-oracle calls of the defence (btard: every
 				      *   call of every peer, validators and adjudication
-				      *   included; byzshield: the workers' K l per step) */
+				      *   included; byzshield: l per worker not banned,
+				      *   K l = f r per step before bans) */
 	uint64_t adjud_calls;        /**< byzshield: recomputations by adjudicators */
 	uint64_t files_distorted, files_dropped, disagreements; /**< byzshield, summed */
 	uint32_t shield_batch;       /**< byzshield: examples per file */
