@@ -142,7 +142,7 @@ int exp_cli_opt(struct exp_cli *e, struct byz_swarm_cfg *c, int code, const char
 	case EXP_OPT_AGGREGATOR:
 		if ((k = exp_defence_parse(arg)) < 0) {
 			fprintf(stderr, "byz-swarm: --aggregator wants btard, mean, cclip-server, "
-					"median or geomed, got '%s'\n", arg);
+					"median, geomed or byzshield, got '%s'\n", arg);
 			return -1;
 		}
 		e->cfg.defence = k;
@@ -212,8 +212,8 @@ static int parse_list(const char *s, int is_def, int *out, uint32_t *n)
 {
 	*n = 0;
 	if (strcmp(s, "all") == 0) {
-		if (is_def) {
-			for (int d = 0; d < EXP_DEF_COUNT; d++)
+		if (is_def) { /* byzshield needs a construction: named, not in 'all' */
+			for (int d = 0; d <= EXP_DEF_BTARD; d++)
 				out[(*n)++] = d;
 		} else {
 			for (int a = 0; a < BYZ_ATK_COUNT; a++)
@@ -286,7 +286,9 @@ static void json_run(FILE *f, const struct exp_cfg *c, const struct cell *x, con
 	fprintf(f, "],\n");
 	fprintf(f, "%s\"steps\": %" PRIu64 ",\n%s\"steps_requested\": %u,\n", ind, r->steps_done,
 		ind, c->steps);
-	if (x->defence == EXP_DEF_BTARD) {
+	if (x->defence == EXP_DEF_BTARD || x->defence == EXP_DEF_BYZSHIELD) {
+		fprintf(f, "%s\"gradient_computations\": %" PRIu64 ",\n%s\"adjudication_"
+			   "computations\": %" PRIu64 ",\n", ind, r->grad_calls, ind, r->adjud_calls);
 		fprintf(f, "%s\"byzantine\": [", ind);
 		for (uint32_t i = 0; i < r->nbyz; i++)
 			fprintf(f, "%s%u", i ? ", " : "", r->byz[i]);
@@ -427,6 +429,36 @@ static int write_svg(const char *path, const struct exp_cfg *c, const struct exp
 	return 0;
 }
 
+/* Cost per step of the protocol defences, from their counters. */
+static void print_costs(const struct cell *cells, const int *atk, uint32_t na, const int *def,
+			uint32_t nd)
+{
+	int any = 0;
+	for (uint32_t k = 0; k < nd; k++)
+		any |= def[k] == EXP_DEF_BTARD || def[k] == EXP_DEF_BYZSHIELD;
+	if (!any)
+		return;
+	printf("\n| attack | defence | bytes/step | gradients/step | adjudication/step | "
+	       "bans | honest banned | files distorted | files dropped |\n"
+	       "|---|---|---|---|---|---|---|---|---|\n");
+	for (uint32_t a = 0; a < na; a++)
+		for (uint32_t k = 0; k < nd; k++) {
+			const struct exp_result *r = &cells[a * nd + k].r;
+			if (def[k] != EXP_DEF_BTARD && def[k] != EXP_DEF_BYZSHIELD)
+				continue;
+			double st = r->steps_done ? (double)r->steps_done : 1.0;
+			printf("| %s | %s | %.0f | %.1f | %.2f | %zu | %u |", byz_attack_name(atk[a]),
+			       exp_defence_name(def[k]), (double)r->bytes / st,
+			       (double)r->grad_calls / st, (double)r->adjud_calls / st, r->nbans,
+			       r->honest_banned);
+			if (def[k] == EXP_DEF_BYZSHIELD)
+				printf(" %" PRIu64 " | %" PRIu64 " |\n", r->files_distorted,
+				       r->files_dropped);
+			else
+				printf(" - | - |\n");
+		}
+}
+
 static void print_table(const struct cell *cells, const int *atk, uint32_t na, const int *def,
 			uint32_t nd)
 {
@@ -456,6 +488,7 @@ static void print_table(const struct cell *cells, const int *atk, uint32_t na, c
 			printf("%s", r->honest_banned ? "  HONEST PEERS BANNED" : "");
 		}
 	printf("\n");
+	print_costs(cells, atk, na, def, nd);
 }
 
 int exp_cli_main(struct exp_cli *e, const struct byz_swarm_cfg *c, const int *attacks,
@@ -570,11 +603,11 @@ int exp_cli_main(struct exp_cli *e, const struct byz_swarm_cfg *c, const int *at
 					x->r.final_acc, x->r.diverged ? " (diverged)" : "",
 					x->r.nbans, x->r.wall_s);
 			/* A protocol failure is reported in full, then the exit status says so. */
-			if (def[k] == EXP_DEF_BTARD &&
+			if ((def[k] == EXP_DEF_BTARD || def[k] == EXP_DEF_BYZSHIELD) &&
 			    (x->r.honest_banned || !x->r.replicas_identical || !x->r.bans_consistent)) {
-				fprintf(stderr, "byz-swarm: %s / btard: %u honest peers banned, replicas "
+				fprintf(stderr, "byz-swarm: %s / %s: %u honest peers banned, replicas "
 						"%s, bans %s (seed %" PRIu64 ")\n", byz_attack_name(atk[a]),
-					x->r.honest_banned,
+					exp_defence_name(def[k]), x->r.honest_banned,
 					x->r.replicas_identical ? "identical" : "DIFFER",
 					x->r.bans_consistent ? "consistent" : "INCONSISTENT", cfg.seed);
 				broken = 1;
@@ -597,6 +630,7 @@ int exp_cli_main(struct exp_cli *e, const struct byz_swarm_cfg *c, const int *at
 					       byz_ban_reason_name(r->bans[i].reason),
 					       (int)r->bans[i].accuser);
 			}
+			print_costs(cells, atk, nat, def, nd);
 		} else {
 			print_table(cells, atk, nat, def, nd);
 		}

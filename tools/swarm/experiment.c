@@ -34,10 +34,11 @@
 #include "byz/attack.h"
 #include "byz/clip.h"
 #include "byz/err.h"
+#include "byz/shield_run.h"
 #include "experiment.h"
 
 static const char *const def_names[EXP_DEF_COUNT] = {"mean", "cclip-server", "median",
-						     "geomed", "btard"};
+						     "geomed", "btard", "byzshield"};
 
 const char *exp_defence_name(int def)
 {
@@ -360,6 +361,19 @@ static void on_step(void *ctx, const struct byz_swarm *s, uint64_t step)
 	}
 }
 
+/* Counts the defence's gradient computations (the cost table). */
+struct count_oracle {
+	struct byz_oracle inner;
+	uint64_t calls;
+};
+
+static int count_grad(void *ctx, const float *x, size_t d, const uint8_t seed[32], float *g)
+{
+	struct count_oracle *c = ctx;
+	c->calls++;
+	return c->inner.grad(c->inner.ctx, x, d, seed, g);
+}
+
 static int run_btard(struct run_ctx *x, const float *x0, char *why, size_t whylen)
 {
 	const struct exp_cfg *c = x->c;
@@ -382,7 +396,8 @@ static int run_btard(struct run_ctx *x, const float *x0, char *why, size_t whyle
 	sc.run.tau = c->tau;
 	sc.run.lr = c->lr;
 	sc.run.validators = c->validators;
-	sc.oracle = (struct byz_oracle){.grad = byz_model_oracle_grad, .ctx = &honest};
+	struct count_oracle cnt = {.inner = {.grad = byz_model_oracle_grad, .ctx = &honest}};
+	sc.oracle = (struct byz_oracle){.grad = count_grad, .ctx = &cnt};
 	sc.oracle_flip = (struct byz_oracle){.grad = byz_model_oracle_grad, .ctx = &flip};
 	sc.x0 = x0;
 	sc.attack_period = c->attack_period;
@@ -420,11 +435,113 @@ static int run_btard(struct run_ctx *x, const float *x0, char *why, size_t whyle
 	r->restarts = rep->restarts;
 	r->msgs = rep->msgs;
 	r->bytes = rep->bytes;
+	r->grad_calls = cnt.calls;
 	if (rc)
 		say(why, whylen, "swarm: %s", byz_strerror(rc));
 	else if (x->rc)
 		say(why, whylen, "evaluation: %s", byz_strerror(x->rc));
 	byz_swarm_free(s);
+	return rc ? rc : x->rc;
+}
+
+/* ---------- byzshield: redundant files and a vote ---------- */
+
+static void on_shield_step(void *ctx, uint64_t step, const float *p)
+{
+	struct run_ctx *x = ctx;
+	if (x->rc == 0 && want_eval(x->c, step))
+		x->rc = evaluate(x, p, step, step == x->c->steps);
+}
+
+/* The global batch matches the other defences': n * batch examples cut into
+ * f files of n * batch / f examples each. */
+static int run_byzshield(struct run_ctx *x, const float *x0, char *why, size_t whylen)
+{
+	const struct exp_cfg *c = x->c;
+	const struct byz_shield_assign *a = c->shield;
+	uint32_t fb = (uint32_t)((uint64_t)c->n * c->batch / a->n_files);
+	if (fb == 0)
+		fb = 1;
+	struct byz_model_oracle honest = {.model = x->m, .data = &x->d->train, .batch = fb};
+	struct byz_model_oracle flip = honest;
+	flip.flags = BYZ_DATA_FLIP_LABELS;
+	struct byz_shield_run_cfg sc;
+	byz_shield_run_defaults(&sc);
+	sc.assign = a;
+	sc.oracle = (struct byz_oracle){.grad = byz_model_oracle_grad, .ctx = &honest};
+	sc.oracle_flip = (struct byz_oracle){.grad = byz_model_oracle_grad, .ctx = &flip};
+	sc.d = x->P;
+	sc.x0 = x0;
+	sc.lr = c->lr;
+	sc.steps = c->steps;
+	sc.seed = c->seed;
+	sc.nbyz = c->nbyz;
+	sc.attack = c->attack;
+	sc.attack_start = c->attack_start;
+	sc.attack_period = c->attack_period;
+	sc.attack_scale = c->attack_scale;
+	sc.attack_delay = c->attack_delay;
+	sc.aggr = (enum byz_shield_aggr)c->shield_aggr;
+	sc.tau = c->tau;
+	sc.buckets = c->shield_buckets;
+	sc.progress = on_shield_step;
+	sc.progress_ctx = x;
+	struct byz_shield_worst w;
+	int rc = 0;
+	if (c->shield_worst && c->nbyz) {
+		struct byz_shield_search *ss = byz_shield_search_new(a, 1, &rc);
+		if (!ss) {
+			say(why, whylen, "worst-case search: %s", byz_strerror(rc));
+			return rc;
+		}
+		struct byz_shield_search_opts so = {.time_limit_s = 10};
+		rc = byz_shield_worst_case(ss, c->nbyz, &so, &w);
+		byz_shield_search_free(ss);
+		if (rc) {
+			say(why, whylen, "worst-case search: %s", byz_strerror(rc));
+			return rc;
+		}
+		sc.byz_set = w.set;
+		sc.majority_only = 1;
+	}
+	struct byz_shield_run *s = byz_shield_run_new(&sc, &rc);
+	if (!s) {
+		say(why, whylen, "cannot build the byzshield run: %s", byz_strerror(rc));
+		return rc;
+	}
+	rc = byz_shield_run_all(s);
+	const struct byz_shield_report *rep = byz_shield_run_report(s);
+	struct exp_result *r = x->r;
+	if (rc == 0 && rep->nbans) {
+		r->bans = malloc(rep->nbans * sizeof(*r->bans));
+		if (!r->bans)
+			rc = -ENOMEM;
+		for (size_t i = 0; r->bans && i < rep->nbans; i++)
+			r->bans[i] = (struct byz_ban_rec){.peer = rep->bans[i].worker,
+							  .step = rep->bans[i].step,
+							  .accuser = rep->bans[i].accuser};
+		r->nbans = r->bans ? rep->nbans : 0;
+	}
+	r->nbyz = rep->nbyz;
+	memcpy(r->byz, rep->byz, rep->nbyz * sizeof(uint16_t));
+	r->honest_banned = rep->honest_banned;
+	r->replicas_identical = rep->replicas_identical;
+	r->bans_consistent = rep->bans_consistent;
+	r->finished = rep->steps_done == c->steps;
+	r->steps_done = rep->steps_done;
+	r->msgs = rep->msgs;
+	r->bytes = rep->bytes;
+	r->grad_calls = rep->grad_calls;
+	r->adjud_calls = rep->adjud_calls;
+	r->files_distorted = rep->files_distorted;
+	r->files_dropped = rep->files_dropped;
+	r->disagreements = rep->disagreements;
+	r->shield_batch = fb;
+	if (rc)
+		say(why, whylen, "byzshield: %s", byz_strerror(rc));
+	else if (x->rc)
+		say(why, whylen, "evaluation: %s", byz_strerror(x->rc));
+	byz_shield_run_free(s);
 	return rc ? rc : x->rc;
 }
 
@@ -568,6 +685,12 @@ int exp_run(const struct exp_cfg *c, const struct exp_data *d, struct exp_result
 			"training set, positive lr, tau, steps, period)");
 		return -EINVAL;
 	}
+	if (c->defence == EXP_DEF_BYZSHIELD &&
+	    (!c->shield || c->shield->n_workers != c->n)) {
+		say(why, whylen, "byzshield needs an assignment (--construction) whose K "
+			"equals the peers (%u)", c->n);
+		return -EINVAL;
+	}
 	if (c->defence != EXP_DEF_BTARD && byz_attack_grad_kind(c->attack) < 0) {
 		say(why, whylen, "protocol attack '%s' needs --aggregator btard (a trusted "
 			"aggregator has no protocol to attack)", byz_attack_name(c->attack));
@@ -598,6 +721,8 @@ int exp_run(const struct exp_cfg *c, const struct exp_data *d, struct exp_result
 	if (rc == 0) {
 		if (c->defence == EXP_DEF_BTARD) {
 			rc = run_btard(&x, params, why, whylen);
+		} else if (c->defence == EXP_DEF_BYZSHIELD) {
+			rc = run_byzshield(&x, params, why, whylen);
 		} else {
 			rc = run_trusted(&x, params);
 			if (rc)

@@ -16,6 +16,7 @@
 
 #include "byz/data.h"
 #include "byz/model.h"
+#include "byz/shield.h"
 #include "byz/swarm.h"
 
 /** Defences. */
@@ -25,6 +26,7 @@ enum exp_defence {
 	EXP_DEF_MEDIAN,       /**< "median": trusted server, coordinate-wise median */
 	EXP_DEF_GEOMED,       /**< "geomed": trusted server, geometric median */
 	EXP_DEF_BTARD,        /**< "btard": the protocol swarm */
+	EXP_DEF_BYZSHIELD,    /**< "byzshield": redundant files + vote (byz/shield_run.h) */
 	EXP_DEF_COUNT
 };
 
@@ -77,6 +79,12 @@ struct exp_cfg {
 	struct byz_net_cfg net;  /**< btard: the virtual network */
 	int stop_when_banned;    /**< btard: stop once every provable attacker is banned */
 	FILE *log;               /**< NULL or a stream for progress lines */
+	/* byzshield (n must equal the assignment's K) */
+	const struct byz_shield_assign *shield; /**< borrowed; NULL: byzshield refused */
+	int shield_aggr;         /**< enum byz_shield_aggr */
+	uint32_t shield_buckets; /**< median-of-means / multi-Krum buckets (0: 5) */
+	int shield_worst;        /**< 1: attackers = a maximising set of byz_shield_worst_case,
+				  *   lying only where they hold a majority */
 };
 
 /** @brief Defaults: MLP (32 hidden), 16 peers, 7 attackers, sign-flip,
@@ -103,6 +111,14 @@ struct exp_result {
 	uint64_t steps_done, restarts, msgs, bytes;
 	size_t d;                    /**< model parameters */
 	double wall_s;               /**< wall-clock seconds of the run */
+	/* cost counters (btard, byzshield) */
+	uint64_t grad_calls;         /**< gradient-oracle calls of the defence (btard: every
+				      *   call of every peer, validators and adjudication
+				      *   included; byzshield: l per worker not banned,
+				      *   K l = f r per step before bans) */
+	uint64_t adjud_calls;        /**< byzshield: recomputations by adjudicators */
+	uint64_t files_distorted, files_dropped, disagreements; /**< byzshield, summed */
+	uint32_t shield_batch;       /**< byzshield: examples per file */
 };
 
 /**

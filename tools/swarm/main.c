@@ -11,6 +11,7 @@
 #include "byz/ident.h"
 #include "byz/swarm.h"
 #include "exp_cli.h"
+#include "shield_cli.h"
 
 static void usage(FILE *f)
 {
@@ -51,6 +52,7 @@ static void usage(FILE *f)
 	for (int a = 0; a < BYZ_ATK_COUNT; a++)
 		fprintf(f, "  %-18s %s\n", byz_attack_name(a), byz_attack_help(a));
 	exp_cli_usage(f);
+	shield_cli_usage(f);
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -183,6 +185,8 @@ int main(int argc, char **argv)
 		{"corrupt-step", required_argument, 0, 'C'},
 		/* training a real model, and options both modes share (exp_cli.c) */
 		EXP_CLI_OPTIONS
+		/* ByzShield mode (shield_cli.c) */
+		SHIELD_CLI_OPTIONS
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	struct byz_swarm_cfg c;
 	byz_swarm_defaults(&c);
@@ -191,6 +195,8 @@ int main(int argc, char **argv)
 	int joiner_attack = 0, joiner_byz = 0;
 	struct exp_cli ex;
 	exp_cli_init(&ex, exp_cli_wanted(argc, argv), &c);
+	struct shield_cli sh;
+	shield_cli_init(&sh, argc, argv);
 	int attacks[BYZ_ATK_COUNT * 4];
 	uint32_t na = 0;
 	const char *json = NULL;
@@ -356,6 +362,11 @@ int main(int argc, char **argv)
 					return 2;
 				break;
 			}
+			if (shield_cli_is_opt(o)) {
+				if (shield_cli_opt(&sh, o, optarg))
+					return 2;
+				break;
+			}
 			usage(stderr);
 			return 2;
 		}
@@ -364,8 +375,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "byz-swarm: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return 2;
 	}
-	if (ex.active)
-		return exp_cli_main(&ex, &c, attacks, na, json, quiet);
+	if (shield_cli_prepare(&sh, &c, &ex)) {
+		shield_cli_free(&sh);
+		return 2;
+	}
+	if (ex.active || sh.byzshield) {
+		int code = ex.active ? exp_cli_main(&ex, &c, attacks, na, json, quiet)
+				     : shield_cli_main(&sh, &c, attacks, na, json, quiet);
+		shield_cli_free(&sh);
+		return code;
+	}
 	if (exp_cli_toy_check(attacks, na))
 		return 2;
 	if (2 * c.nbyz >= c.n) {
