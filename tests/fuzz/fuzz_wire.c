@@ -56,7 +56,8 @@ static void check_parsed(const uint8_t *buf, size_t len, const struct byz_msg *m
 	FUZZ_CHECK((size_t)m->payload_len + BYZ_WIRE_HDR_LEN + BYZ_WIRE_SIG_LEN == len);
 	FUZZ_CHECK(m->payload == buf + BYZ_WIRE_HDR_LEN && m->run_id == buf + 24);
 	FUZZ_CHECK(m->payload_len <= byz_wire_max_payload(m->type));
-	FUZZ_CHECK(m->sender < BYZ_MAX_PEERS);
+	FUZZ_CHECK(m->sender < BYZ_MAX_PEERS ||
+		   (m->type == BYZ_MSG_JOIN && m->sender == BYZ_WIRE_OUTSIDER));
 	FUZZ_CHECK(strcmp(byz_wire_type_name(m->type), "?") != 0);
 	const uint8_t *pl = m->payload;
 	uint32_t n = m->payload_len;
@@ -119,6 +120,25 @@ static void check_parsed(const uint8_t *buf, size_t len, const struct byz_msg *m
 			FUZZ_CHECK(ev.type != BYZ_MSG_ACCUSE && ev.type != BYZ_MSG_DIGEST);
 		}
 		break;
+	case BYZ_MSG_FETCH:
+		FUZZ_CHECK(m->u.fetch.what >= BYZ_FETCH_PART && m->u.fetch.what < BYZ_FETCH_END);
+		break;
+	case BYZ_MSG_JOIN:
+		FUZZ_CHECK(inside(m->u.join.pk, 32, pl, n));
+		break;
+	case BYZ_MSG_STATE: {
+		size_t xb = (size_t)m->u.state.d * sizeof(float);
+		FUZZ_CHECK(m->u.state.n >= 1 && m->u.state.n <= BYZ_MAX_PEERS);
+		FUZZ_CHECK(m->u.state.n_queue <= BYZ_WIRE_MAX_QUEUE);
+		FUZZ_CHECK(inside(m->u.state.roster, 32u * m->u.state.n, pl, n));
+		FUZZ_CHECK(inside(m->u.state.x, xb, pl, n));
+		FUZZ_CHECK(inside(m->u.state.x_prev, xb, pl, n));
+		FUZZ_CHECK(m->payload_len == byz_wire_state_len(m->u.state.n,
+								 m->u.state.prev_n_parts,
+								 m->u.state.n_queue,
+								 m->u.state.d));
+		break;
+	}
 	default:
 		FUZZ_CHECK(!"parsed an unknown type");
 	}
