@@ -28,7 +28,8 @@ struct geom {
 static int geom_of(const struct byz_shield_assign *a, struct geom *g)
 {
 	memset(g, 0, sizeof(*g));
-	if (a->kind == BYZ_SHIELD_CUSTOM || a->p1 > SYM_MAX_P)
+	/* p1 is a prime >= 2 for every built construction; 0 would be custom */
+	if (a->kind == BYZ_SHIELD_CUSTOM || a->p1 == 0 || a->p1 > SYM_MAX_P)
 		return -1;
 	g->p = a->p1;
 	g->copies = 1;

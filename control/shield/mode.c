@@ -252,7 +252,8 @@ struct byz_shield_run *byz_shield_run_new(const struct byz_shield_run_cfg *c, in
 			ids[i] = ids[j];
 			ids[j] = t;
 		}
-		for (uint32_t b = 0; b < c->nbyz; b++)
+		/* nbyz < K is checked above; the bound is repeated for the reader */
+		for (uint32_t b = 0; b < c->nbyz && b < K; b++)
 			s->is_byz[ids[b]] = 1;
 	}
 	uint32_t nb = 0;
