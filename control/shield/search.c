@@ -13,9 +13,9 @@
  * iterated local search start gives the bound something to prune against.
  *
  * Bound at a node (score s, t workers still to pick from candidates at
- * positions >= pos): a file still winnable needs d = r' - c more replicas and
- * has at least d of them among the remaining candidates (precomputed suffix
- * bitsets av). Three relaxations, each a valid upper bound on the gain:
+ * positions >= pos): a file still winnable needs d = r' - c <= t more
+ * replicas and has at least d of them among the remaining candidates
+ * (precomputed suffix bitsets av). Three relaxations, each a valid upper bound on the gain:
  *   edge:  the t best candidates bring E = sum of their live-file degrees
  *          edges; at most as many files as fit E when cheapest first.
  *   frac:  credit 1/d per edge into a live file needing d; a won file earns
