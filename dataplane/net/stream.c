@@ -133,18 +133,23 @@ struct byz_tx_stream {
 	struct byz_tx_stats st;
 };
 
-struct byz_tx_stream *byz_tx_stream_create(uint32_t max_len,
-					   const struct byz_stream_cfg *cfg,
-					   int *err)
+/* Argument check shared by both constructors; sets *err on failure. */
+static int create_check(uint32_t max_len, const struct byz_stream_cfg *cfg, int *err)
 {
 	int e = byz_stream_cfg_check(cfg);
 	if (!e && (max_len == 0 || max_len > BYZ_STREAM_MAX_LEN))
 		e = -EINVAL;
-	if (e) {
-		if (err)
-			*err = e;
+	if (e && err)
+		*err = e;
+	return e;
+}
+
+struct byz_tx_stream *byz_tx_stream_create(uint32_t max_len,
+					   const struct byz_stream_cfg *cfg,
+					   int *err)
+{
+	if (create_check(max_len, cfg, err))
 		return NULL;
-	}
 	struct byz_tx_stream *tx = calloc(1, sizeof(*tx));
 	if (!tx)
 		goto nomem;
@@ -430,14 +435,8 @@ struct byz_rx_stream *byz_rx_stream_create(uint32_t max_len,
 					   const struct byz_stream_cfg *cfg,
 					   int *err)
 {
-	int e = byz_stream_cfg_check(cfg);
-	if (!e && (max_len == 0 || max_len > BYZ_STREAM_MAX_LEN))
-		e = -EINVAL;
-	if (e) {
-		if (err)
-			*err = e;
+	if (create_check(max_len, cfg, err))
 		return NULL;
-	}
 	struct byz_rx_stream *rx = calloc(1, sizeof(*rx));
 	if (rx) {
 		rx->cfg = *cfg;
