@@ -62,6 +62,9 @@ static void finish_step(struct byz_peer *p, int update)
 	memcpy(p->x_prev, p->x, p->run.d * sizeof(float));
 	memcpy(p->r_prev2, p->r_prev, 32);
 	memcpy(p->was_validator, p->validator, sizeof(p->validator));
+	/* whose last-step gradients this step checked (probation credit) */
+	uint8_t checked[BYZ_MAX_PEERS];
+	memcpy(checked, p->prev_contrib, sizeof(checked));
 	memset(p->prev_contrib, 0, sizeof(p->prev_contrib));
 	for (uint16_t i = 0; i < n; i++) {
 		free(p->prev_commit[i]);
@@ -123,7 +126,7 @@ static void finish_step(struct byz_peer *p, int update)
 			peer_event(p, BYZ_EV_LEFT, i, -1, 0);
 		}
 	}
-	member_step_end(p, update);
+	member_step_end(p, update, checked);
 	p->step++;
 	struct byz_event *last;
 	peer_event(p, BYZ_EV_STEP_DONE, p->self, -1, 0);

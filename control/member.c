@@ -7,9 +7,15 @@
  * gets its old index back, a banned key is refused forever. An admitted peer
  * is on probation: it commits and scatters its gradient every step like a
  * contributor, but it is not aggregated, does not aggregate, does not count
- * towards n and is never a validator; a validator is drawn for it every
- * step. Each of its steps that a participating validator checked without a
- * ban is "clean"; after P clean steps it becomes active at the boundary.
+ * towards n and is never a validator.
+ *
+ * Every active peer checks every probationer's previous-step gradient (exact
+ * mode: the whole commitment; tolerance mode: the parts it aggregated), so a
+ * probationer that lies is accused by every honest peer, not by one drawn
+ * validator that may be its accomplice. The admission rate bounds the extra
+ * work: at most R*P/W + R probationers at once. A probation step is clean when
+ * the step that checked it ends with an update and no ban; after P clean
+ * steps the peer becomes active at the boundary.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,49 +65,96 @@ void member_collect_joins(struct byz_peer *p)
 	}
 }
 
-/* Extra validators, one per probationer that committed last step. */
-int member_add_validators(struct byz_peer *p, uint16_t *cand, uint32_t nc, uint32_t nact)
+static int prob_due(const struct byz_peer *p, uint16_t i)
 {
-	uint32_t used = 0;
-	for (uint16_t i = 0; i < p->run.n; i++)
-		used += p->validator[i];
-	for (uint16_t i = 0; i < p->run.n; i++) {
-		if (!p->probation[i] || !peer_is_member(p, i) || !p->prev_contrib[i])
+	return i != p->self && p->probation[i] && p->prev_contrib[i] && p->prev_commit[i] &&
+	       peer_is_member(p, i);
+}
+
+void member_reset_checks(struct byz_peer *p)
+{
+	memset(p->prob_bad, 0, sizeof(p->prob_bad));
+	for (unsigned i = 0; i < BYZ_MAX_PEERS; i++) {
+		free(p->prob_ev[i]);
+		p->prob_ev[i] = NULL;
+		p->prob_ev_len[i] = 0;
+	}
+}
+
+/* Tolerance mode: the first part of @p i this peer aggregated last step that
+ * is beyond rho of the recomputation, as a pointer into prev_part_buf. */
+static int bad_part_of(struct byz_peer *p, uint16_t i, size_t *idx_out)
+{
+	uint32_t L = byz_part_len(p->run.d, p->prev_n_parts);
+	int have = 0;
+	for (uint16_t j = 0; j < p->prev_n_parts; j++) {
+		size_t idx = PB_IDX(j, i);
+		struct byz_msg m;
+		if (p->prev_agg_of[j] != p->self || !p->prev_part_buf[idx] ||
+		    byz_wire_parse(p->prev_part_buf[idx], p->prev_part_len[idx], &m) < 0)
 			continue;
-		/* Contributors stay a majority of the active peers. */
-		if (2 * (used + 1) > nact)
-			break;
-		uint16_t c2[BYZ_MAX_PEERS];
-		uint32_t n2 = 0;
-		for (uint32_t k = 0; k < nc; k++)
-			if (!p->validator[cand[k]])
-				c2[n2++] = cand[k];
-		if (n2 == 0) /* everybody validated last step: allow a second one */
-			for (uint16_t k = 0; k < p->run.n; k++)
-				if (p->active[k] && !p->validator[k])
-					c2[n2++] = k;
-		if (n2 == 0)
-			break;
-		byz_perm(p->r_prev, "byz-probation", p->step, i, c2, n2);
-		p->validator[c2[0]] = 1;
-		p->target[c2[0]] = (int16_t)i;
-		used++;
+		if (!have) {
+			if (grad_recompute(p, i, p->x_prev, p->r_prev2, p->step - 1, p->tmp2) != 0)
+				return 0;
+			have = 1;
+		}
+		if (m.u.vec.count == L && !part_within_rho(p, p->tmp2, &m, L)) {
+			*idx_out = idx;
+			return 1;
+		}
 	}
 	return 0;
 }
 
-void member_step_end(struct byz_peer *p, int update)
+static void accuse_prob(struct byz_peer *p, uint16_t i)
+{
+	accuse_send(p, BYZ_ACC_GRAD, i, 0, p->prev_commit[i], p->prev_commit_len[i],
+		    p->prob_ev[i], p->prob_ev_len[i]);
+}
+
+void member_check_probationers(struct byz_peer *p)
+{
+	if (!p->have_prev || p->step == 0)
+		return;
+	for (uint16_t i = 0; i < p->run.n; i++) {
+		if (!prob_due(p, i))
+			continue;
+		if (p->attempt > 0) {
+			/* an equivocation may have voided the first accusation */
+			if (p->prob_bad[i] && !p->banned[i])
+				accuse_prob(p, i);
+			continue;
+		}
+		struct byz_msg cm;
+		if (byz_wire_parse(p->prev_commit[i], p->prev_commit_len[i], &cm) < 0)
+			continue;
+		if (p->run.validation == BYZ_VALIDATE_EXACT) {
+			if (grad_parts_match(p, &cm, p->x_prev, p->r_prev2, p->step - 1) != 0)
+				continue;
+		} else {
+			size_t idx;
+			if (!bad_part_of(p, i, &idx))
+				continue;
+			p->prob_ev[i] = malloc(p->prev_part_len[idx]);
+			if (!p->prob_ev[i])
+				continue;
+			memcpy(p->prob_ev[i], p->prev_part_buf[idx], p->prev_part_len[idx]);
+			p->prob_ev_len[i] = p->prev_part_len[idx];
+		}
+		p->prob_bad[i] = 1;
+		accuse_prob(p, i);
+	}
+}
+
+void member_step_end(struct byz_peer *p, int update, const uint8_t *checked)
 {
 	uint32_t n = p->run.n;
-	/* Probation credit: a participating validator checked this peer. */
+	/* Probation credit: every active peer checked the gradient this peer
+	 * committed last step, and the step ended without banning it. */
 	for (uint16_t i = 0; i < n; i++) {
 		if (!p->probation[i] || p->banned[i] || p->left[i])
 			continue;
-		int checked = 0;
-		for (uint16_t v = 0; v < n && update; v++)
-			if (p->validator[v] && p->target[v] == (int16_t)i && p->committer[v])
-				checked = 1;
-		if (checked && p->clean[i] < UINT16_MAX)
+		if (update && checked[i] && p->clean[i] < UINT16_MAX)
 			p->clean[i]++;
 		if (p->clean[i] >= p->run.probation) {
 			p->probation[i] = 0;

@@ -381,7 +381,6 @@ static void choose_validators(struct byz_peer *p)
 			p->target[who] = (int16_t)tc[0];
 		}
 	}
-	member_add_validators(p, cand + m, nc - m, nact);
 }
 
 static void fetch_reset(struct byz_peer *p)
@@ -585,6 +584,8 @@ static void start_attempt(struct byz_peer *p, uint64_t now)
 			free(pl);
 			free(hs);
 		}
+		if (p->active[me] && !p->excluded[me])
+			member_check_probationers(p);
 	}
 	if (p->has_hooks && p->hooks.on_phase)
 		p->hooks.on_phase(p->hooks.ctx, p, BYZ_PH_COMMIT);
@@ -608,6 +609,7 @@ void peer_begin_step(struct byz_peer *p, uint64_t now, int serve)
 	p->val_ev = NULL;
 	p->val_ev_len = 0;
 	p->val_accused = 0;
+	member_reset_checks(p);
 	p->have_grad = 0;
 	p->attempt = 0;
 	choose_validators(p);
@@ -1377,6 +1379,7 @@ void byz_peer_free(struct byz_peer *p)
 	free(p->roster);
 	free(p->roster0);
 	free(p->val_ev);
+	member_reset_checks(p);
 	state_free(p);
 	free(p->snap);
 	free(p->x);

@@ -118,6 +118,11 @@ struct byz_peer {
 	int val_accused;          /* this validator accused its target this step */
 	uint8_t *val_ev;          /* tolerance mode: the target's part it used */
 	size_t val_ev_len;
+	/* Probationers this peer found lying this step (member.c), with the
+	 * evidence to re-send if an equivocation voids the attempt's accusations. */
+	uint8_t prob_bad[BYZ_MAX_PEERS];
+	uint8_t *prob_ev[BYZ_MAX_PEERS]; /* tolerance mode: their signed part */
+	size_t prob_ev_len[BYZ_MAX_PEERS];
 	uint16_t served[BYZ_MAX_PEERS]; /* parts served to each validator this step */
 	uint8_t accused_part[BYZ_MAX_PEERS]; /* accused for bad part/proj lie this attempt */
 	uint8_t accused_equiv[BYZ_MAX_PEERS];
@@ -185,8 +190,9 @@ void judge_attempt(struct byz_peer *p, uint64_t now);
 
 /* member.c: joins, admissions, probation */
 void member_collect_joins(struct byz_peer *p);
-void member_step_end(struct byz_peer *p, int update);
-int member_add_validators(struct byz_peer *p, uint16_t *cand, uint32_t nc, uint32_t nact);
+void member_step_end(struct byz_peer *p, int update, const uint8_t *checked);
+void member_check_probationers(struct byz_peer *p);
+void member_reset_checks(struct byz_peer *p);
 
 /* state.c: snapshots, the state digest, re-sync */
 int state_build(struct byz_peer *p, uint64_t t_step);
