@@ -19,6 +19,11 @@
  * retransmitted when NACKed (unless it was sent less than one SRTT ago, so
  * repeated NACKs do not double the traffic) or when its RTO expires (RTT from
  * echoed timestamps, RFC 6298 smoothing, back-off doubling up to rto_max).
+ * Pacing (optional): a token bucket kept as a clock. Each packet moves the
+ * pacer's clock by its wire time at the rate, and a packet may go once the
+ * clock is a packet's time behind now; the clock never lags now by more than
+ * `pace_burst`, so an idle stream sends at most that back to back. Retransmissions are
+ * paced like new data, so a NACK storm cannot make a sender exceed its rate.
  * Each retransmission spends one unit of a per-stream budget; a spent budget
  * fails the stream, so a sender always terminates: with DONE while loss is
  * below 100% and the budget is sized for it, with FAILED otherwise (the
@@ -104,7 +109,7 @@ int byz_stream_cfg_check(const struct byz_stream_cfg *c)
 		return -EINVAL;
 	if (c->rto_min_ns == 0 || c->rto_min_ns > c->rto_max_ns ||
 	    c->rto_init_ns < c->rto_min_ns || c->rto_init_ns > c->rto_max_ns ||
-	    c->nack_ns == 0)
+	    c->nack_ns == 0 || c->pace_bps > BYZ_PACE_MAX_BPS)
 		return -EINVAL;
 	return 0;
 }
@@ -121,6 +126,9 @@ struct byz_tx_stream {
 	uint32_t next;       /* lowest never-sent seq */
 	uint32_t grant;      /* receiver's limit, monotone */
 	uint32_t retx_used, retx_budget;
+	uint64_t rate;       /* pacing, wire bytes per second; 0: off */
+	uint64_t pace_t;     /* the pacer's clock: no packet before it */
+	uint64_t burst_ns;   /* credit an idle stream may bank */
 	enum byz_stream_state state;
 	int have_rtt;
 	uint64_t srtt, rttvar, rto;
@@ -154,6 +162,7 @@ struct byz_tx_stream *byz_tx_stream_create(uint32_t max_len,
 	if (!tx)
 		goto nomem;
 	tx->cfg = *cfg;
+	byz_tx_stream_set_rate(tx, cfg->pace_bps);
 	tx->cap_pkts = byz_stream_npkts(max_len, cfg->seg);
 	tx->nwords = bm_words(tx->cap_pkts);
 	tx->acked = calloc(tx->nwords, sizeof(uint64_t));
@@ -212,6 +221,40 @@ int byz_tx_stream_start(struct byz_tx_stream *tx, const void *buf, uint32_t len,
 	return 0;
 }
 
+void byz_tx_stream_set_rate(struct byz_tx_stream *tx, uint64_t bytes_per_s)
+{
+	if (!tx)
+		return;
+	if (bytes_per_s > BYZ_PACE_MAX_BPS)
+		bytes_per_s = BYZ_PACE_MAX_BPS;
+	tx->rate = bytes_per_s;
+	if (!bytes_per_s) {
+		tx->burst_ns = 0;
+		return;
+	}
+	uint64_t pkt = (uint64_t)tx->cfg.seg + BYZ_FRAME_OVERHEAD;
+	uint64_t burst = tx->cfg.pace_burst ? tx->cfg.pace_burst : 2 * pkt;
+	if (burst < pkt) /* below one packet nothing could ever go */
+		burst = pkt;
+	tx->burst_ns = burst * 1000000000ull / bytes_per_s;
+}
+
+/* Wire time of one packet at the pacing rate, rounded up so that rounding
+ * never lets the stream exceed the rate. */
+static uint64_t pace_cost(const struct byz_tx_stream *tx, uint32_t len)
+{
+	return (((uint64_t)len + BYZ_FRAME_OVERHEAD) * 1000000000ull + tx->rate - 1) / tx->rate;
+}
+
+/* Time from which a full packet may go: the pacer's clock, with at most one
+ * burst of credit banked while idle. */
+static uint64_t pace_ready(struct byz_tx_stream *tx, uint64_t now)
+{
+	if (now > tx->burst_ns && tx->pace_t < now - tx->burst_ns)
+		tx->pace_t = now - tx->burst_ns;
+	return tx->pace_t + pace_cost(tx, tx->cfg.seg);
+}
+
 static void rq_push(struct byz_tx_stream *tx, uint32_t seq)
 {
 	/* queued packets lie in [una, next), at most `window` of them */
@@ -253,8 +296,17 @@ static void emit(struct byz_tx_stream *tx, uint32_t seq, uint64_t now,
 	p->flags = flags | (seq + 1 == tx->npkts ? BYZ_F_LAST : 0);
 	tx->sent_ts[seq] = now;
 	tx->st.pkts++;
+	if (tx->rate)
+		tx->pace_t += pace_cost(tx, p->len);
 	if (tx->timer == NONE)
 		tx->timer = now + tx->rto;
+}
+
+/* A never-sent packet is within the grant and the window. */
+static int new_allowed(const struct byz_tx_stream *tx)
+{
+	uint32_t limit = u32min(tx->grant, tx->npkts);
+	return tx->next < limit && tx->next < tx->una + tx->cfg.window;
 }
 
 int byz_tx_stream_next(struct byz_tx_stream *tx, uint64_t now,
@@ -264,6 +316,11 @@ int byz_tx_stream_next(struct byz_tx_stream *tx, uint64_t now,
 		return 0;
 	if (now >= tx->timer)
 		rto_scan(tx, now);
+	if (tx->rate && now < pace_ready(tx, now)) {
+		if (tx->rq_n || new_allowed(tx))
+			tx->st.paced++;
+		return 0;
+	}
 	while (tx->rq_n) {
 		uint32_t seq = tx->rq[tx->rq_head];
 		tx->rq_head = (tx->rq_head + 1) % tx->cfg.window;
@@ -395,9 +452,8 @@ uint64_t byz_tx_stream_deadline(const struct byz_tx_stream *tx)
 {
 	if (tx->state != BYZ_ST_ACTIVE)
 		return NONE;
-	uint32_t limit = u32min(tx->grant, tx->npkts);
-	if (tx->rq_n || (tx->next < limit && tx->next < tx->una + tx->cfg.window))
-		return 0;
+	if (tx->rq_n || new_allowed(tx))
+		return tx->rate ? tx->pace_t + pace_cost(tx, tx->cfg.seg) : 0;
 	return tx->timer;
 }
 

@@ -37,6 +37,8 @@ extern "C" {
 #define BYZ_STREAM_MAX_LEN  (1u << 30)
 /** Smallest packet payload (seg) accepted. */
 #define BYZ_SEG_MIN         64u
+/** Highest pacing rate accepted, bytes per second (800 Gbit/s). */
+#define BYZ_PACE_MAX_BPS    100000000000ull
 /** Default seg for a 1500-byte MTU: 1500 - 20 - 8 - 48 = 1424, rounded down to 16. */
 #define BYZ_SEG_1500        1424u
 
@@ -52,12 +54,16 @@ struct byz_stream_cfg {
 	uint64_t rto_min_ns;    /**< sender: RTO floor */
 	uint64_t rto_max_ns;    /**< sender: RTO ceiling (back-off stops here) */
 	uint32_t retx_budget;   /**< sender: retransmissions allowed per stream; 0 = 8 * packets + 256 */
+	uint64_t pace_bps;      /**< sender: wire bytes per second (payload + BYZ_FRAME_OVERHEAD
+				     per packet); 0 = unpaced (grants and window only) */
+	uint32_t pace_burst;    /**< sender: bytes it may send back to back when paced;
+				     0 = two full packets */
 };
 
 /** Fill @p c with defaults for a datacenter RTT and the given seg. */
 void byz_stream_cfg_default(struct byz_stream_cfg *c, uint32_t seg);
 
-/** @return 0 or -EINVAL naming nothing: check seg, window, ack_every and RTOs. */
+/** @return 0 or -EINVAL naming nothing: check seg, window, ack_every, RTOs and pace_bps. */
 int byz_stream_cfg_check(const struct byz_stream_cfg *c);
 
 /** @brief Number of packets a shard of @p len bytes takes at @p seg. */
@@ -84,6 +90,7 @@ struct byz_tx_stats {
 	uint64_t nacks;       /**< NACKs applied */
 	uint64_t bad_ctrl;    /**< SACK/NACK naming packets never sent (ignored) */
 	uint64_t rtt_samples;
+	uint64_t paced;       /**< calls to byz_tx_stream_next() held back by the pacer */
 };
 
 /** Opaque sender; see byz_tx_stream_create(). */
@@ -123,11 +130,21 @@ int byz_tx_stream_start(struct byz_tx_stream *tx, const void *buf, uint32_t len,
  * @brief Next packet to send now, if any. The packet counts as sent at @p now.
  *
  * Order: queued retransmissions (NACKed or timed out), then new packets
- * while seq < grant and in-flight packets < window.
+ * while seq < grant and in-flight packets < window. When paced, nothing
+ * goes before the pacer's time (byz_tx_stream_deadline() tells when).
  * @return 1 with @p p filled, 0 when nothing may be sent now
  */
 int byz_tx_stream_next(struct byz_tx_stream *tx, uint64_t now,
 		       struct byz_tx_pkt *p);
+
+/**
+ * @brief Change the sender's pacing rate (wire bytes per second; 0 = off).
+ * Rates above BYZ_PACE_MAX_BPS are clamped to it.
+ * Meant to be called off the packet path (per step, or when the set of
+ * concurrent streams changes); credit already earned is kept, capped at the
+ * burst.
+ */
+void byz_tx_stream_set_rate(struct byz_tx_stream *tx, uint64_t bytes_per_s);
 
 /**
  * @brief Apply a SACK. @p ts_echo is the echoed send time (0: none).
