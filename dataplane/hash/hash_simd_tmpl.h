@@ -58,17 +58,17 @@ static const uint8_t blake2b_sigma[12][16] = {
  * depth 1). */
 #define H0_INIT (0x6a09e667f3bcc908ull ^ 0x01010020ull)
 
-#define G(r, i, a, b, c, d)                                          \
-	do {                                                         \
-		a = V_ADD(V_ADD(a, b), m[blake2b_sigma[r][2 * (i)]]); \
-		d = V_ROR32(V_XOR(d, a));                            \
-		c = V_ADD(c, d);                                     \
-		b = V_ROR24(V_XOR(b, c));                            \
-		a = V_ADD(V_ADD(a, b),                               \
-			  m[blake2b_sigma[r][2 * (i) + 1]]);         \
-		d = V_ROR16(V_XOR(d, a));                            \
-		c = V_ADD(c, d);                                     \
-		b = V_ROR63(V_XOR(b, c));                            \
+#define G(r, i, a, b, c, d)                                              \
+	do {                                                             \
+		(a) = V_ADD(V_ADD((a), (b)), m[blake2b_sigma[r][2 * (i)]]); \
+		(d) = V_ROR32(V_XOR((d), (a)));                          \
+		(c) = V_ADD((c), (d));                                   \
+		(b) = V_ROR24(V_XOR((b), (c)));                          \
+		(a) = V_ADD(V_ADD((a), (b)),                             \
+			    m[blake2b_sigma[r][2 * (i) + 1]]);           \
+		(d) = V_ROR16(V_XOR((d), (a)));                          \
+		(c) = V_ADD((c), (d));                                   \
+		(b) = V_ROR63(V_XOR((b), (c)));                          \
 	} while (0)
 
 #define ROUND(r)                                  \
