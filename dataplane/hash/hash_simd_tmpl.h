@@ -211,10 +211,15 @@ static void KFN(mixed_step)(struct KFN(lanes) *L, uint8_t (*out)[32])
 			L->rem[i] -= BLK;
 		} else {
 			/* The last block may be full: BLAKE2b never adds an
-			 * empty block after an exact multiple of 128. */
-			if (L->rem[i])
-				memcpy(L->pad[i], L->p[i], L->rem[i]);
-			memset(L->pad[i] + L->rem[i], 0, BLK - L->rem[i]);
+			 * empty block after an exact multiple of 128. A full
+			 * one is read in place (the leaf case). */
+			if (L->rem[i] == BLK) {
+				bp[i] = L->p[i];
+			} else {
+				if (L->rem[i])
+					memcpy(L->pad[i], L->p[i], L->rem[i]);
+				memset(L->pad[i] + L->rem[i], 0, BLK - L->rem[i]);
+			}
 			L->t[i] += L->rem[i];
 			L->f[i] = ~0ull;
 			done[i] = 1;
