@@ -37,8 +37,10 @@ enum byz_hash_impl {
  * @param count number of messages
  * @param out   count digests of 32 bytes
  * @param impl  implementation; BYZ_HASH_AUTO picks the best one supported
- * @return 0, or -ENOTSUP when @p impl is not built or not supported here,
- *         -EINVAL on a NULL pointer with count > 0
+ * @return 0, or -ENOTSUP when @p impl is not built or not supported here
+ *         (BYZ_SIMD_MAX=scalar|avx2 lowers what is supported),
+ *         -EINVAL on a NULL array with count > 0, a NULL message with a
+ *         nonzero length, or an unknown @p impl; nothing is written then
  */
 int byz_hash_many(const uint8_t *const *msg, const size_t *len, size_t count,
 		  uint8_t (*out)[32], enum byz_hash_impl impl);
@@ -50,7 +52,9 @@ int byz_hash_many(const uint8_t *const *msg, const size_t *len, size_t count,
  */
 int byz_hash_leaves(const void *buf, size_t len, size_t leaf, uint8_t (*out)[32]);
 
-/** @brief The implementation BYZ_HASH_AUTO uses on this CPU. */
+/** @brief The implementation BYZ_HASH_AUTO uses on this CPU: the widest
+ *         SIMD variant built and allowed by CPUID and BYZ_SIMD_MAX, else
+ *         BYZ_HASH_SODIUM. */
 enum byz_hash_impl byz_hash_best(void);
 
 /** @brief Short name of an implementation ("sodium", "avx2", "avx512"). */

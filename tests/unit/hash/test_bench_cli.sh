@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# byz-bench hash end to end: a tiny sweep writes the documented CSV with a
+# row per leaf size and supported implementation (each checked against
+# libsodium inside the tool), and bad usage exits non-zero with a message.
+set -u
+bench=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
+
+"$bench" hash --leaf 1000,4K --total 256K --repeat 1 --csv "$tmp/out.csv" >"$tmp/table" 2>"$tmp/err"
+check "sweep exits 0" "[ $? -eq 0 ]"
+check "CSV header" "head -1 '$tmp/out.csv' | grep -qx 'impl,leaf,leaves,bytes,seconds,gbps,sodium_seconds,ratio_to_sodium'"
+check "sodium row per leaf, ratio 1" "[ \$(awk -F, '\$1 == \"sodium\" && \$8 == 1' '$tmp/out.csv' | wc -l) -eq 2 ]"
+check "leaves = total / leaf" "awk -F, 'NR > 1 && \$3 != int(262144 / \$2) { bad = 1 } END { exit bad }' '$tmp/out.csv'"
+check "table has a row per CSV row" "[ \$(grep -c '^  [a-z]' '$tmp/table') -ge \$((\$(wc -l <'$tmp/out.csv') - 1)) ]"
+"$bench" hash --leaf 4K --total 64K --repeat 1 --impl auto >"$tmp/auto"
+check "--impl auto names what it picked" "grep -q '^  auto=' '$tmp/auto'"
+
+for args in "--leaf 0" "--leaf foo" "--total 0" "--impl sse9" "--repeat 0" "stray" "--csv /nonexistent/dir/x.csv"; do
+	# shellcheck disable=SC2086
+	"$bench" hash --total 64K $args >/dev/null 2>"$tmp/err"
+	rc=$?
+	check "'$args' is refused with a message (rc $rc)" "[ $rc -ne 0 ] && [ -s '$tmp/err' ]"
+done
+"$bench" hash --help >"$tmp/help"
+check "--help exits 0 and documents --leaf" "[ $? -eq 0 ] && grep -q -- '--leaf' '$tmp/help'"
+exit $fail
