@@ -35,6 +35,8 @@ struct rte_mbuf;
 /** What byz_eal_init() passes to rte_eal_init(). */
 struct byz_eal_cfg {
 	const char *lcores;       /**< "-l" list ("0", "0-1"); NULL: "0" */
+	const char *lcore_map;    /**< "--lcores" map instead of -l, e.g. "(0-2)@(0-1)":
+				       more lcores than CPUs, floating over a CPU set */
 	unsigned mem_mb;          /**< "-m"; 0: 256 */
 	int no_huge;              /**< add --no-huge (machines without hugepages) */
 	int no_pci;               /**< add --no-pci (ring, memif and af_packet only) */
