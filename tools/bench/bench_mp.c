@@ -674,17 +674,13 @@ static int child_main(const struct ar_opts *o, struct mp_shm *sh, uint8_t *commi
 	}
 	snprintf(prefix, sizeof(prefix), "byzmp%ldp%d", (long)getppid(), self);
 	struct byz_eal_cfg ec = {.mem_mb = 256, .no_huge = 1, .no_pci = 1, .file_prefix = prefix};
+	/* The main lcore (and the workers) float over every CPU: with "-l 0"
+	 * every peer process would be pinned to CPU 0. More lcores than CPUs is
+	 * fine: the kernel places them, and polling turns polite. */
 	char lmap[64];
-	if (o->workers) {
-		/* the main lcore and the workers float over every CPU: more lcores
-		 * than CPUs is fine, the kernel places them (polite polling) */
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		if (cpus > 1)
-			snprintf(lmap, sizeof(lmap), "(0-%d)@(0-%ld)", o->workers, cpus - 1);
-		else
-			snprintf(lmap, sizeof(lmap), "(0-%d)@0", o->workers);
-		ec.lcore_map = lmap;
-	}
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	snprintf(lmap, sizeof(lmap), "(0-%d)@(0-%ld)", o->workers, cpus > 1 ? cpus - 1 : 0);
+	ec.lcore_map = lmap;
 	if (byz_eal_init(&ec, why, sizeof(why))) {
 		child_fail(&c, why);
 		return 1;
