@@ -10,7 +10,10 @@
  * mbuf travels with them), PROBE is answered. Then every armed sender emits
  * up to a burst of DATA, every receiver its SACK/NACK, into per-destination
  * TX buffers flushed with one tx_burst each. A completed shard becomes a
- * descriptor on the done ring for the worker that aggregates it.
+ * descriptor on the done ring for the worker that aggregates it. Opt-in
+ * (leaf_bytes), every completed fixed-size leaf of a shard becomes a
+ * descriptor on the leaf ring of the worker that hashes it, so hashing
+ * overlaps the transfer instead of following it (see "Leaves" below).
  *
  * Streams are indexed by (kind, peer): scatter streams carry part j from a
  * peer to aggregator j, gather streams carry the aggregate back. Every
@@ -37,6 +40,7 @@
 
 _Static_assert(sizeof(struct byz_shard_done) == 24, "done ring element");
 _Static_assert(sizeof(struct byz_ctrl_msg) == 32, "control ring element");
+_Static_assert(sizeof(struct byz_leaf_done) == 32, "leaf ring element");
 
 #define NK 2 /* scatter, gather */
 
@@ -55,7 +59,15 @@ struct dp_rx {
 	uint16_t part;
 	uint8_t armed;
 	uint8_t notify; /* completed, descriptor not yet on the done ring */
+	uint8_t leaf_lost; /* a leaf descriptor was dropped (ring full) */
+	uint32_t *leaf_left; /* per leaf: packets still missing (leaf_bytes set) */
 };
+
+/* leaf descriptors waiting for one burst enqueue, per leaf ring */
+struct dp_leafq {
+	uint16_t n;
+	struct byz_leaf_done d[BYZ_DP_BURST];
+} __rte_cache_aligned;
 
 struct dp_txq {
 	uint16_t n;
@@ -71,6 +83,9 @@ struct byz_dp {
 	const struct byz_roster *published; /* written by the control thread */
 	struct byz_roster *def;
 	struct rte_ring *done, *ctrl;
+	struct rte_ring *leaf[BYZ_DP_LEAF_RINGS_MAX];
+	struct dp_leafq *leafq;
+	uint16_t n_leaf;
 	struct dp_tx *tx[NK];
 	struct dp_rx *rx[NK];
 	struct dp_txq *txq;
@@ -111,6 +126,11 @@ struct byz_dp *byz_dp_create(const struct byz_dp_cfg *cfg, int *err)
 	uint32_t csz = cfg->ctrl_ring_size ? cfg->ctrl_ring_size : 256;
 	if (!rte_is_power_of_2(dsz) || !rte_is_power_of_2(csz))
 		goto fail;
+	uint16_t nleafr = cfg->leaf_bytes ? (cfg->leaf_rings ? cfg->leaf_rings : 1) : 0;
+	uint32_t lsz = cfg->leaf_ring_size ? cfg->leaf_ring_size : 4096;
+	if (cfg->leaf_bytes && (cfg->leaf_bytes < cfg->scfg.seg ||
+				nleafr > BYZ_DP_LEAF_RINGS_MAX || !rte_is_power_of_2(lsz)))
+		goto fail;
 	e = -ENOMEM;
 	dp = rte_zmalloc("byz_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
 	if (!dp)
@@ -140,6 +160,26 @@ struct byz_dp *byz_dp_create(const struct byz_dp_cfg *cfg, int *err)
 			dp->rx[k][i].s = byz_rx_stream_create(cfg->max_shard, &cfg->scfg, &e);
 			if (!dp->tx[k][i].s || !dp->rx[k][i].s)
 				goto fail;
+			if (nleafr) {
+				size_t nl = (cfg->max_shard + (size_t)cfg->leaf_bytes - 1) /
+					    cfg->leaf_bytes;
+				dp->rx[k][i].leaf_left = rte_zmalloc("byz_leaf", nl * sizeof(uint32_t), 0);
+				if (!dp->rx[k][i].leaf_left)
+					goto fail;
+			}
+		}
+	}
+	if (nleafr) {
+		dp->leafq = rte_zmalloc("byz_leafq", nleafr * sizeof(*dp->leafq), RTE_CACHE_LINE_SIZE);
+		if (!dp->leafq)
+			goto fail;
+		for (uint16_t r = 0; r < nleafr; r++) {
+			snprintf(name, sizeof(name), "byzl%u_%u_%p", cfg->self, r, (void *)dp);
+			dp->leaf[r] = rte_ring_create_elem(name, sizeof(struct byz_leaf_done), lsz,
+							   SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!dp->leaf[r])
+				goto fail;
+			dp->n_leaf = (uint16_t)(r + 1);
 		}
 	}
 	/* ring names are global in the EAL: make them unique per instance */
@@ -179,8 +219,10 @@ void byz_dp_free(struct byz_dp *dp)
 	for (int k = 0; k < NK; k++) {
 		for (uint16_t i = 0; dp->tx[k] && i < dp->cfg.n_peers; i++)
 			byz_tx_stream_free(dp->tx[k][i].s);
-		for (uint16_t i = 0; dp->rx[k] && i < dp->cfg.n_peers; i++)
+		for (uint16_t i = 0; dp->rx[k] && i < dp->cfg.n_peers; i++) {
 			byz_rx_stream_free(dp->rx[k][i].s);
+			rte_free(dp->rx[k][i].leaf_left);
+		}
 		rte_free(dp->tx[k]);
 		rte_free(dp->rx[k]);
 	}
@@ -194,6 +236,9 @@ void byz_dp_free(struct byz_dp *dp)
 	}
 	rte_ring_free(dp->done);
 	rte_ring_free(dp->ctrl);
+	for (uint16_t r = 0; r < dp->n_leaf; r++)
+		rte_ring_free(dp->leaf[r]);
+	rte_free(dp->leafq);
 	rte_free(dp->txq);
 	rte_free(dp->addr);
 	rte_free(dp->route);
@@ -252,6 +297,65 @@ void byz_dp_step_begin(struct byz_dp *dp, uint32_t step, uint64_t now)
 	(void)now;
 }
 
+/* ------------------------------------------------------------- Leaves
+ *
+ * Each armed receiver keeps, per leaf, the number of its packets not yet
+ * placed. A packet covers at most two leaves (leaf_bytes >= seg), and the
+ * stream places each seq once per arming, so a count reaches zero exactly
+ * once: that packet announces the leaf. Descriptors are staged per ring and
+ * enqueued with one burst; leaf_flush() runs at the end of every RX burst
+ * and before any done descriptor, so a shard's leaves precede its
+ * completion and a drop is known when the done descriptor is built. */
+
+static void leaf_arm(struct byz_dp *dp, struct dp_rx *x)
+{
+	uint64_t L = dp->cfg.leaf_bytes, seg = dp->cfg.scfg.seg;
+	uint32_t nl = (uint32_t)((x->len + L - 1) / L);
+	for (uint32_t l = 0; l < nl; l++) {
+		uint64_t end = (uint64_t)(l + 1) * L < x->len ? (uint64_t)(l + 1) * L : x->len;
+		x->leaf_left[l] = (uint32_t)((end - 1) / seg - (uint64_t)l * L / seg + 1);
+	}
+	x->leaf_lost = 0;
+}
+
+static void leaf_flush(struct byz_dp *dp)
+{
+	for (uint16_t r = 0; r < dp->n_leaf; r++) {
+		struct dp_leafq *q = &dp->leafq[r];
+		if (!q->n)
+			continue;
+		unsigned put = rte_ring_enqueue_burst_elem(dp->leaf[r], q->d, sizeof(q->d[0]),
+							   q->n, NULL);
+		dp->st.leaves += put;
+		for (unsigned j = put; j < q->n; j++) {
+			/* the consumer learns it from the shard's done descriptor */
+			dp->rx[q->d[j].kind - 1][q->d[j].src].leaf_lost = 1;
+			dp->st.leaf_full++;
+		}
+		q->n = 0;
+	}
+}
+
+/* The packet of header @p h was placed in @p x (new, not a duplicate). */
+static void leaf_on_pkt(struct byz_dp *dp, struct dp_rx *x, const struct byz_hdr *h)
+{
+	uint64_t L = dp->cfg.leaf_bytes, off = (uint64_t)h->seq * dp->cfg.scfg.seg;
+	uint32_t l1 = (uint32_t)((off + h->payload_len - 1) / L);
+	for (uint32_t l = (uint32_t)(off / L); l <= l1; l++) {
+		if (--x->leaf_left[l])
+			continue;
+		uint16_t r = (uint16_t)((h->src + l) % dp->n_leaf);
+		struct dp_leafq *q = &dp->leafq[r];
+		uint64_t lo = (uint64_t)l * L;
+		q->d[q->n++] = (struct byz_leaf_done){
+			.buf = x->buf + lo, .len = (uint32_t)(x->len - lo < L ? x->len - lo : L),
+			.leaf = l, .step = dp->step, .src = h->src, .part = x->part, .kind = h->kind,
+		};
+		if (q->n == BYZ_DP_BURST)
+			leaf_flush(dp);
+	}
+}
+
 static int kind_ok(uint8_t kind)
 {
 	return kind == BYZ_K_SCATTER || kind == BYZ_K_GATHER;
@@ -291,6 +395,8 @@ int byz_dp_expect(struct byz_dp *dp, uint8_t kind, uint16_t src, uint16_t part,
 	x->part = part;
 	x->armed = 1;
 	x->notify = 0;
+	if (x->leaf_left)
+		leaf_arm(dp, x);
 	return 0;
 }
 
@@ -441,9 +547,11 @@ int byz_dp_probe(struct byz_dp *dp, uint16_t dst, uint64_t now)
 static void notify_done(struct byz_dp *dp, uint8_t kind, uint16_t src)
 {
 	struct dp_rx *x = &dp->rx[kind - 1][src];
+	if (dp->n_leaf)
+		leaf_flush(dp);
 	struct byz_shard_done d = {
 		.buf = x->buf, .len = x->len, .step = dp->step, .src = src,
-		.part = x->part, .kind = kind,
+		.part = x->part, .kind = kind, .flags = x->leaf_lost ? BYZ_DONE_F_LEAF_LOST : 0,
 	};
 	if (rte_ring_enqueue_elem(dp->done, &d, sizeof(d)) == 0) {
 		if (x->notify) {
@@ -525,11 +633,14 @@ static int rx_frame(struct byz_dp *dp, struct rte_mbuf *m, uint64_t now)
 			dp->st.drop_nostream++;
 			return 0;
 		}
+		uint32_t held = byz_rx_stream_held(x->s);
 		int rr = byz_rx_stream_on_data(x->s, h->seq, v.payload, h->payload_len,
 					       h->aux, h->ts, now);
 		if (rr < 0)
 			dp->st.data_bad++;
-		else if (rr == 1)
+		else if (x->leaf_left && byz_rx_stream_held(x->s) != held)
+			leaf_on_pkt(dp, x, h); /* a new packet, not a duplicate */
+		if (rr == 1)
 			notify_done(dp, h->kind, h->src);
 		return 0;
 	}
@@ -578,6 +689,8 @@ unsigned byz_dp_poll(struct byz_dp *dp, uint64_t now)
 					dead[nd++] = pkts[i];
 			}
 			rte_pktmbuf_free_bulk(dead, nd);
+			if (dp->n_leaf)
+				leaf_flush(dp);
 			work += nb;
 			full |= nb == BYZ_DP_BURST;
 		}
@@ -639,6 +752,11 @@ int byz_dp_set_route(struct byz_dp *dp, uint16_t dst, uint16_t port, uint16_t qu
 struct rte_ring *byz_dp_done_ring(struct byz_dp *dp)
 {
 	return dp->done;
+}
+
+struct rte_ring *byz_dp_leaf_ring(struct byz_dp *dp, unsigned i)
+{
+	return i < dp->n_leaf ? dp->leaf[i] : NULL;
 }
 
 struct rte_ring *byz_dp_ctrl_ring(struct byz_dp *dp)

@@ -36,14 +36,18 @@ int byz_eal_init(const struct byz_eal_cfg *c, char *why, size_t whylen)
 	static char a_prog[] = "byz", a_l[] = "-l", a_m[] = "-m", a_nohuge[] = "--no-huge",
 		    a_nopci[] = "--no-pci", a_noshconf[] = "--no-shconf",
 		    a_prefix[] = "--file-prefix", a_vdev[] = "--vdev", a_allow[] = "-a",
-		    a_log[] = "--log-level", a_lc[] = "0", a_err[] = "error";
+		    a_log[] = "--log-level", a_lc[] = "0", a_err[] = "error",
+		    a_lmap[] = "--lcores";
 	static char s_mem[16], s_prefix[64], s_lcores[128], s_log[32];
 	static char s_vdev[8][128], s_pci[8][64];
 	snprintf(s_mem, sizeof(s_mem), "%s", mem);
 	snprintf(s_prefix, sizeof(s_prefix), "%s", prefix);
 	argv[argc++] = a_prog;
-	argv[argc++] = a_l;
-	if (c->lcores) {
+	argv[argc++] = c->lcore_map ? a_lmap : a_l;
+	if (c->lcore_map) {
+		snprintf(s_lcores, sizeof(s_lcores), "%s", c->lcore_map);
+		argv[argc++] = s_lcores;
+	} else if (c->lcores) {
 		snprintf(s_lcores, sizeof(s_lcores), "%s", c->lcores);
 		argv[argc++] = s_lcores;
 	} else {

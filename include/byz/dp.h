@@ -6,7 +6,8 @@
  *
  * Threads: a struct byz_dp has one writer, the lcore (or test loop) that
  * calls byz_dp_poll(). Everything else meets it through rings: completed
- * shards and CONTROL payloads come out of rte_rings; the roster and ban list
+ * shards, completed leaves (opt-in, for hashing workers) and CONTROL
+ * payloads come out of rte_rings; the roster and ban list
  * go in by publishing a new immutable struct byz_roster (epoch swap).
  *
  * Memory: every stream, mbuf and ring is sized at byz_dp_create(); the poll
@@ -34,6 +35,8 @@ struct rte_mbuf;
 /** What byz_eal_init() passes to rte_eal_init(). */
 struct byz_eal_cfg {
 	const char *lcores;       /**< "-l" list ("0", "0-1"); NULL: "0" */
+	const char *lcore_map;    /**< "--lcores" map instead of -l, e.g. "(0-2)@(0-1)":
+				       more lcores than CPUs, floating over a CPU set */
 	unsigned mem_mb;          /**< "-m"; 0: 256 */
 	int no_huge;              /**< add --no-huge (machines without hugepages) */
 	int no_pci;               /**< add --no-pci (ring, memif and af_packet only) */
@@ -119,7 +122,15 @@ struct byz_dp_cfg {
 	uint16_t udp_port;        /**< 0: BYZ_UDP_PORT */
 	uint32_t done_ring_size;  /**< completed-shard ring (power of two); 0: 1024 */
 	uint32_t ctrl_ring_size;  /**< control ring (power of two); 0: 256 */
+	uint32_t leaf_bytes;      /**< 0: no leaf descriptors; else announce each completed
+				       leaf of this many bytes (>= scfg.seg), see byz_dp_leaf_ring() */
+	uint16_t leaf_rings;      /**< leaf rings, one per consumer (worker); 0: 1;
+				       at most BYZ_DP_LEAF_RINGS_MAX */
+	uint32_t leaf_ring_size;  /**< entries per leaf ring (power of two); 0: 4096 */
 };
+
+/** Most leaf rings a peer may have (byz_dp_cfg.leaf_rings). */
+#define BYZ_DP_LEAF_RINGS_MAX 16u
 
 /** Completed shard, as it comes out of byz_dp_done_ring(). */
 struct byz_shard_done {
@@ -129,7 +140,30 @@ struct byz_shard_done {
 	uint16_t src;        /**< sending peer */
 	uint16_t part;
 	uint8_t kind;        /**< BYZ_K_SCATTER or BYZ_K_GATHER */
-	uint8_t pad[3];
+	uint8_t flags;       /**< BYZ_DONE_F_* */
+	uint8_t pad[2];
+};
+
+/** byz_shard_done.flags: at least one leaf descriptor of this shard was
+ * dropped (leaf ring full), so leaf consumers did not see every leaf: check
+ * the whole shard instead of waiting for per-leaf results. */
+#define BYZ_DONE_F_LEAF_LOST 0x01u
+
+/**
+ * A completed leaf, as it comes out of byz_dp_leaf_ring(). Leaf @c leaf of a
+ * shard covers bytes [leaf * leaf_bytes, min((leaf + 1) * leaf_bytes, len)).
+ * Each leaf of an armed shard is announced exactly once per byz_dp_expect(),
+ * as soon as its last missing byte is placed, in no particular leaf order.
+ */
+struct byz_leaf_done {
+	const uint8_t *buf;  /**< first byte of the leaf (inside the expect() buffer) */
+	uint32_t len;        /**< bytes in this leaf */
+	uint32_t leaf;       /**< index of the leaf in its shard */
+	uint32_t step;
+	uint16_t src;        /**< sending peer */
+	uint16_t part;
+	uint8_t kind;        /**< BYZ_K_SCATTER or BYZ_K_GATHER */
+	uint8_t pad[7];
 };
 
 /** A CONTROL payload on byz_dp_ctrl_ring(): free with byz_dp_ctrl_free(). */
@@ -160,6 +194,8 @@ struct byz_dp_stats {
 	uint64_t alloc_fail;     /**< mbuf pool empty */
 	uint64_t sacks_rx, nacks_rx, ctrl_rx, probes_rx;
 	uint64_t rtt_ns_last;    /**< last PROBE round trip */
+	uint64_t leaves;         /**< leaf descriptors put on the leaf rings */
+	uint64_t leaf_full;      /**< leaf descriptors dropped: ring full (see BYZ_DONE_F_LEAF_LOST) */
 };
 
 struct byz_dp;
@@ -237,6 +273,28 @@ int byz_dp_probe(struct byz_dp *dp, uint16_t dst, uint64_t now);
 
 /** @brief Ring of struct byz_shard_done (single producer: the dataplane). */
 struct rte_ring *byz_dp_done_ring(struct byz_dp *dp);
+
+/**
+ * @brief Leaf ring @p i: struct byz_leaf_done, single producer (the polling
+ * thread), single consumer (one worker per ring).
+ *
+ * With byz_dp_cfg.leaf_bytes set, the RX path follows every armed receiver
+ * stream leaf by leaf: a per-leaf count of missing packets drops as new
+ * packets are placed (duplicates and retransmissions of held packets change
+ * nothing), and the packet that completes a leaf queues its descriptor for
+ * ring (src + leaf) % leaf_rings. Descriptors are staged per ring and
+ * enqueued in bursts at the end of each RX burst, and always before the
+ * shard's own descriptor reaches the done ring. A descriptor that finds its
+ * ring full is dropped and counted (stats.leaf_full); the shard still
+ * completes and its done descriptor carries BYZ_DONE_F_LEAF_LOST, so the
+ * consumer must then check the whole shard itself.
+ *
+ * Descriptors of an earlier step may still be queued when a new step
+ * begins: consumers compare byz_leaf_done.step. The polling thread may put
+ * descriptors of its own on a ring (it is the single producer).
+ * @return the ring, or NULL when leaf descriptors are off or @p i is out of range
+ */
+struct rte_ring *byz_dp_leaf_ring(struct byz_dp *dp, unsigned i);
 
 /** @brief Ring of struct byz_ctrl_msg. */
 struct rte_ring *byz_dp_ctrl_ring(struct byz_dp *dp);

@@ -4,13 +4,15 @@
 # for this run, under faults, garbage and a killed peer. Each case checks:
 #   - every step completes and the result digests equal those of the
 #     loss-free in-process (net_ring) run of the same seed;
+#   - with hashing worker lcores (--workers), the same digests as inline
+#     hashing (--workers 0) under loss, every leaf handed to the workers;
 #   - garbage and corrupted frames are counted by the parsers and dropped;
 #   - a killed peer: the survivors finish by their deadline, report it, and
 #     every part they hold checks out (exit status 3, no hang);
 #   - nothing is left behind: namespaces, processes, memif sockets, EAL dirs,
 #     also when the case fails (trap).
 # usage: test_xport.sh BYZ_BENCH CASE [BPF_SOURCE]
-# CASE: memif-faults | memif-garbage | memif-kill | netns-bpf | netns-kill | afxdp
+# CASE: memif-faults | memif-garbage | memif-kill | memif-workers | netns-bpf | netns-kill | afxdp
 set -u
 bench=$1
 case_=$2
@@ -119,6 +121,20 @@ memif-garbage)
   # 4 peers x 3 destinations x 16 frames x 4 steps, every one counted and dropped
   [ "$sent" -eq $((4 * 3 * 16 * 4)) ] || fail "garbage sent $sent"
   [ "$drops" -eq "$sent" ] || fail "parser drops $drops != garbage sent $sent"
+  ;;
+memif-workers)
+  run --transport memif --memif-dir "$tmp/memif" --loss 0.02 --workers 0
+  [ "$rc" -eq 0 ] || fail "--workers 0: exit status $rc"
+  same_digests
+  cp "$tmp/out" "$tmp/out.w0"
+  run --transport memif --memif-dir "$tmp/memif" --loss 0.02 --workers 2
+  [ "$rc" -eq 0 ] || fail "--workers 2: exit status $rc"
+  same_digests
+  cmp -s <(grep '^# digest' "$tmp/out.w0") <(grep '^# digest' "$tmp/out") ||
+    fail "--workers 2 digests differ from --workers 0"
+  grep -q '^# 2 hashing worker lcores per peer' "$tmp/out" || fail "no worker lcores reported"
+  [ "$(field lost)" -gt 0 ] || fail "the fault layer lost nothing"
+  [ "$(field queued)" -gt 0 ] || fail "no leaf descriptors reached the workers"
   ;;
 memif-kill)
   sizes=(-b 1M -e 1M --iters 1 --warmup 0 --seed "$seed") # parts larger than a burst

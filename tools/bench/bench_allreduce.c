@@ -25,6 +25,7 @@
 
 #include "bench_ar.h"
 #include "bench_util.h"
+#include "bench_wk.h"
 #include "byz/clip.h"
 #include "byz/dp.h"
 #include "byz/err.h"
@@ -68,16 +69,21 @@ static void ar_usage(FILE *f)
 "                    default 'tc') to the egress of every switch-side veth\n"
 "  --netns NAME      prefix of the namespaces created and removed   [byz<pid>]\n"
 "  --memif-dir DIR   directory for memif sockets, created and removed [/tmp/byz-memif-<pid>]\n"
+"  --workers W       W hashing worker lcores per peer, 0..%d: the RX path hands\n"
+"                    them each 64 KiB leaf as it completes (verify against the\n"
+"                    commitments, hash results); 0 hashes on the polling lcore [0]\n"
 "  -h, --help        this text\n"
 "\n"
 "Columns: size (bytes per peer), time (us, robust all-reduce), algbw = size /\n"
 "time, busbw = algbw * 2(n-1)/n (GB = 1e9 bytes), then the plain butterfly\n"
 "mean's time and busbw, the ratio, the CenteredClip and hashing time inside\n"
-"the robust run (us, all peers), and frames per second per RX core in the\n"
-"plain run (DATA + SACK/NACK; with ring, one core carries every peer).\n"
+"the robust run (us, all peers; with --workers the workers' busy time), and\n"
+"frames per second per RX core in the plain run (DATA + SACK/NACK; with ring,\n"
+"one core carries every peer); multi-process runs add r.Mpps, received\n"
+"Mframes/s per RX core in the robust run.\n"
 "A '# digest' line per size holds BLAKE2b-256 of the all-reduced gradient\n"
 "(the same on every peer); runs of the same seed agree on every transport.\n",
-	MAXP);
+	MAXP, AR_WK_MAX);
 }
 
 struct peer {
@@ -250,6 +256,7 @@ int bench_allreduce_main(int argc, char **argv)
 		{"tc-bpf", required_argument, NULL, 'P'},
 		{"netns", required_argument, NULL, 'N'},
 		{"memif-dir", required_argument, NULL, 'M'},
+		{"workers", required_argument, NULL, 'W'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -393,6 +400,14 @@ int bench_allreduce_main(int argc, char **argv)
 		case 'c':
 			o.csv = optarg;
 			break;
+		case 'W':
+			o.workers = (int)strtol(optarg, &end, 10);
+			if (*end || !*optarg || o.workers < 0 || o.workers > AR_WK_MAX) {
+				fprintf(stderr, "byz-bench allreduce: --workers wants 0..%d, got '%s'\n",
+					AR_WK_MAX, optarg);
+				return 2;
+			}
+			break;
 		default:
 			ar_usage(stderr);
 			return 2;
@@ -416,6 +431,11 @@ int bench_allreduce_main(int argc, char **argv)
 	if (o.transport == AR_RING && (o.kill_peer >= 0 || o.garbage || o.tc_bpf)) {
 		fprintf(stderr, "byz-bench allreduce: --kill-peer, --garbage and --tc-bpf need a "
 			"multi-process transport (memif, afpacket, afxdp)\n");
+		return 2;
+	}
+	if (o.workers && o.transport == AR_RING) {
+		fprintf(stderr, "byz-bench allreduce: --workers needs a multi-process transport "
+			"(memif, afpacket, afxdp); ring runs every peer on one lcore\n");
 		return 2;
 	}
 	if (o.tc_bpf && o.transport == AR_MEMIF) {

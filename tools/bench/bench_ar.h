@@ -31,6 +31,7 @@ struct ar_opts {
 	const char *tc_sec;
 	const char *netns;      /* name prefix of the namespaces (af_packet/af_xdp) */
 	const char *memif_dir;  /* where memif sockets go (created and removed) */
+	int workers;            /* hashing worker lcores per peer (multi-process only) */
 };
 
 const char *ar_transport_name(enum ar_transport t);

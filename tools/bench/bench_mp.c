@@ -50,8 +50,10 @@
 #include "bench_ar.h"
 #include "bench_netns.h"
 #include "bench_util.h"
+#include "bench_wk.h"
 #include "byz/dp.h"
 #include "byz/err.h"
+#include "byz/hash.h"
 #include "byz/vport.h"
 
 #define N AR_MAXP
@@ -72,6 +74,7 @@ struct mp_peer {
 	uint64_t drop[BYZ_DROP_COUNT];
 	uint64_t f_lost, f_duped, f_corrupted, f_held;
 	uint64_t garbage_sent;
+	uint64_t leaves, leaf_full; /* leaf descriptors queued / dropped (--workers) */
 	uint64_t in_mask;    /* scatter inputs used by this aggregator (last step) */
 	uint64_t have_mask;  /* parts of the result held (last step) */
 	char digest[65];
@@ -108,6 +111,8 @@ struct child {
 	float *grad, *result, *agg, *inbox[N];
 	unsigned idle;
 	uint64_t rng;
+	struct ar_wk wk;         /* --workers: hashing lcores fed by the leaf rings */
+	uint8_t (*rdig)[32];     /* [n][Lmax] result leaf digests */
 };
 
 static uint8_t (*commit_at(struct child *c, int src, int part))[32]
@@ -210,6 +215,8 @@ static void publish_counters(struct child *c)
 	me->rx_frames = st->rx_frames;
 	me->tx_frames = st->tx_frames;
 	me->tx_full = st->tx_full;
+	me->leaves = st->leaves;
+	me->leaf_full = st->leaf_full;
 	me->parse_drop = 0;
 	for (int r = 1; r < BYZ_DROP_COUNT; r++) {
 		me->drop[r] = st->drop[r];
@@ -229,6 +236,37 @@ static void publish_counters(struct child *c)
 	}
 }
 
+/* --workers: queue the leaves of buf for the workers; hash here what does
+ * not fit on their rings. Returns the seconds spent hashing here. */
+static double wk_post_or_hash(struct child *c, uint8_t kind, int src, int part,
+			      const void *buf, uint32_t P, uint32_t *inline_leaves)
+{
+	const uint8_t *b = buf;
+	uint32_t nl = ar_leaves(P);
+	uint32_t q = ar_wk_post(&c->wk, kind, (uint16_t)src, (uint16_t)part, b, P, 0);
+	if (q == nl)
+		return 0;
+	double h0 = bench_now();
+	for (uint32_t l = q; l < nl; l++) {
+		uint32_t off = l * AR_LEAF, len = P - off < AR_LEAF ? P - off : AR_LEAF;
+		crypto_generichash(ar_wk_slot(&c->wk, kind, src, part, l), 32, b + off, len, NULL, 0);
+	}
+	*inline_leaves += nl - q;
+	return bench_now() - h0;
+}
+
+/* --workers: hash a whole gathered part here (its leaf descriptors were not
+ * all delivered: the dataplane flagged BYZ_DONE_F_LEAF_LOST). */
+static double wk_hash_part(struct child *c, int src, const void *buf, uint32_t P)
+{
+	const uint8_t *b = buf;
+	double h0 = bench_now();
+	for (uint32_t l = 0, off = 0; off < P; l++, off += AR_LEAF)
+		crypto_generichash(ar_wk_slot(&c->wk, BYZ_K_GATHER, src, src, l), 32, b + off,
+				   P - off < AR_LEAF ? P - off : AR_LEAF, NULL, 0);
+	return bench_now() - h0;
+}
+
 static void child_step(struct child *c, uint32_t seq)
 {
 	struct mp_shm *sh = c->sh;
@@ -244,10 +282,36 @@ static void child_step(struct child *c, uint32_t seq)
 	double clip_s = 0, hash_s = 0;
 	uint64_t rx0 = byz_dp_stats(c->dp)->rx_frames;
 	uint64_t now = byz_dp_now_ns();
+	/* --workers: leaves go to the worker lcores as they complete */
+	int wk = robust && c->wk.nw;
+	uint32_t nl = ar_leaves(P), own_inl = 0;
+	uint64_t arrived = 0;   /* scatter parts complete, workers still verifying */
+	uint64_t ghash = 0;     /* result parts whose leaves are all hashed */
+	double busy0 = ar_wk_busy(&c->wk);
 
+	if (c->wk.nw)
+		ar_wk_step(&c->wk, step, robust);
 	byz_dp_step_begin(c->dp, step, now);
 	c->inbox[i] = c->grad + (size_t)i * pf;
-	if (robust) {
+	if (wk) {
+		/* the commitments, spread over the workers */
+		uint32_t inl = 0, want = (uint32_t)n * nl;
+		for (int j = 0; j < n; j++)
+			hash_s += wk_post_or_hash(c, AR_WK_COMMIT, i, j, c->grad + (size_t)j * pf, P,
+						  &inl);
+		unsigned spins = 0;
+		for (;;) {
+			uint32_t got = inl;
+			for (int j = 0; j < n; j++)
+				got += ar_wk_ok(&c->wk, AR_WK_COMMIT, j);
+			if (got >= want)
+				break;
+			if (++spins > 64 && sh->polite)
+				usleep(10);
+			else
+				rte_pause();
+		}
+	} else if (robust) {
 		double h0 = bench_now();
 		for (int j = 0; j < n; j++)
 			ar_hash_leaves(c->grad + (size_t)j * pf, P, commit_at(c, i, j));
@@ -277,8 +341,12 @@ static void child_step(struct child *c, uint32_t seq)
 		struct byz_shard_done d;
 		while (rte_ring_dequeue_elem(byz_dp_done_ring(c->dp), &d, sizeof(d)) == 0) {
 			if (d.kind == BYZ_K_SCATTER) {
-				if (robust) {
-					/* the control plane would have delivered the commitment */
+				if (wk && !(d.flags & BYZ_DONE_F_LEAF_LOST)) {
+					arrived |= 1ull << d.src; /* the workers verify it */
+				} else if (robust) {
+					/* inline, or with workers the fallback for a part whose
+					 * leaf descriptors did not all reach them; the control
+					 * plane would have delivered the commitment */
 					while (__atomic_load_n(&sh->peer[d.src].commit_step,
 							       __ATOMIC_ACQUIRE) != step)
 						rte_pause();
@@ -293,8 +361,31 @@ static void child_step(struct child *c, uint32_t seq)
 				}
 			} else {
 				gath |= 1ull << d.src;
+				if (wk && (d.flags & BYZ_DONE_F_LEAF_LOST)) {
+					hash_s += wk_hash_part(c, d.src, d.buf, P);
+					ghash |= 1ull << d.src;
+				}
 			}
 			work++;
+		}
+		if (wk) {
+			/* what the workers have verified and hashed so far */
+			for (int j = 0; j < n; j++) {
+				uint64_t bit = 1ull << j;
+				if (arrived & bit) {
+					if (ar_wk_bad(&c->wk, BYZ_K_SCATTER, j)) {
+						me->status = 2;
+						arrived &= ~bit;
+					} else if (ar_wk_ok(&c->wk, BYZ_K_SCATTER, j) == nl) {
+						scat |= bit;
+						arrived &= ~bit;
+						work++;
+					}
+				}
+				if ((gath & ~ghash & bit) && (j != i || agg_done) &&
+				    ar_wk_ok(&c->wk, BYZ_K_GATHER, j) + (j == i ? own_inl : 0) == nl)
+					ghash |= bit;
+			}
 		}
 		double t = bench_now();
 		if (!agg_done && (scat == full || t > sh->deadline1)) {
@@ -310,6 +401,9 @@ static void child_step(struct child *c, uint32_t seq)
 				ar_mean(in, n, scat, pf, c->agg);
 			}
 			memcpy(c->result + (size_t)i * pf, c->agg, P);
+			if (wk)
+				hash_s += wk_post_or_hash(c, BYZ_K_GATHER, i, i, c->result + (size_t)i * pf,
+							  P, &own_inl);
 			me->in_mask = scat;
 			for (int j = 0; j < n; j++)
 				if (j != i)
@@ -318,11 +412,13 @@ static void child_step(struct child *c, uint32_t seq)
 			agg_done = 1;
 			work++;
 		}
-		if (agg_done && (gath == full || t > sh->deadline2))
+		if (agg_done && ((gath == full && (!wk || ghash == full)) || t > sh->deadline2))
 			break;
 		child_idle(c, work);
 	}
-	if (robust) {
+	if (wk) {
+		hash_s += ar_wk_busy(&c->wk) - busy0;
+	} else if (robust) {
 		/* what a peer checks against the signed result hash */
 		double h0 = bench_now();
 		uint8_t h[32];
@@ -478,12 +574,39 @@ static int child_dataplane(struct child *c)
 	struct byz_dp_cfg dc = {.self = (uint16_t)c->self, .n_peers = (uint16_t)c->n,
 				.port_id = c->port[first].port, .pool = c->pool, .session = 1,
 				.max_shard = c->maxpart, .scfg = sc};
+	if (o->workers) {
+		/* room for every leaf of a step (commitments, scatter, gather) */
+		uint32_t need = (uint32_t)(3 * c->n) * c->Lmax / (uint32_t)o->workers + 64, rs = 1024;
+		while (rs < need && rs < (1u << 20))
+			rs <<= 1;
+		dc.leaf_bytes = AR_LEAF;
+		dc.leaf_rings = (uint16_t)o->workers;
+		dc.leaf_ring_size = rs;
+	}
 	int err = 0;
 	c->dp = byz_dp_create(&dc, &err);
 	if (!c->dp) {
 		snprintf(why, sizeof(why), "dataplane: %s", byz_strerror(err));
 		child_fail(c, why);
 		return -1;
+	}
+	if (o->workers) {
+		struct ar_wk *w = &c->wk;
+		w->nw = (unsigned)o->workers;
+		w->n = c->n;
+		w->self = c->self;
+		w->polite = sh->polite;
+		w->commits = c->commits;
+		w->Lmax = c->Lmax;
+		w->rdig = c->rdig;
+		for (int j = 0; j < c->n; j++)
+			w->cstep[j] = &sh->peer[j].commit_step;
+		for (unsigned r = 0; r < w->nw; r++)
+			w->ring[r] = byz_dp_leaf_ring(c->dp, r);
+		if (ar_wk_launch(w, why, sizeof(why))) {
+			child_fail(c, why);
+			return -1;
+		}
 	}
 	for (int j = 0; j < c->n; j++) {
 		/* the static neighbour table: the ports' MACs, addresses that exist only
@@ -514,6 +637,7 @@ static int child_dataplane(struct child *c)
 
 static void child_cleanup(struct child *c)
 {
+	ar_wk_stop(&c->wk); /* before the rings they read go away */
 	for (int s = 0; s < c->nports; s++)
 		byz_fault_detach(c->fault[s]);
 	byz_dp_free(c->dp);
@@ -524,6 +648,7 @@ static void child_cleanup(struct child *c)
 	free(c->grad);
 	free(c->result);
 	free(c->agg);
+	free(c->rdig);
 	for (int j = 0; j < c->n; j++)
 		if (j != c->self)
 			free(c->inbox[j]);
@@ -549,6 +674,13 @@ static int child_main(const struct ar_opts *o, struct mp_shm *sh, uint8_t *commi
 	}
 	snprintf(prefix, sizeof(prefix), "byzmp%ldp%d", (long)getppid(), self);
 	struct byz_eal_cfg ec = {.mem_mb = 256, .no_huge = 1, .no_pci = 1, .file_prefix = prefix};
+	/* The main lcore (and the workers) float over every CPU: with "-l 0"
+	 * every peer process would be pinned to CPU 0. More lcores than CPUs is
+	 * fine: the kernel places them, and polling turns polite. */
+	char lmap[64];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	snprintf(lmap, sizeof(lmap), "(0-%d)@(0-%ld)", o->workers, cpus > 1 ? cpus - 1 : 0);
+	ec.lcore_map = lmap;
 	if (byz_eal_init(&ec, why, sizeof(why))) {
 		child_fail(&c, why);
 		return 1;
@@ -560,7 +692,8 @@ static int child_main(const struct ar_opts *o, struct mp_shm *sh, uint8_t *commi
 	c.grad = malloc(gbytes);
 	c.result = calloc(1, gbytes);
 	c.agg = malloc(maxpart);
-	if (!c.pool || !c.grad || !c.result || !c.agg) {
+	c.rdig = calloc((size_t)c.n * Lmax, 32);
+	if (!c.pool || !c.grad || !c.result || !c.agg || !c.rdig) {
 		child_fail(&c, "out of memory");
 		goto out;
 	}
@@ -923,7 +1056,8 @@ int ar_mp_main(const struct ar_opts *oin)
 	m.sh = a;
 	m.commits = b;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	m.sh->polite = o.busy_poll == 1 ? 0 : (cores < 1 || n > cores);
+	/* polite when lcores (main + workers per peer) outnumber the cores */
+	m.sh->polite = o.busy_poll == 1 ? 0 : (cores < 1 || (long)n * (1 + o.workers) > cores);
 	m.sh->kill_peer = -1;
 	m.sh->quit_turn = -1;
 
@@ -1006,8 +1140,15 @@ int ar_mp_main(const struct ar_opts *oin)
 	       m.sh->polite ? "polite" : "busy", cores);
 	printf("# robust = CenteredClip (tau %.3g) + BLAKE2b-256 leaf hashes (64 KiB); plain = "
 	       "butterfly mean\n", o.tau);
-	printf("#%11s %11s %9s %9s %11s %9s %7s %10s %10s %9s\n", "size", "time(us)", "algbw",
-	       "busbw", "plain(us)", "p.busbw", "x plain", "clip(us)", "hash(us)", "kfr/s/core");
+	if (o.workers)
+		printf("# %d hashing worker lcore%s per peer (%s): the RX path hands over each leaf "
+		       "as it completes; hash(us) is their busy time\n", o.workers,
+		       o.workers > 1 ? "s" : "", byz_hash_impl_name(byz_hash_best()));
+	else
+		printf("# hashing on the polling lcore, each part after it completed (--workers 0)\n");
+	printf("#%11s %11s %9s %9s %11s %9s %7s %10s %10s %9s %7s\n", "size", "time(us)", "algbw",
+	       "busbw", "plain(us)", "p.busbw", "x plain", "clip(us)", "hash(us)", "kfr/s/core",
+	       "r.Mpps");
 	FILE *csv = NULL;
 	if (o.csv && !(csv = fopen(o.csv, "w"))) {
 		fprintf(stderr, "byz-bench allreduce: cannot write %s: %s\n", o.csv, strerror(errno));
@@ -1022,7 +1163,7 @@ int ar_mp_main(const struct ar_opts *oin)
 	for (double sz = (double)o.b; sz <= (double)o.e * 1.0000001; sz *= o.f) { // NOLINT(cert-flp30-c,clang-analyzer-security.FloatLoopCounter)
 		uint32_t part = (uint32_t)((uint64_t)sz / (uint64_t)n) & ~3u;
 		uint64_t size = (uint64_t)part * (uint64_t)n;
-		double clip_s = 0, hash_s = 0, kfr = 0;
+		double clip_s = 0, hash_s = 0, kfr = 0, rmpps = 0;
 		char dg[2][65];
 		for (int mode = 0; mode < 2; mode++) {
 			for (int it = 0; it < o.warmup + o.iters; it++) {
@@ -1069,6 +1210,8 @@ int ar_mp_main(const struct ar_opts *oin)
 					if (mode) {
 						clip_s += m.sh->peer[i].clip_s;
 						hash_s += m.sh->peer[i].hash_s;
+						rmpps += (double)m.sh->peer[i].step_rx /
+							 (m.sh->peer[i].t_done - m.sh->t_go) / 1e6 / n;
 					} else {
 						kfr += (double)m.sh->peer[i].step_rx /
 						       (m.sh->peer[i].t_done - m.sh->t_go) / 1e3 / n;
@@ -1080,9 +1223,10 @@ int ar_mp_main(const struct ar_opts *oin)
 		double pt = bench_median(ptimes, (size_t)o.iters);
 		double alg = (double)size / t / 1e9, bus = alg * 2.0 * (n - 1) / n;
 		double palg = (double)size / pt / 1e9, pbus = palg * 2.0 * (n - 1) / n;
-		printf(" %11llu %11.1f %9.3f %9.3f %11.1f %9.3f %7.2f %10.1f %10.1f %9.1f\n",
+		printf(" %11llu %11.1f %9.3f %9.3f %11.1f %9.3f %7.2f %10.1f %10.1f %9.1f %7.3f\n",
 		       (unsigned long long)size, t * 1e6, alg, bus, pt * 1e6, pbus, t / pt,
-		       clip_s / o.iters * 1e6, hash_s / o.iters * 1e6, kfr / o.iters);
+		       clip_s / o.iters * 1e6, hash_s / o.iters * 1e6, kfr / o.iters,
+		       rmpps / o.iters);
 		printf("# digest %llu plain %s robust %s\n", (unsigned long long)size, dg[0], dg[1]);
 		if (csv)
 			fprintf(csv, "%llu,%.3f,%.6f,%.6f,%.6f\n", (unsigned long long)size, t * 1e6,
@@ -1098,7 +1242,7 @@ int ar_mp_main(const struct ar_opts *oin)
 out_csv:;
 	/* what the transport saw, summed over the peers */
 	uint64_t t_rx = 0, t_tx = 0, t_retx = 0, t_dups = 0, t_pd = 0, t_od = 0, t_gs = 0, t_full = 0;
-	uint64_t fl = 0, fd = 0, fc = 0, fh = 0, crc = 0;
+	uint64_t fl = 0, fd = 0, fc = 0, fh = 0, crc = 0, lv = 0, lvf = 0;
 	for (int i = 0; i < n; i++) {
 		struct mp_peer *p = &m.sh->peer[i];
 		t_rx += p->rx_frames;
@@ -1114,6 +1258,8 @@ out_csv:;
 		fd += p->f_duped;
 		fc += p->f_corrupted;
 		fh += p->f_held;
+		lv += p->leaves;
+		lvf += p->leaf_full;
 	}
 	printf("# transport: rx %llu tx %llu frames, retransmitted %llu, duplicates ignored %llu, "
 	       "tx refused %llu\n", (unsigned long long)t_rx, (unsigned long long)t_tx,
@@ -1124,6 +1270,9 @@ out_csv:;
 	printf("# fault layer: lost %llu duplicated %llu corrupted %llu held back %llu\n",
 	       (unsigned long long)fl, (unsigned long long)fd, (unsigned long long)fc,
 	       (unsigned long long)fh);
+	if (o.workers)
+		printf("# leaf descriptors: queued %llu, dropped (ring full) %llu\n",
+		       (unsigned long long)lv, (unsigned long long)lvf);
 	if (csv && fclose(csv)) {
 		fprintf(stderr, "byz-bench allreduce: error writing %s\n", o.csv);
 		rc = 1;
