@@ -10,6 +10,11 @@
  * fragments of one message are consecutive) and costs nothing here: the
  * protocol tolerates any order, it only needs delivery within its phase.
  *
+ * A peer that restarts (its memory lost) starts its sequence spaces over;
+ * every frame names the sender's incarnation and the receiver's incarnation
+ * it was meant for, so both ends notice and start over too, and nothing of
+ * an old incarnation is mixed into a new one (chan.h).
+ *
  * Everything is bounds-checked against hostile input: a bad header is
  * dropped and counted; a fragment that disagrees with the message being
  * reassembled drops that message (only its sender is harmed). Memory is
@@ -48,6 +53,7 @@ struct slot {
 };
 
 struct src {
+	uint64_t inc;             /* the peer's incarnation (0: not heard yet) */
 	uint32_t expected;        /* every seq below is delivered */
 	uint8_t ack_pending;
 	struct slot *sl;          /* window entries, indexed seq % window */
@@ -116,7 +122,7 @@ struct chan *chan_new(const struct chan_cfg *cfg, int *err)
 {
 	int e = -EINVAL;
 	struct chan *c = NULL;
-	if (!cfg || cfg->n < 2 || cfg->self >= cfg->n || cfg->frag_max < 64 ||
+	if (!cfg || cfg->n < 2 || cfg->self >= cfg->n || cfg->frag_max < 64 || !cfg->incarnation ||
 	    cfg->frag_max + CHAN_HDR_LEN > BYZ_CONTROL_MAX || cfg->window == 0 ||
 	    cfg->window > CHAN_WINDOW_MAX || cfg->max_msg == 0 || cfg->rto_ns == 0 ||
 	    cfg->rto_max_ns < cfg->rto_ns || cfg->backlog_max == 0)
@@ -164,6 +170,21 @@ void chan_drop_peer(struct chan *c, uint16_t to)
 		f->b = NULL;
 	}
 	d->una = d->next;
+}
+
+/* @p from restarted: both directions with it start over from sequence 0. */
+static void reset_peer(struct chan *c, uint16_t from)
+{
+	chan_drop_peer(c, from);
+	struct dst *d = &c->d[from];
+	d->una = d->next = 0;
+	memset(d->fl, 0, c->cfg.window * sizeof(*d->fl));
+	struct src *s = &c->s[from];
+	s->expected = 0;
+	memset(s->sl, 0, c->cfg.window * sizeof(*s->sl));
+	s->asm_len = s->asm_total = 0;
+	s->asm_bad = 0;
+	c->st.peer_restarts++;
 }
 
 void chan_free(struct chan *c)
@@ -276,8 +297,35 @@ void chan_rx(struct chan *c, uint16_t from, const uint8_t *p, uint32_t len,
 	     chan_deliver_fn deliver, void *ctx)
 {
 	if (from >= c->cfg.n || from == c->cfg.self || len < CHAN_HDR_LEN ||
-	    p[0] != CHAN_VERSION || p[3] != 0) {
+	    p[0] != CHAN_VERSION || p[3] != 0 || (p[1] != CHAN_T_DATA && p[1] != CHAN_T_ACK)) {
 		c->st.bad_hdr++;
+		return;
+	}
+	/* Incarnations before anything else: a stale frame must not touch the
+	 * state of the current sequence spaces. Frames are unauthenticated, as
+	 * everything else here: a forged larger incarnation only costs what a
+	 * forged ack or fragment can (the messages inside are signed). */
+	uint64_t sinc = byz_le64_get(p + 16), dinc = byz_le64_get(p + 24);
+	struct src *s = &c->s[from];
+	if (sinc == 0) {
+		c->st.bad_hdr++;
+		return;
+	}
+	if (sinc < s->inc) {
+		c->st.stale_inc++;
+		return;
+	}
+	if (sinc > s->inc) {
+		if (s->inc)
+			reset_peer(c, from);
+		s->inc = sinc;
+	}
+	if (dinc && dinc != c->cfg.incarnation) {
+		/* meant for an earlier incarnation of ours: ack (our ack carries
+		 * our incarnation, so the sender starts over), use nothing */
+		c->st.stale_inc++;
+		if (p[1] == CHAN_T_DATA)
+			s->ack_pending = 1;
 		return;
 	}
 	if (p[1] == CHAN_T_ACK) {
@@ -300,7 +348,6 @@ void chan_rx(struct chan *c, uint16_t from, const uint8_t *p, uint32_t len,
 		return;
 	}
 	c->st.frags_in++;
-	struct src *s = &c->s[from];
 	s->ack_pending = 1; /* duplicates too: our previous ack may be lost */
 	if (seq - s->expected >= 0x80000000u) {
 		c->st.dup++;
@@ -340,6 +387,8 @@ static int emit_frag(struct chan *c, uint16_t to, struct inflight *f, chan_emit_
 	byz_le32_put(h + 4, f->seq);
 	byz_le32_put(h + 8, f->b->len);
 	byz_le32_put(h + 12, f->off);
+	byz_le64_put(h + 16, c->cfg.incarnation);
+	byz_le64_put(h + 24, c->s[to].inc);
 	memcpy(h + CHAN_HDR_LEN, f->b->data + f->off, f->len);
 	return emit(ctx, to, h, CHAN_HDR_LEN + f->len);
 }
@@ -361,6 +410,8 @@ unsigned chan_tx(struct chan *c, uint64_t now, chan_emit_fn emit, void *ctx)
 				if (s->sl[(s->expected + 1 + k) % w].have)
 					bits |= 1ull << k;
 			byz_le32_put(a + 8, s->expected);
+			byz_le64_put(a + 16, c->cfg.incarnation);
+			byz_le64_put(a + 24, s->inc);
 			byz_le64_put(a + CHAN_HDR_LEN, bits);
 			if (emit(ctx, i, a, sizeof(a)) == 0) {
 				s->ack_pending = 0;

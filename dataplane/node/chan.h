@@ -3,7 +3,7 @@
  * frames (internal to byz_node). One sender and one receiver state per
  * remote peer; selective repeat with a cumulative ack plus a 64-bit bitmap.
  *
- * Fragment header, 16 bytes little-endian, at the start of every CONTROL
+ * Fragment header, 32 bytes little-endian, at the start of every CONTROL
  * payload the node sends:
  *   0 u8  version  CHAN_VERSION
  *   1 u8  type     CHAN_T_DATA | CHAN_T_ACK
@@ -12,7 +12,16 @@
  *   4 u32 seq      DATA: fragment number on this (src, dst) pair; ACK: 0
  *   8 u32 total    DATA: message length; ACK: cum (every seq < cum is held)
  *  12 u32 off      DATA: offset of this fragment in the message; ACK: 0
+ *  16 u64 src_inc  the sender's incarnation (non-zero; larger after a restart)
+ *  24 u64 dst_inc  the receiver's incarnation the sender knows (0: none yet)
  * DATA carries 1..frag_max bytes after it, ACK exactly 8 (bit i: seq cum+1+i).
+ *
+ * Incarnations: a restarted node starts its sequence spaces at 0. A frame
+ * from a larger src_inc than the one on record means the sender restarted:
+ * both directions with it start over (what was queued for the old one is
+ * dropped); a smaller one is a leftover of the old incarnation and dropped,
+ * as is a frame whose dst_inc names an earlier incarnation of the receiver
+ * (a DATA one is still acked, which tells the sender that we restarted).
  */
 #ifndef BYZ_NODE_CHAN_H
 #define BYZ_NODE_CHAN_H
@@ -20,8 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHAN_VERSION 1u
-#define CHAN_HDR_LEN 16u
+#define CHAN_VERSION 2u
+#define CHAN_HDR_LEN 32u
 #define CHAN_T_DATA 1u
 #define CHAN_T_ACK 2u
 #define CHAN_F_FIRST 0x01u
@@ -43,6 +52,7 @@ struct chan_cfg {
 	uint32_t max_msg;     /* largest message accepted */
 	uint32_t backlog_max; /* queued messages per destination before drops */
 	uint64_t rto_ns, rto_max_ns;
+	uint64_t incarnation;  /* ours, non-zero, larger than any earlier one of this peer */
 };
 
 struct chan_stats {
@@ -53,6 +63,8 @@ struct chan_stats {
 	uint64_t out_window;   /* fragment beyond the window */
 	uint64_t asm_reset;    /* fragments inconsistent with their message: dropped */
 	uint64_t backlog_drop; /* messages dropped because a backlog was full */
+	uint64_t stale_inc;    /* from or to an earlier incarnation: dropped */
+	uint64_t peer_restarts; /* a peer came back with a new incarnation */
 	uint64_t oom;
 };
 

@@ -15,10 +15,15 @@
  * protocol's proof of a bad part is the signed part itself, so carrying it
  * unsigned on DATA streams would need a signed leaf root per stream first
  * (docs/byzd.md, "Decisions").
+ * Outsiders: a JOIN is signed by a key, not sent from a roster index, and
+ * the peer answers it with a STATE addressed to BYZ_WIRE_OUTSIDER. Every
+ * node here has a roster slot (a restarted member asks with a JOIN too), so
+ * such a STATE goes to the slots a JOIN came from since the last one.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_malloc.h>
@@ -52,6 +57,10 @@ static void deliver(void *ctx, uint16_t from, const uint8_t *msg, uint32_t len)
 	switch (r) {
 	case 0:
 		n->st.msg_ok++;
+		/* header: u8 version, u8 type, u16 sender (byz/wire.h) */
+		if (len >= BYZ_WIRE_HDR_LEN && msg[1] == BYZ_MSG_JOIN &&
+		    byz_le16(msg + 2) == BYZ_WIRE_OUTSIDER && from < n->nn)
+			n->join_from[from] = 1;
 		break;
 	case -EBADMSG:
 	case -ERANGE:
@@ -76,7 +85,6 @@ static void deliver(void *ctx, uint16_t from, const uint8_t *msg, uint32_t len)
 		n->st.msg_other++;
 		break;
 	}
-	(void)from;
 }
 
 static void ev_push(struct byz_node *n, const struct byz_event *e)
@@ -140,6 +148,11 @@ static void drain_peer(struct byz_node *n)
 			for (uint16_t j = 0; j < n->nn; j++)
 				if (j != n->self && !byz_peer_has_banned(n->peer, j))
 					chan_queue(n->ch, j, b);
+		} else if (o.to == BYZ_WIRE_OUTSIDER) {
+			for (uint16_t j = 0; j < n->nn; j++)
+				if (n->join_from[j] && j != n->self && !byz_peer_has_banned(n->peer, j))
+					chan_queue(n->ch, j, b);
+			memset(n->join_from, 0, sizeof(n->join_from));
 		} else if (o.to < n->nn && o.to != n->self) {
 			chan_queue(n->ch, o.to, b);
 		}
@@ -151,7 +164,16 @@ static void drain_peer(struct byz_node *n)
 		switch (e.kind) {
 		case BYZ_EV_STEP_DONE:
 			n->st.steps++;
-			memcpy(n->digest, e.digest, 32);
+			if (e.synced) /* a re-syncing peer makes no claim */
+				memcpy(n->digest, e.digest, 32);
+			break;
+		case BYZ_EV_RESYNCED:
+			/* the snapshot's bans were not events here: publish them */
+			n->st.resyncs++;
+			banned = 1;
+			break;
+		case BYZ_EV_JOINED:
+			n->st.joined++;
 			break;
 		case BYZ_EV_BAN:
 			n->st.bans++;
@@ -196,6 +218,8 @@ static void copy_chan_stats(struct byz_node *n)
 	n->st.chan_out_window = c->out_window;
 	n->st.chan_asm_reset = c->asm_reset;
 	n->st.chan_backlog_drop = c->backlog_drop;
+	n->st.chan_stale_inc = c->stale_inc;
+	n->st.peer_restarts = c->peer_restarts;
 }
 
 unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
@@ -204,8 +228,9 @@ unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
 	n->now_ns = now_ns;
 	n->st.polls++;
 	if (!n->started && n->origin_set && now_ns >= n->origin_ns) {
-		n->now_us = 0;
-		if (byz_peer_start(n->peer, 0) == 0)
+		/* a rejoining peer has no schedule: it starts listening now */
+		n->now_us = n->cfg.rejoin ? (now_ns - n->origin_ns) / 1000u : 0;
+		if (byz_peer_start(n->peer, n->now_us) == 0)
 			n->started = 1;
 		drain_peer(n);
 		work++;
@@ -237,6 +262,25 @@ unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
 	return work;
 }
 
+/* Wall-clock nanoseconds: larger for every later incarnation of a peer, in
+ * this process or after a restart (a clock stepped back by more than the
+ * downtime would make a restart look stale: its frames are dropped until
+ * the peer's old incarnation is forgotten, i.e. never; hosts keep time). */
+static uint64_t incarnation(void)
+{
+	static uint64_t last; /* nodes may be created from several threads */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t v = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	uint64_t l = __atomic_load_n(&last, __ATOMIC_RELAXED);
+	for (;;) {
+		uint64_t w = v > l ? v : l + 1; /* two nodes in one nanosecond */
+		if (__atomic_compare_exchange_n(&last, &l, w, 0, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return w;
+	}
+}
+
 struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
 {
 	int e = -EINVAL;
@@ -256,7 +300,8 @@ struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
 	n->nn = (uint16_t)cfg->run->n;
 	n->self = cfg->self;
 	struct byz_peer_cfg pc = {.run = cfg->run, .self = cfg->self, .sk = cfg->sk,
-				  .oracle = cfg->oracle, .hooks = cfg->hooks};
+				  .oracle = cfg->oracle, .hooks = cfg->hooks,
+				  .joiner = cfg->rejoin != 0};
 	n->peer = byz_peer_new(&pc, &e);
 	if (!n->peer)
 		goto fail;
@@ -302,6 +347,7 @@ struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
 		.backlog_max = 65536,
 		.rto_ns = (cfg->rto_us ? cfg->rto_us : 2000) * 1000u,
 		.rto_max_ns = (cfg->rto_max_us ? cfg->rto_max_us : 50000) * 1000u,
+		.incarnation = incarnation(),
 	};
 	if (cc.rto_max_ns < cc.rto_ns)
 		cc.rto_max_ns = cc.rto_ns;
@@ -369,6 +415,7 @@ int byz_node_pop_event(struct byz_node *n, struct byz_event *e)
 }
 
 uint64_t byz_node_step(const struct byz_node *n) { return byz_peer_step(n->peer); }
+int byz_node_syncing(const struct byz_node *n) { return byz_peer_syncing(n->peer); }
 const float *byz_node_params(const struct byz_node *n) { return byz_peer_params(n->peer); }
 const uint8_t *byz_node_digest(const struct byz_node *n) { return n->digest; }
 int byz_node_has_banned(const struct byz_node *n, uint16_t who)

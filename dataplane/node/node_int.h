@@ -19,6 +19,7 @@ struct byz_node {
 	struct byz_event *ev;
 	size_t evhead, nev, capev;
 	uint8_t digest[32];
+	uint8_t join_from[BYZ_RINGNET_MAX]; /* sent a JOIN since our last STATE to outsiders */
 	struct byz_node_stats st;
 };
 

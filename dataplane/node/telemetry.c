@@ -67,6 +67,8 @@ static int stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 	U64("chan_drop_out_window", s->chan_out_window);
 	U64("chan_drop_asm_reset", s->chan_asm_reset);
 	U64("chan_drop_backlog", s->chan_backlog_drop);
+	U64("chan_drop_stale_incarnation", s->chan_stale_inc);
+	U64("peer_restarts", s->peer_restarts);
 	U64("msgs_in", s->msgs_in);
 	U64("msgs_out", s->msgs_out);
 	U64("msg_ok", s->msg_ok);
@@ -82,6 +84,9 @@ static int stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 	U64("silent", s->silent);
 	U64("left", s->left);
 	U64("bans", s->bans);
+	U64("syncing", (uint64_t)byz_peer_syncing(n->peer));
+	U64("resyncs", s->resyncs);
+	U64("joined", s->joined);
 	struct rte_tel_data *b = rte_tel_data_alloc();
 	if (b) {
 		rte_tel_data_start_array(b, RTE_TEL_INT_VAL);

@@ -15,6 +15,14 @@
  * TSC clock (byz_dp_now_ns) is shared; across hosts byzd uses CLOCK_REALTIME
  * and a configured start time, so host clocks must agree to well under D/3.
  *
+ * Restart: a node that crashed comes back with the same key and config and
+ * @c rejoin set. It starts without state, learns the current step from the
+ * swarm's messages, asks with a JOIN, installs a STATE snapshot only when a
+ * majority of the active members committed to its digest, and takes part
+ * again from the step after (after probation if it had left meanwhile). The
+ * control channel notices the restart by the sender's incarnation and starts
+ * both directions over. docs/byzd.md, "Restart after a crash".
+ *
  * Threads: a node is driven by one thread (byz_node_poll); distinct nodes are
  * independent. Counters may be read by another thread (telemetry) as plain
  * aligned 64-bit loads.
@@ -53,6 +61,11 @@ struct byz_node_cfg {
 	uint64_t rto_us;                /**< channel first retransmission timeout; 0: 2000 */
 	uint64_t rto_max_us;            /**< channel RTO ceiling; 0: 50000 */
 	uint64_t (*clock_ns)(void);     /**< for byz_node_run_until; NULL: byz_dp_now_ns */
+	/** 1: this identity was a member and restarts without state (a crash):
+	 * the peer starts as a joiner at the first poll after the origin, at
+	 * the protocol time of that poll, and re-syncs from the swarm. 0: a
+	 * fresh start at protocol time 0 with the initial parameters. */
+	int rejoin;
 };
 
 /** Counters (one writer: the polling thread). */
@@ -62,10 +75,14 @@ struct byz_node_stats {
 	uint64_t frags_out, retx, acks_out, frags_in, acks_in;
 	uint64_t chan_bad_hdr, chan_bad_ack, chan_dup, chan_out_window, chan_asm_reset;
 	uint64_t chan_backlog_drop, oom;
+	uint64_t chan_stale_inc;          /**< frames from/to an earlier incarnation */
+	uint64_t peer_restarts;           /**< peers seen coming back with a new incarnation */
 	uint64_t msgs_in, msgs_out;       /**< whole protocol messages */
 	uint64_t msg_ok;                  /**< accepted by the peer (or harmless duplicates) */
 	uint64_t msg_badmsg, msg_badsig, msg_banned, msg_stale, msg_late, msg_other;
 	uint64_t steps, restarts, skipped, accusations, silent, left, bans;
+	uint64_t resyncs;                 /**< state snapshots installed (RESYNCED) */
+	uint64_t joined;                  /**< admissions seen (JOINED, any peer) */
 	uint64_t ticks, polls;
 };
 
@@ -105,6 +122,8 @@ int byz_node_run_until(struct byz_node *n, uint64_t step, volatile const int *st
 /** @brief Pop one decision the peer reported (as byz_peer_pop_event). @return 1 or 0 */
 int byz_node_pop_event(struct byz_node *n, struct byz_event *e);
 
+/** @brief 1 while the peer has no trusted state (rejoining, out of sync). */
+int byz_node_syncing(const struct byz_node *n);
 /** @brief Steps completed. */
 uint64_t byz_node_step(const struct byz_node *n);
 /** @brief Current parameters (d floats, owned by the peer; valid until the next poll). */

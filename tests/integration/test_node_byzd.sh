@@ -2,7 +2,8 @@
 # byzd end to end: --help, --check-config on good and bad configs (each
 # refusal names the file and line or the key file), a 3-step single-process
 # smoke run on a net_ring vdev (--no-huge; the other roster peer is absent,
-# so it is silent and leaves), and a clean stop on SIGTERM.
+# so it is silent and leaves), a clean stop on SIGTERM, and a start after
+# start_time (a restart: it rejoins and waits for the swarm's state).
 # usage: test_node_byzd.sh BYZD BYZ_KEYGEN
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
@@ -93,4 +94,23 @@ wait $pid; rc=$?
 [ $rc -eq 0 ] || fail "SIGTERM rc $rc"
 grep -q "shutdown on SIGTERM" err2.txt || fail "no shutdown log: $(cat err2.txt)"
 grep -q "byzd: stopped: " out2.txt || fail "no summary: $(cat out2.txt)"
+# a start_time long past means a restart: byzd rejoins (no state, re-sync);
+# alone it never hears a swarm, so it stays syncing at step 0 until stopped
+"$BYZD" --help | grep -q -- "--rejoin" || fail "--help lacks --rejoin"
+write late.conf k0 0 "start_time = $(( $(date +%s) - 60 ))"
+"$BYZD" late.conf >out3.txt 2>err3.txt &
+pid=$!
+i=0
+while ! grep -q "re-syncs from the swarm" err3.txt 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 300 ] && { kill -9 $pid; fail "no rejoin within 30 s: $(cat err3.txt)"; }
+	sleep 0.1
+done
+sleep 0.5
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 0 ] || fail "rejoin SIGTERM rc $rc"
+grep -q "start_time passed .* ago: rejoining the running swarm" err3.txt ||
+	fail "no rejoin notice: $(cat err3.txt)"
+grep -q "byzd: stopped: 0 steps" out3.txt || fail "rejoining alone made steps: $(cat out3.txt)"
 echo "byzd: all checks passed"

@@ -38,7 +38,7 @@ static void on_signal(int s) { stop_sig = s; }
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: byzd [--check-config] [--steps N] [--busy-poll] CONFIG\n"
+		"usage: byzd [--check-config] [--steps N] [--busy-poll] [--rejoin] CONFIG\n"
 		"\n"
 		"Runs one byzreduce peer (BTARD protocol, signed control messages) on the\n"
 		"DPDK port named in CONFIG. See docs/byzd.md for every config key.\n"
@@ -47,6 +47,9 @@ static void usage(FILE *f)
 		"                  exit 0 if both are valid (nothing is started)\n"
 		"  --steps N       stop after N steps (overrides [run] steps; 0: until a signal)\n"
 		"  --busy-poll     poll without backing off (overrides [port] busy_poll)\n"
+		"  --rejoin        start without state and re-sync from the running swarm\n"
+		"                  (after a crash; automatic when start_time is more than\n"
+		"                  one phase in the past)\n"
 		"  -h, --help      this text\n"
 		"\n"
 		"Stops cleanly on SIGINT or SIGTERM. Counters: dpdk-telemetry.py, /byz/stats.\n"
@@ -93,10 +96,11 @@ int main(int argc, char **argv)
 		{"check-config", no_argument, NULL, 'c'},
 		{"steps", required_argument, NULL, 's'},
 		{"busy-poll", no_argument, NULL, 'b'},
+		{"rejoin", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int check = 0, busy = -1, o;
+	int check = 0, busy = -1, rejoin = 0, o;
 	long long steps_arg = -1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
@@ -105,6 +109,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			busy = 1;
+			break;
+		case 'r':
+			rejoin = 1;
 			break;
 		case 's': {
 			char *end;
@@ -260,6 +267,17 @@ int main(int argc, char **argv)
 		.peer_udp = udps, .window = cfg.window, .rto_us = cfg.rto_us,
 		.rto_max_us = cfg.rto_max_us, .clock_ns = realtime_ns,
 	};
+	uint64_t now = realtime_ns();
+	uint64_t origin = cfg.start_time ? cfg.start_time * 1000000000ull : now + 100000000ull;
+	/* Started after the swarm's first phase: its step 0 is gone without us,
+	 * so this is a restart (a crash, a reboot); come back through a re-sync.
+	 * Protocol time is shared, so the swarm's step follows from the clock. */
+	if (!rejoin && now > origin + cfg.phase_us * 1000u) {
+		rejoin = 1;
+		LOG(NOTICE, "start_time passed %.3f s ago: rejoining the running swarm\n",
+		    (double)(now - origin) / 1e9);
+	}
+	nc.rejoin = rejoin;
 	struct byz_node *node = byz_node_new(&nc, &r);
 	if (!node) {
 		LOG(ERR, "node: %s\n", byz_strerror(r));
@@ -268,13 +286,12 @@ int main(int argc, char **argv)
 	r = byz_node_telemetry_register(node);
 	if (r)
 		LOG(WARNING, "telemetry /byz/stats not registered: %s\n", strerror(-r));
-	uint64_t now = realtime_ns();
-	uint64_t origin = cfg.start_time ? cfg.start_time * 1000000000ull : now + 100000000ull;
 	byz_node_start(node, origin);
 	LOG(NOTICE, "peer %d of %u on port '%s' (%s poll), gradient %s d=%zu, phase %" PRIu64
-		    " us, starts in %.3f s\n",
+		    " us, %s in %.3f s\n",
 	    self, cfg.n, cfg.port, cfg.busy_poll ? "busy" : "polite",
 	    byz_grad_source_name(cfg.source), grad.d, cfg.phase_us,
+	    rejoin ? "re-syncs from the swarm (no state)" : "starts",
 	    origin > now ? (double)(origin - now) / 1e9 : 0.0);
 
 	unsigned idle = 0;
@@ -291,6 +308,10 @@ int main(int argc, char **argv)
 			case BYZ_EV_STEP_DONE:
 				if (!t_first)
 					t_first = now;
+				if (!e.synced) { /* re-syncing: the swarm's step, no params of ours */
+					LOG(INFO, "step %" PRIu64 " passed while re-syncing\n", e.step);
+					break;
+				}
 				LOG(NOTICE, "step %" PRIu64 " done, params digest %02x%02x%02x%02x...\n",
 				    e.step, e.digest[0], e.digest[1], e.digest[2], e.digest[3]);
 				break;
@@ -304,6 +325,22 @@ int main(int argc, char **argv)
 			case BYZ_EV_LEFT:
 				LOG(NOTICE, "step %" PRIu64 ": peer %u left (silent %u steps)\n", e.step,
 				    e.peer, cfg.silent_limit);
+				break;
+			case BYZ_EV_RESYNCED:
+				LOG(NOTICE, "step %" PRIu64 ": re-synced from a checked state snapshot, "
+					    "taking part again\n", e.step);
+				break;
+			case BYZ_EV_OUT_OF_SYNC:
+				LOG(WARNING, "step %" PRIu64 ": state differs from the swarm's, "
+					     "re-syncing\n", e.step);
+				break;
+			case BYZ_EV_JOINED:
+				LOG(NOTICE, "step %" PRIu64 ": peer %u admitted (probation)\n", e.step,
+				    e.peer);
+				break;
+			case BYZ_EV_ACTIVE:
+				LOG(NOTICE, "step %" PRIu64 ": peer %u active (probation over)\n",
+				    e.step, e.peer);
 				break;
 			case BYZ_EV_SKIPPED:
 				LOG(WARNING, "step %" PRIu64 " skipped after %u attempts\n", e.step,
