@@ -22,6 +22,16 @@
  * lcore. The roster is the one thing another thread writes: it publishes a
  * new immutable struct with an atomic pointer store and the loop adopts it at
  * the start of a turn (epoch swap, never shared mutable state).
+ *
+ * Neighbours (byz/arp.h): frames of ethertype ARP go to the table before the
+ * frame parser; its timers run once per turn. A peer with a static MAC sends
+ * from its address template as before; a peer resolved by ARP has an entry
+ * index (nh) and a frame to it takes the entry's MAC, or is dropped and
+ * counted while there is none. No queue holds frames for an unresolved
+ * neighbour: resolution starts at the first poll, before the protocol's
+ * first exchange, and the streams and the control channel retransmit what
+ * was dropped, so a queue would add mbuf ownership and a bound to tune for
+ * frames that are re-sent anyway.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -94,8 +104,16 @@ struct byz_dp {
 	struct dp_route { uint16_t port, queue; } *route;
 	uint16_t rx_port[BYZ_RINGNET_MAX];
 	uint16_t n_rx_port;
+	struct byz_arp *arp;
+	int16_t *nh; /* per destination: DP_NH_STATIC, DP_NH_NONE or a table index */
+	uint8_t *dyn; /* per destination: resolve by ARP */
 	struct byz_dp_stats st __rte_cache_aligned;
 };
+
+#define DP_NH_STATIC (-1) /* the MAC in addr[] */
+#define DP_NH_NONE (-2)   /* no route: off-subnet without a usable gateway */
+
+static void neigh_rebuild(struct byz_dp *dp);
 
 uint32_t byz_dp_peer_ip(uint16_t i)
 {
@@ -142,8 +160,12 @@ struct byz_dp *byz_dp_create(const struct byz_dp_cfg *cfg, int *err)
 	dp->def = rte_zmalloc("byz_roster", sizeof(*dp->def), RTE_CACHE_LINE_SIZE);
 	dp->txq = rte_zmalloc("byz_txq", n * sizeof(*dp->txq), RTE_CACHE_LINE_SIZE);
 	dp->addr = rte_zmalloc("byz_addr", n * sizeof(*dp->addr), RTE_CACHE_LINE_SIZE);
-	if (!dp->def || !dp->txq || !dp->addr)
+	dp->arp = rte_zmalloc("byz_arp", sizeof(*dp->arp), RTE_CACHE_LINE_SIZE);
+	dp->nh = rte_zmalloc("byz_nh", n * sizeof(*dp->nh), RTE_CACHE_LINE_SIZE);
+	dp->dyn = rte_zmalloc("byz_dyn", n, RTE_CACHE_LINE_SIZE);
+	if (!dp->def || !dp->txq || !dp->addr || !dp->arp || !dp->nh || !dp->dyn)
 		goto fail;
+	byz_arp_init(dp->arp, NULL, &dp->st.arp);
 	dp->def->n = n;
 	for (uint16_t i = 0; i < n; i++)
 		dp->def->ip[i] = byz_dp_peer_ip(i);
@@ -204,6 +226,8 @@ struct byz_dp *byz_dp_create(const struct byz_dp_cfg *cfg, int *err)
 	dp->n_rx_port = 1;
 	dp->rx_port[0] = cfg->port_id;
 	dp->step = UINT32_MAX;
+	byz_arp_set_self(dp->arp, dp->addr[0].src_ip, dp->addr[0].src_mac);
+	neigh_rebuild(dp);
 	return dp;
 fail:
 	byz_dp_free(dp);
@@ -242,14 +266,42 @@ void byz_dp_free(struct byz_dp *dp)
 	rte_free(dp->txq);
 	rte_free(dp->addr);
 	rte_free(dp->route);
+	rte_free(dp->arp);
+	rte_free(dp->nh);
+	rte_free(dp->dyn);
 	rte_free(dp->def);
 	rte_free(dp);
+}
+
+/*
+ * Rebuild the neighbour table from the addresses as configured so far (set-up
+ * only, so nothing learned is lost): static entries first, so that a next hop
+ * with a configured MAC (a gateway that is also a peer) never goes to ARP.
+ */
+static void neigh_rebuild(struct byz_dp *dp)
+{
+	byz_arp_clear(dp->arp);
+	for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
+		dp->nh[i] = DP_NH_STATIC;
+		if (i != dp->cfg.self && !dp->dyn[i])
+			byz_arp_add_static(dp->arp, dp->addr[i].dst_ip, dp->addr[i].dst_mac);
+	}
+	for (uint16_t i = 0; i < dp->cfg.n_peers; i++) {
+		uint32_t hop;
+		if (i == dp->cfg.self || !dp->dyn[i])
+			continue;
+		int x = byz_arp_next_hop(dp->arp, dp->addr[i].dst_ip, &hop);
+		if (!x)
+			x = byz_arp_add_dynamic(dp->arp, hop);
+		dp->nh[i] = x < 0 ? DP_NH_NONE : (int16_t)x;
+	}
 }
 
 int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, uint32_t ip, const uint8_t mac[6],
 		    uint16_t udp_port)
 {
-	if (!dp || peer >= dp->cfg.n_peers || !mac)
+	if (!dp || peer >= dp->cfg.n_peers || (!mac && peer == dp->cfg.self) ||
+	    (mac && (mac[0] & 1u)))
 		return -EINVAL;
 	/* the default roster is ours to change until the loop runs */
 	dp->def->ip[peer] = ip;
@@ -261,13 +313,51 @@ int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, uint32_t ip, const uint8_t
 		}
 		if (udp_port)
 			dp->cfg.udp_port = udp_port;
+		byz_arp_set_self(dp->arp, ip, mac);
+		neigh_rebuild(dp);
 		return 0;
 	}
 	dp->addr[peer].dst_ip = ip;
-	memcpy(dp->addr[peer].dst_mac, mac, 6);
+	dp->dyn[peer] = !mac;
+	if (mac)
+		memcpy(dp->addr[peer].dst_mac, mac, 6);
 	if (udp_port)
 		dp->addr[peer].dst_port = udp_port;
+	neigh_rebuild(dp);
 	return 0;
+}
+
+int byz_dp_set_subnet(struct byz_dp *dp, uint8_t prefix, uint32_t gateway)
+{
+	if (!dp)
+		return -EINVAL;
+	int r = byz_arp_set_subnet(dp->arp, prefix, gateway);
+	if (!r)
+		neigh_rebuild(dp);
+	return r;
+}
+
+int byz_dp_neigh(const struct byz_dp *dp, uint16_t peer, uint8_t mac[6])
+{
+	if (!dp || !mac || peer >= dp->cfg.n_peers || peer == dp->cfg.self)
+		return -EINVAL;
+	int16_t nh = dp->nh[peer];
+	if (nh == DP_NH_STATIC) {
+		memcpy(mac, dp->addr[peer].dst_mac, 6);
+		return 0;
+	}
+	if (nh == DP_NH_NONE)
+		return -ENETUNREACH;
+	const uint8_t *m = byz_arp_mac(dp->arp, nh);
+	if (!m)
+		return -EAGAIN;
+	memcpy(mac, m, 6);
+	return 0;
+}
+
+const struct byz_arp *byz_dp_arp(const struct byz_dp *dp)
+{
+	return dp->arp;
 }
 
 int byz_dp_publish_roster(struct byz_dp *dp, const struct byz_roster *r)
@@ -402,16 +492,23 @@ int byz_dp_expect(struct byz_dp *dp, uint8_t kind, uint16_t src, uint16_t part,
 
 /* ----------------------------------------------------------------- TX */
 
+static void txq_port(const struct byz_dp *dp, uint16_t dst, uint16_t *port, uint16_t *qid)
+{
+	*qid = dp->cfg.tx_queue_per_peer ? dst : 0;
+	*port = dp->cfg.port_id;
+	if (dp->route) {
+		*port = dp->route[dst].port;
+		*qid = dp->route[dst].queue;
+	}
+}
+
 static void txq_flush(struct byz_dp *dp, uint16_t dst)
 {
 	struct dp_txq *q = &dp->txq[dst];
 	if (!q->n)
 		return;
-	uint16_t qid = dp->cfg.tx_queue_per_peer ? dst : 0, port = dp->cfg.port_id;
-	if (dp->route) {
-		port = dp->route[dst].port;
-		qid = dp->route[dst].queue;
-	}
+	uint16_t qid, port;
+	txq_port(dp, dst, &port, &qid);
 	uint16_t sent = rte_eth_tx_burst(port, qid, q->m, q->n);
 	dp->st.tx_frames += sent;
 	for (uint16_t i = 0; i < sent; i++)
@@ -428,14 +525,23 @@ static void txq_flush(struct byz_dp *dp, uint16_t dst)
 static int tx_frame(struct byz_dp *dp, uint16_t dst, const struct byz_hdr *h,
 		    const void *payload, uint32_t plen, uint16_t sport)
 {
+	struct byz_l2l3 a = dp->addr[dst];
+	a.src_port = sport;
+	if (dp->nh[dst] != DP_NH_STATIC) {
+		const uint8_t *mac = dp->nh[dst] >= 0 ? byz_arp_mac(dp->arp, dp->nh[dst]) : NULL;
+		if (!mac) {
+			/* dropped, not queued: see DESIGN */
+			dp->st.arp.tx_unresolved++;
+			return -EHOSTUNREACH;
+		}
+		memcpy(a.dst_mac, mac, 6);
+	}
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->cfg.pool);
 	if (!m) {
 		dp->st.alloc_fail++;
 		return -ENOBUFS;
 	}
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-	struct byz_l2l3 a = dp->addr[dst];
-	a.src_port = sport;
 	int n = byz_frame_build(d, rte_pktmbuf_tailroom(m), &a, h, payload, plen);
 	if (n < 0) {
 		rte_pktmbuf_free(m);
@@ -448,6 +554,77 @@ static int tx_frame(struct byz_dp *dp, uint16_t dst, const struct byz_hdr *h,
 	if (q->n == BYZ_DP_BURST)
 		txq_flush(dp, dst);
 	return 0;
+}
+
+/* ---------------------------------------------------------------- ARP */
+
+static void arp_queue(struct byz_dp *dp, uint16_t dst, const uint8_t *f, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->cfg.pool);
+	if (!m) {
+		dp->st.arp.tx_nobuf++;
+		return;
+	}
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, len);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = (uint32_t)len;
+	struct dp_txq *q = &dp->txq[dst];
+	q->m[q->n++] = m;
+	if (q->n == BYZ_DP_BURST)
+		txq_flush(dp, dst);
+}
+
+/*
+ * Send an ARP frame about @p ip through the TX queue of the peer that has
+ * that address. Any other address (a gateway that is no peer, a requester we
+ * do not know) goes out once on every distinct (port, queue): on a NIC that
+ * is queue 0 and the switch does the rest; on the ring fabric, where a queue
+ * per destination plays the switch, it is the broadcast.
+ */
+static void arp_emit(struct byz_dp *dp, const uint8_t *f, size_t len, uint32_t ip)
+{
+	uint16_t n = dp->cfg.n_peers;
+	for (uint16_t i = 0; i < n; i++)
+		if (i != dp->cfg.self && dp->addr[i].dst_ip == ip) {
+			arp_queue(dp, i, f, len);
+			return;
+		}
+	for (uint16_t i = 0; i < n; i++) {
+		if (i == dp->cfg.self)
+			continue;
+		uint16_t p, q, pj, qj, j = 0;
+		txq_port(dp, i, &p, &q);
+		for (; j < i; j++) {
+			if (j == dp->cfg.self)
+				continue;
+			txq_port(dp, j, &pj, &qj);
+			if (pj == p && qj == q)
+				break;
+		}
+		if (j == i)
+			arp_queue(dp, i, f, len);
+	}
+}
+
+static void arp_rx(struct byz_dp *dp, const uint8_t *d, size_t len, uint64_t now)
+{
+	struct byz_arp_peer to;
+	uint8_t f[BYZ_ARP_FRAME_TX];
+	if (byz_arp_input(dp->arp, d, len, now, &to) == BYZ_ARP_DROP_NONE && to.ip &&
+	    byz_arp_build_reply(dp->arp, &to, f, sizeof(f))) {
+		dp->st.arp.rep_tx++;
+		arp_emit(dp, f, sizeof(f), to.ip);
+	}
+}
+
+static void arp_poll(struct byz_dp *dp, uint64_t now)
+{
+	uint16_t idx[BYZ_DP_BURST];
+	uint8_t f[BYZ_ARP_FRAME_TX];
+	unsigned k = byz_arp_poll(dp->arp, now, idx, BYZ_DP_BURST);
+	for (unsigned i = 0; i < k; i++)
+		if (byz_arp_build_request(dp->arp, idx[i], f, sizeof(f)))
+			arp_emit(dp, f, sizeof(f), dp->arp->e[idx[i]].ip);
 }
 
 static uint16_t stream_port(uint8_t kind, uint16_t part)
@@ -569,6 +746,10 @@ static int rx_frame(struct byz_dp *dp, struct rte_mbuf *m, uint64_t now)
 {
 	struct byz_frame_view v;
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	if (rte_pktmbuf_data_len(m) >= BYZ_ETH_HLEN && d[12] == 0x08 && d[13] == 0x06) {
+		arp_rx(dp, d, rte_pktmbuf_data_len(m), now);
+		return 0;
+	}
 	enum byz_drop why = byz_frame_parse(d, rte_pktmbuf_data_len(m), dp->cfg.udp_port, &v);
 	if (why) {
 		dp->st.drop[why]++;
@@ -702,6 +883,7 @@ unsigned byz_dp_poll(struct byz_dp *dp, uint64_t now)
 			for (uint16_t i = 0; i < dp->cfg.n_peers; i++)
 				if (dp->rx[k][i].notify)
 					notify_done(dp, (uint8_t)(k + 1), i);
+	arp_poll(dp, now);
 	work += tx_streams(dp, now);
 	for (uint16_t i = 0; i < dp->cfg.n_peers; i++)
 		txq_flush(dp, i);

@@ -25,7 +25,10 @@ enum sec { S_RUN, S_EAL, S_PORT, S_PROTO, S_GRAD, S_CHAN, S_PEER, S_COUNT };
 static const char *const sec_name[S_COUNT] = {"run", "eal", "port", "protocol",
 					      "gradient", "channel", "peer"};
 
-enum ty { T_HEX32, T_STR, T_U64, T_U32, T_U16, T_DBL, T_BOOL, T_IPV4, T_MAC, T_LIST, T_SRC };
+enum ty {
+	T_HEX32, T_STR, T_U64, T_U32, T_U16, T_DBL, T_BOOL, T_IPV4, T_MAC, T_LIST, T_SRC,
+	T_MASK, T_ARP
+};
 
 struct key {
 	enum sec sec;
@@ -59,6 +62,11 @@ static const struct key keys[] = {
 	{S_PORT, "busy_poll", T_BOOL, C(busy_poll), 0, 0, 0},
 	{S_PORT, "rx_desc", T_U32, C(rx_desc), 64, 32768, 0},
 	{S_PORT, "mbufs", T_U32, C(nb_mbufs), 1023, 1048575, 0},
+	{S_PORT, "ip", T_IPV4, C(port_ip), 0, 0, 0},
+	{S_PORT, "prefix", T_U32, C(prefix), 1, 32, 0},
+	{S_PORT, "netmask", T_MASK, C(prefix), 0, 0, 0},
+	{S_PORT, "gateway", T_IPV4, C(gateway), 0, 0, 0},
+	{S_PORT, "arp", T_ARP, C(arp), 0, 0, 0},
 	{S_PROTO, "tau", T_DBL, C(tau), 1e-30, 1e30, 0},
 	{S_PROTO, "eps", T_DBL, C(eps), 1e-30, 1e30, 0},
 	{S_PROTO, "kappa", T_DBL, C(kappa), 1e-30, 1e30, 0},
@@ -100,6 +108,7 @@ void byz_config_defaults(struct byz_config *c)
 	c->mtu = 1500;
 	c->udp_port = BYZ_UDP_PORT;
 	c->rx_desc = 1024;
+	c->arp = BYZ_CONFIG_ARP_AUTO;
 	c->nb_mbufs = 8191;
 	c->tau = 10.0;
 	c->eps = 1e-5;
@@ -194,12 +203,59 @@ static int parse_mac(const char *v, uint8_t mac[6])
 	return 0;
 }
 
+/* A unicast host address: not 0, not multicast, reserved or broadcast. */
+static int ip_unicast(uint32_t ip)
+{
+	return ip != 0 && ip < 0xe0000000u;
+}
+
+/* Keys of [port] that describe the subnet: remember their lines for the
+ * checks that need self's address (byz_config_net). */
+static int net_key(struct ctx *x, struct byz_config *c, const struct key *k, const char *v)
+{
+	if (!strcmp(k->name, "prefix") || !strcmp(k->name, "netmask")) {
+		if (c->prefix_line)
+			return fail(x, "%s: give prefix or netmask, not both", k->name);
+		c->prefix_line = x->line;
+	} else if (!strcmp(k->name, "gateway")) {
+		if (!ip_unicast(c->gateway))
+			return fail(x, "gateway: not a unicast address: '%s'", v);
+		c->gateway_line = x->line;
+	} else if (!strcmp(k->name, "ip")) {
+		if (!ip_unicast(c->port_ip))
+			return fail(x, "ip: not a unicast address: '%s'", v);
+		c->port_ip_line = x->line;
+	}
+	return 0;
+}
+
 static int set_value(struct ctx *x, struct byz_config *c, const struct key *k, void *base,
 		     const char *v)
 {
 	uint8_t *dst = (uint8_t *)base + k->off;
 	uint64_t u;
 	switch (k->ty) {
+	case T_MASK: {
+		struct in_addr a;
+		if (inet_pton(AF_INET, v, &a) != 1)
+			return fail(x, "%s: not a dotted IPv4 netmask: '%s'", k->name, v);
+		uint32_t m = ntohl(a.s_addr), pl = 0;
+		while (pl < 32 && (m & (0x80000000u >> pl)))
+			pl++;
+		if (pl == 0 || (pl < 32 && (m << pl) != 0))
+			return fail(x, "%s: not a contiguous netmask: '%s'", k->name, v);
+		memcpy(dst, &pl, 4);
+		return 0;
+	}
+	case T_ARP: {
+		int b;
+		if (!strcmp(v, "auto"))
+			b = BYZ_CONFIG_ARP_AUTO;
+		else if (parse_bool(v, &b))
+			return fail(x, "%s: expected auto, yes or no: '%s'", k->name, v);
+		memcpy(dst, &b, sizeof(b));
+		return 0;
+	}
 	case T_HEX32: {
 		size_t bl = 0;
 		if (strlen(v) != 64 || sodium_hex2bin(dst, 32, v, 64, NULL, &bl, NULL) || bl != 32)
@@ -418,10 +474,90 @@ int byz_config_parse(const char *text, size_t len, const char *name, struct byz_
 		*sn = 1;
 		void *base = cur == S_PEER ? (void *)&c->peers[c->n - 1] : (void *)c;
 		int r = set_value(&x, c, key, base, v);
+		if (!r && cur == S_PORT)
+			r = net_key(&x, c, key, v);
 		if (r)
 			return r;
 	}
 	return check_done(&x, c, seen, pseen);
+}
+
+/* Is [port] name one of the [eal] vdevs ("net_ring0" of "net_ring0,x=y")? */
+static int port_is_vdev(const struct byz_config *c)
+{
+	size_t pl = strlen(c->port);
+	for (unsigned i = 0; i < c->nvdev; i++)
+		if (!strncmp(c->vdev[i], c->port, pl) &&
+		    (c->vdev[i][pl] == 0 || c->vdev[i][pl] == ','))
+			return 1;
+	/* a vdev made by the port itself (rte_eth_from_rings) has no [eal] entry */
+	return !strncmp(c->port, "net_", 4);
+}
+
+static int same_net(uint32_t a, uint32_t b, unsigned prefix)
+{
+	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
+	return ((a ^ b) & mask) == 0;
+}
+
+static void ip_str(uint32_t ip, char *b, size_t n)
+{
+	snprintf(b, n, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+int byz_config_net(const struct byz_config *c, uint32_t self, const char *name,
+		   struct byz_config_net *out, char *why, size_t whylen)
+{
+	struct ctx x = {.name = name ? name : "config", .why = why, .whylen = whylen};
+	if (why && whylen)
+		why[0] = 0;
+	if (!c || !out || self >= c->n)
+		return fail(&x, "no config or no such peer");
+	memset(out, 0, sizeof(*out));
+	uint32_t me = c->peers[self].ip;
+	char a[16], b[16];
+	if (c->port_ip_line && c->port_ip != me) {
+		x.line = c->port_ip_line;
+		ip_str(c->port_ip, a, sizeof(a));
+		ip_str(me, b, sizeof(b));
+		return fail(&x, "[port] ip %s is not this node's [peer] ip %s (line %u)", a, b,
+			    c->peers[self].line);
+	}
+	out->vdev = port_is_vdev(c);
+	out->arp = c->arp == BYZ_CONFIG_ARP_YES || (c->arp == BYZ_CONFIG_ARP_AUTO && !out->vdev);
+	out->prefix = c->prefix_line ? (uint8_t)c->prefix : 0;
+	out->gateway = c->gateway;
+	if (c->gateway_line) {
+		x.line = c->gateway_line;
+		ip_str(c->gateway, a, sizeof(a));
+		ip_str(me, b, sizeof(b));
+		if (!c->prefix_line)
+			return fail(&x, "gateway %s needs a prefix or netmask in [port]", a);
+		if (c->gateway == me)
+			return fail(&x, "gateway %s is this node's own address", a);
+		if (!same_net(c->gateway, me, c->prefix))
+			return fail(&x, "gateway %s is not on this node's subnet %s/%u", a, b,
+				    c->prefix);
+	}
+	if (!out->arp)
+		return 0;
+	for (uint32_t i = 0; i < c->n; i++) {
+		if (i == self || c->peers[i].has_mac)
+			continue;
+		x.line = c->peers[i].line;
+		ip_str(c->peers[i].ip, a, sizeof(a));
+		if (!c->prefix_line)
+			return fail(&x, "[peer] %u has no mac and ARP is on: give [port] prefix or "
+				    "netmask (or a mac)", i);
+		if (!same_net(c->peers[i].ip, me, c->prefix) && !c->gateway_line) {
+			ip_str(me, b, sizeof(b));
+			return fail(&x, "[peer] %u: %s is outside %s/%u and [port] has no gateway",
+				    i, a, b, c->prefix);
+		}
+		out->dyn[i] = 1;
+		out->n_dyn++;
+	}
+	return 0;
 }
 
 int byz_config_load(const char *path, struct byz_config *c, char *why, size_t whylen)

@@ -33,6 +33,11 @@ enum byz_grad_source {
 	BYZ_GRAD_MLP,      /**< built-in MLP on seeded synthetic data */
 };
 
+/** [port] arp: auto resolves peers without a mac on PCI ports, not on vdevs. */
+#define BYZ_CONFIG_ARP_AUTO (-1)
+#define BYZ_CONFIG_ARP_NO 0
+#define BYZ_CONFIG_ARP_YES 1
+
 struct byz_config_peer {
 	uint8_t pk[32];
 	uint32_t ip;        /**< host order */
@@ -64,6 +69,11 @@ struct byz_config {
 	uint16_t udp_port;
 	int busy_poll;
 	uint32_t rx_desc, nb_mbufs;
+	uint32_t port_ip;        /**< our address on the link (host order); 0: not given */
+	uint32_t prefix;         /**< subnet prefix length, from prefix or netmask */
+	uint32_t gateway;        /**< default gateway (host order); 0: none */
+	int arp;                 /**< BYZ_CONFIG_ARP_AUTO, _NO or _YES */
+	unsigned port_ip_line, prefix_line, gateway_line; /**< 0: key not given */
 	/* [protocol] */
 	double tau, eps, kappa, lr;
 	uint32_t max_iters, validators, silent_limit, max_attempts;
@@ -96,6 +106,29 @@ int byz_config_parse(const char *text, size_t len, const char *name, struct byz_
  * @return as byz_config_parse, or -errno when the file cannot be read
  */
 int byz_config_load(const char *path, struct byz_config *c, char *why, size_t whylen);
+
+/** How byzd addresses its peers, from byz_config_net(). */
+struct byz_config_net {
+	int vdev;         /**< the port is one of the [eal] vdevs */
+	int arp;          /**< ARP resolves the peers marked in dyn[] */
+	uint8_t prefix;   /**< subnet prefix length; 0 when none was given */
+	uint32_t gateway; /**< host order; 0: none */
+	uint8_t dyn[BYZ_CONFIG_MAX_PEERS]; /**< 1: no mac, resolve by ARP */
+	unsigned n_dyn;
+};
+
+/**
+ * @brief Decide how node @p self reaches each peer, and check the [port]
+ * network keys against its address: with ARP on ([port] arp = yes, or auto
+ * on a port that is no vdev) every other peer without a mac is resolved by
+ * ARP, which needs a prefix (or netmask), and a gateway for peers outside the
+ * subnet; ip, when given, must be self's [peer] ip; the gateway must lie on
+ * the subnet. Without ARP peers without a mac get the derived MAC as before.
+ * @param name file name for messages ("name:line: problem")
+ * @return 0, or -EINVAL with the reason in @p why
+ */
+int byz_config_net(const struct byz_config *c, uint32_t self, const char *name,
+		   struct byz_config_net *out, char *why, size_t whylen);
 
 /** @brief "toy", "softmax", "mlp". */
 const char *byz_grad_source_name(enum byz_grad_source s);

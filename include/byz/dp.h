@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "byz/arp.h"
 #include "byz/frame.h"
 #include "byz/stream.h"
 
@@ -196,6 +197,7 @@ struct byz_dp_stats {
 	uint64_t rtt_ns_last;    /**< last PROBE round trip */
 	uint64_t leaves;         /**< leaf descriptors put on the leaf rings */
 	uint64_t leaf_full;      /**< leaf descriptors dropped: ring full (see BYZ_DONE_F_LEAF_LOST) */
+	struct byz_arp_stats arp; /**< ARP frames by verdict, unresolved sends */
 };
 
 struct byz_dp;
@@ -213,13 +215,39 @@ void byz_dp_free(struct byz_dp *dp);
 /**
  * @brief Set the addressing of peer @p peer: its IPv4 address (host order),
  * MAC (e.g. a veth's, for af_packet) and UDP port (0: keep). For @p peer ==
- * self these become our source fields. The default roster's expected source
- * IP changes too; a roster published later (byz_dp_publish_roster) rules.
- * Call before the first poll (setup only).
- * @return 0 or -EINVAL (peer out of range)
+ * self these become our source fields (and the addresses ARP answers for).
+ * The default roster's expected source IP changes too; a roster published
+ * later (byz_dp_publish_roster) rules. Call before the first poll (setup only).
+ *
+ * A MAC given here is a static neighbour entry: ARP never overrides it. With
+ * @p mac NULL (not for self) the peer's next hop (its IP on our subnet, else
+ * the gateway of byz_dp_set_subnet()) is resolved by ARP from the first poll
+ * on; until it is, frames to the peer are dropped and counted in
+ * stats.arp.tx_unresolved (the streams' retransmissions repair the loss).
+ * Without any such call every peer keeps the MAC derived from its index.
+ * @return 0 or -EINVAL (peer out of range, NULL MAC for self, bad MAC)
  */
 int byz_dp_set_addr(struct byz_dp *dp, uint16_t peer, uint32_t ip, const uint8_t mac[6],
 		    uint16_t udp_port);
+
+/**
+ * @brief Our subnet (prefix length) and default gateway, for peers resolved
+ * by ARP: a peer on our subnet is asked for directly, any other through the
+ * gateway. Without this call every address counts as on-link. Setup only.
+ * @param gateway host order, 0 for none
+ * @return 0; -EINVAL (prefix > 32, gateway multicast or broadcast)
+ */
+int byz_dp_set_subnet(struct byz_dp *dp, uint8_t prefix, uint32_t gateway);
+
+/**
+ * @brief The destination MAC frames to @p peer carry now.
+ * @return 0 (mac filled); -EAGAIN (ARP has not resolved the next hop yet);
+ *         -ENETUNREACH (off-subnet, no usable gateway); -EINVAL
+ */
+int byz_dp_neigh(const struct byz_dp *dp, uint16_t peer, uint8_t mac[6]);
+
+/** @brief The neighbour table (tests, telemetry). */
+const struct byz_arp *byz_dp_arp(const struct byz_dp *dp);
 
 /** @brief IPv4 address (host order) the default roster gives peer @p i. */
 uint32_t byz_dp_peer_ip(uint16_t i);
@@ -263,7 +291,8 @@ unsigned byz_dp_poll(struct byz_dp *dp, uint64_t now);
 /**
  * @brief Send a CONTROL payload to @p dst (unreliable; the control plane
  * retries). Call from the polling thread.
- * @return 0; -EINVAL; -ERANGE (len > BYZ_CONTROL_MAX); -ENOBUFS
+ * @return 0; -EINVAL; -ERANGE (len > BYZ_CONTROL_MAX); -ENOBUFS;
+ *         -EHOSTUNREACH (next hop not resolved by ARP yet)
  */
 int byz_dp_send_control(struct byz_dp *dp, uint16_t dst, const void *p,
 			uint32_t len, uint64_t now);

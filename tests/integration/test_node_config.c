@@ -126,6 +126,113 @@ static void test_errors(void)
 	bad(many, 4 + 65, "more than 64 [peer] sections");
 }
 
+/* A PCI port (ARP on by default) at lines 1-6; [port] keys follow at line 7. */
+#define PCIHEAD RUN "key_file = k0\n[eal]\npci = 0000:3b:00.0\n[port]\nname = 0000:3b:00.0\n"
+#define PK2 "pubkey = 2222222222222222222222222222222222222222222222222222222222222222\n"
+/* peer 0 (self) and 1 on 10.0.0.0/24 without mac, peer 2 elsewhere */
+#define PEERS3(mac2) "[peer]\n" PK0 "ip = 10.0.0.1\n[peer]\n" PK1 "ip = 10.0.0.2\n" \
+	"[peer]\n" PK2 "ip = 10.0.1.3\n" mac2
+
+static struct byz_config_net net;
+
+static int parse_net(const char *text, uint32_t self)
+{
+	char why[512];
+	int r = byz_config_parse(text, strlen(text), "net.conf", &cfg, why, sizeof(why));
+	if (r) {
+		fprintf(stderr, "\n  %s", why);
+		return r;
+	}
+	r = byz_config_net(&cfg, self, "net.conf", &net, why, sizeof(why));
+	if (r)
+		fprintf(stderr, "\n  %s", why);
+	return r;
+}
+
+/* The text parses, and byz_config_net() refuses it at @p line with @p frag. */
+static void netbad(const char *text, uint32_t self, unsigned line, const char *frag)
+{
+	char why[512], want[32];
+	CU_ASSERT_EQUAL_FATAL(byz_config_parse(text, strlen(text), "net.conf", &cfg, why,
+					       sizeof(why)), 0);
+	CU_ASSERT_EQUAL(byz_config_net(&cfg, self, "net.conf", &net, why, sizeof(why)), -EINVAL);
+	snprintf(want, sizeof(want), "net.conf:%u: ", line);
+	int ok = strncmp(why, want, strlen(want)) == 0 && strstr(why, frag) != NULL;
+	if (!ok)
+		fprintf(stderr, "\n  expected '%s...%s', got '%s'", want, frag, why);
+	CU_ASSERT(ok);
+}
+
+static void test_net(void)
+{
+	/* PCI port: peers without a mac are resolved by ARP, via the gateway
+	 * when off-subnet */
+	CU_ASSERT_EQUAL_FATAL(parse_net(PCIHEAD "ip = 10.0.0.1\nprefix = 24\ngateway = 10.0.0.254\n"
+					PEERS3(""), 0), 0);
+	CU_ASSERT_EQUAL(cfg.arp, BYZ_CONFIG_ARP_AUTO);
+	CU_ASSERT_EQUAL(cfg.port_ip, 0x0a000001u);
+	CU_ASSERT(!net.vdev && net.arp);
+	CU_ASSERT_EQUAL(net.prefix, 24);
+	CU_ASSERT_EQUAL(net.gateway, 0x0a0000feu);
+	CU_ASSERT(!net.dyn[0] && net.dyn[1] && net.dyn[2]);
+	CU_ASSERT_EQUAL(net.n_dyn, 2);
+	/* a mac makes a peer static; netmask is prefix's other spelling */
+	CU_ASSERT_EQUAL_FATAL(parse_net(PCIHEAD "netmask = 255.255.255.0\n"
+					PEERS3("mac = 0c:42:a1:00:00:03\n"), 1), 0);
+	CU_ASSERT_EQUAL(net.prefix, 24);
+	CU_ASSERT_EQUAL(net.gateway, 0);
+	CU_ASSERT(net.dyn[0] && !net.dyn[1] && !net.dyn[2]);
+	char why[512];
+	const char *t32 = PCIHEAD "netmask = 255.255.255.255\n" PEERS;
+	CU_ASSERT_EQUAL(byz_config_parse(t32, strlen(t32), "net.conf", &cfg, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(cfg.prefix, 32);
+	/* vdev ports keep the derived MACs unless arp = yes */
+	CU_ASSERT_EQUAL_FATAL(parse_net(HEAD PEERS3(""), 0), 0);
+	CU_ASSERT(net.vdev && !net.arp);
+	CU_ASSERT_EQUAL(net.n_dyn, 0);
+	CU_ASSERT_EQUAL_FATAL(parse_net(RUN "key_file = k0\n[eal]\nvdev = net_af_packet0,iface=v0\n"
+					"[port]\nname = net_af_packet0\narp = yes\nprefix = 16\n"
+					PEERS3(""), 0), 0);
+	CU_ASSERT(net.vdev && net.arp);
+	CU_ASSERT_EQUAL(net.n_dyn, 2); /* 10.0.1.3 is on 10.0.0.0/16 */
+	CU_ASSERT_EQUAL_FATAL(parse_net(PCIHEAD "arp = no\n" PEERS3(""), 0), 0);
+	CU_ASSERT(!net.arp && net.n_dyn == 0);
+	CU_ASSERT_EQUAL_FATAL(parse_net(HEAD "arp = auto\n" PEERS, 0), 0);
+	CU_ASSERT_EQUAL(cfg.arp, BYZ_CONFIG_ARP_AUTO);
+
+	/* values the parser refuses */
+	bad(PCIHEAD "prefix = 33\n" PEERS, 7, "prefix: not an integer in [1, 32]");
+	bad(PCIHEAD "prefix = 0\n" PEERS, 7, "prefix: not an integer");
+	bad(PCIHEAD "prefix = /24\n" PEERS, 7, "prefix: not an integer");
+	bad(PCIHEAD "netmask = 255.0.255.0\n" PEERS, 7, "netmask: not a contiguous netmask");
+	bad(PCIHEAD "netmask = 0.0.0.0\n" PEERS, 7, "netmask: not a contiguous netmask");
+	bad(PCIHEAD "netmask = 24\n" PEERS, 7, "netmask: not a dotted IPv4 netmask");
+	bad(PCIHEAD "prefix = 24\nnetmask = 255.255.255.0\n" PEERS, 8,
+	    "give prefix or netmask, not both");
+	bad(PCIHEAD "netmask = 255.255.255.0\nprefix = 24\n" PEERS, 8, "not both");
+	bad(PCIHEAD "gateway = 224.0.0.1\n" PEERS, 7, "gateway: not a unicast address");
+	bad(PCIHEAD "gateway = 255.255.255.255\n" PEERS, 7, "gateway: not a unicast address");
+	bad(PCIHEAD "gateway = 10.0.0.256\n" PEERS, 7, "gateway: not a dotted IPv4 address");
+	bad(PCIHEAD "ip = 0.0.0.0\n" PEERS, 7, "ip: not a unicast address");
+	bad(PCIHEAD "arp = sometimes\n" PEERS, 7, "arp: expected auto, yes or no");
+	bad(PCIHEAD "gateway = 10.0.0.254\ngateway = 10.0.0.253\n" PEERS, 8, "duplicate key");
+
+	/* combinations byz_config_net() refuses, at the line to fix */
+	netbad(PCIHEAD PEERS3(""), 0, 10, "[peer] 1 has no mac and ARP is on");
+	netbad(PCIHEAD "prefix = 24\n" PEERS3(""), 0, 14,
+	       "[peer] 2: 10.0.1.3 is outside 10.0.0.1/24 and [port] has no gateway");
+	netbad(PCIHEAD "prefix = 24\ngateway = 10.0.1.1\n" PEERS3(""), 0, 8,
+	       "gateway 10.0.1.1 is not on this node's subnet 10.0.0.1/24");
+	netbad(PCIHEAD "prefix = 24\ngateway = 10.0.0.1\n" PEERS3(""), 0, 8,
+	       "this node's own address");
+	netbad(PCIHEAD "gateway = 10.0.0.254\n" PEERS3(""), 0, 7, "needs a prefix or netmask");
+	netbad(PCIHEAD "ip = 10.0.0.9\nprefix = 24\n" PEERS3(""), 0, 7,
+	       "[port] ip 10.0.0.9 is not this node's [peer] ip 10.0.0.1 (line 9)");
+	/* the same file is fine for the node whose address it names */
+	CU_ASSERT_EQUAL(parse_net(PCIHEAD "ip = 10.0.0.2\nprefix = 16\n" PEERS3(""), 1), 0);
+	CU_ASSERT_EQUAL(byz_config_net(&cfg, 3, "net.conf", &net, why, sizeof(why)), -EINVAL);
+}
+
 static void test_files(void)
 {
 	char why[256];
@@ -141,6 +248,7 @@ int main(void)
 		{"a complete config", test_good},
 		{"every class of error names file, line, problem", test_errors},
 		{"files: missing, not regular", test_files},
+		{"[port] network keys and ARP", test_net},
 		{NULL, NULL},
 	};
 	return byz_test_run("node-config", cases);

@@ -162,6 +162,12 @@ int main(int argc, char **argv)
 		byz_ident_free(&id);
 		return 2;
 	}
+	static struct byz_config_net net;
+	if (byz_config_net(&cfg, (uint32_t)self, path, &net, why, sizeof(why))) {
+		fprintf(stderr, "byzd: %s\n", why);
+		byz_ident_free(&id);
+		return 2;
+	}
 	static struct byzd_grad grad;
 	r = byzd_grad_init(&grad, &cfg, cfg.run_id, why, sizeof(why));
 	if (r) {
@@ -171,12 +177,12 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		printf("%s: OK: run %02x%02x%02x%02x..., %u peers, self = %d (%u.%u.%u.%u), port '%s', "
-		       "gradient %s (d = %zu), phase %" PRIu64 " us, %s poll\n",
+		       "gradient %s (d = %zu), phase %" PRIu64 " us, %s poll, ARP %s (%u peers)\n",
 		       path, cfg.run_id[0], cfg.run_id[1], cfg.run_id[2], cfg.run_id[3], cfg.n, self,
 		       cfg.peers[self].ip >> 24, (cfg.peers[self].ip >> 16) & 255,
 		       (cfg.peers[self].ip >> 8) & 255, cfg.peers[self].ip & 255, cfg.port,
 		       byz_grad_source_name(cfg.source), grad.d, cfg.phase_us,
-		       cfg.busy_poll ? "busy" : "polite");
+		       cfg.busy_poll ? "busy" : "polite", net.arp ? "on" : "off", net.n_dyn);
 		byzd_grad_free(&grad);
 		byz_ident_free(&id);
 		return 0;
@@ -281,6 +287,17 @@ int main(int argc, char **argv)
 	struct byz_node *node = byz_node_new(&nc, &r);
 	if (!node) {
 		LOG(ERR, "node: %s\n", byz_strerror(r));
+		goto out_port;
+	}
+	/* peers without a mac on an ARP port: the dataplane resolves them */
+	if (net.prefix)
+		r = byz_dp_set_subnet(byz_node_dp(node), net.prefix, net.gateway);
+	for (uint32_t i = 0; !r && i < cfg.n; i++)
+		if (net.dyn[i])
+			r = byz_dp_set_addr(byz_node_dp(node), (uint16_t)i, ips[i], NULL, udps[i]);
+	if (r) {
+		LOG(ERR, "neighbours: %s\n", byz_strerror(r));
+		byz_node_free(node);
 		goto out_port;
 	}
 	r = byz_node_telemetry_register(node);
