@@ -56,6 +56,8 @@ static void ar_usage(FILE *f)
 "                    seeded fault layer on every RX port (each 0..0.5)   [0]\n"
 "  --tau T           CenteredClip radius                           [1]\n"
 "  --seed S          data and fault seed                          [1]\n"
+"  --pace GBIT       pace every peer's egress to GBIT Gbit/s on the wire, split\n"
+"                    evenly over its n-1 concurrent streams; 0 = grants only [0]\n"
 "  --csv FILE        write size_bytes,time_us,algbw,busbw,plain_busbw\n"
 "multi-process transports only:\n"
 "  --busy-poll       never yield the core (default: polite polling when the\n"
@@ -204,8 +206,7 @@ static double allreduce(struct run *r)
 		uint8_t h[32];
 		for (int i = 0; i < n; i++)
 			for (int j = 0; j < n; j++)
-				crypto_generichash(h, 32, (const uint8_t *)(r->p[i].result + (size_t)j * pf),
-						   P, NULL, 0);
+				ar_leaf_root(r->p[i].result + (size_t)j * pf, P, h);
 		r->hash_s += bench_now() - h0;
 	}
 	return bench_now() - t0;
@@ -257,6 +258,7 @@ int bench_allreduce_main(int argc, char **argv)
 		{"netns", required_argument, NULL, 'N'},
 		{"memif-dir", required_argument, NULL, 'M'},
 		{"workers", required_argument, NULL, 'W'},
+		{"pace", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -383,6 +385,14 @@ int bench_allreduce_main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'a':
+			o.pace_gbit = strtod(optarg, &end);
+			if (*end || !(o.pace_gbit >= 0) || o.pace_gbit > 800) {
+				fprintf(stderr, "byz-bench allreduce: --pace wants 0..800 (Gbit/s), got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'T':
 			o.tau = strtod(optarg, &end);
 			if (*end || !(o.tau > 0) || !isfinite(o.tau)) {
@@ -478,6 +488,7 @@ int bench_allreduce_main(int argc, char **argv)
 	if ((n - 1) * sc.window > 4096)
 		sc.window = 4096 / (uint32_t)(n - 1);
 	sc.init_grant = sc.window / 4;
+	sc.pace_bps = ar_pace_bps(&o);
 	r.n = n;
 	r.tau = o.tau;
 	size_t gbytes = (size_t)maxpart * (size_t)n;
@@ -514,6 +525,9 @@ int bench_allreduce_main(int argc, char **argv)
 	       sc.window, o.loss, o.dup, o.corrupt, o.reorder);
 	printf("# one thread polls every peer in turn (run-to-completion, busy poll): times are "
 	       "the whole swarm's on one core\n");
+	if (o.pace_gbit > 0)
+		printf("# paced: %.3g Gbit/s per peer, %.3g Gbit/s per stream\n", o.pace_gbit,
+		       (double)ar_pace_bps(&o) * 8e-9);
 	printf("# robust = CenteredClip (tau %.3g, %s) + BLAKE2b-256 leaf hashes (64 KiB) of every part "
 	       "sent, received and aggregated; no signatures\n", o.tau,
 	       byz_clip_impl_name(byz_clip_best_impl()));

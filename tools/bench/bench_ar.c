@@ -61,6 +61,27 @@ int ar_verify_leaves(const void *buf, uint32_t len, const uint8_t (*want)[32])
 	return 0;
 }
 
+void ar_leaf_root(const void *buf, uint32_t len, uint8_t out[32])
+{
+	/* The root the protocol would sign: BLAKE2b over the leaf digests, fed
+	 * batch by batch so no buffer scales with the part. */
+	enum { BATCH = 64 };
+	uint8_t h[BATCH][32];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	const uint8_t *b = buf;
+	uint32_t nl = ar_leaves(len);
+	for (uint32_t l = 0; l < nl; l += BATCH) {
+		uint32_t c = nl - l < BATCH ? nl - l : BATCH;
+		size_t off = (size_t)l * AR_LEAF;
+		size_t n = len - off < (size_t)c * AR_LEAF ? len - off : (size_t)c * AR_LEAF;
+		if (byz_hash_leaves(b + off, n, AR_LEAF, h))
+			memset(h, 0, sizeof(h));
+		crypto_generichash_update(&st, &h[0][0], (size_t)c * 32);
+	}
+	crypto_generichash_final(&st, out, 32);
+}
+
 void ar_mean(const float *const *in, int n, uint64_t mask, size_t d, float *out)
 {
 	int cnt = 0;

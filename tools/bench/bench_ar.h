@@ -32,7 +32,17 @@ struct ar_opts {
 	const char *netns;      /* name prefix of the namespaces (af_packet/af_xdp) */
 	const char *memif_dir;  /* where memif sockets go (created and removed) */
 	int workers;            /* hashing worker lcores per peer (multi-process only) */
+	double pace_gbit;       /* per-peer egress pacing, Gbit/s; 0: off */
 };
+
+/* Per-stream pacing rate (bytes/s) for --pace: the peer's rate split over
+ * its n-1 concurrent streams. */
+static inline uint64_t ar_pace_bps(const struct ar_opts *o)
+{
+	if (!(o->pace_gbit > 0) || o->peers < 2)
+		return 0;
+	return (uint64_t)(o->pace_gbit * 1e9 / 8.0 / (o->peers - 1));
+}
 
 const char *ar_transport_name(enum ar_transport t);
 
@@ -50,6 +60,9 @@ void ar_hash_leaves(const void *buf, uint32_t len, uint8_t (*out)[32]);
 
 /* 0 when buf's leaves hash to want, -1 otherwise. */
 int ar_verify_leaves(const void *buf, uint32_t len, const uint8_t (*want)[32]);
+/* The leaf root of @p buf: BLAKE2b-256 over its leaves' digests (what a
+ * signed RESULT would carry). */
+void ar_leaf_root(const void *buf, uint32_t len, uint8_t out[32]);
 
 /* Mean over the inputs whose bit is set in @p mask, summed in index order
  * (the order fixes the rounding: every runner must use this function). */

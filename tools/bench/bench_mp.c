@@ -424,8 +424,7 @@ static void child_step(struct child *c, uint32_t seq)
 		uint8_t h[32];
 		for (int j = 0; j < n; j++)
 			if ((gath >> j) & 1u)
-				crypto_generichash(h, 32, (const uint8_t *)(c->result + (size_t)j * pf), P,
-						   NULL, 0);
+				ar_leaf_root(c->result + (size_t)j * pf, P, h);
 		hash_s += bench_now() - h0;
 	}
 	me->t_done = bench_now();
@@ -569,6 +568,7 @@ static int child_dataplane(struct child *c)
 	if (sc.window > 1024)
 		sc.window = 1024;
 	sc.init_grant = sc.window / 4;
+	sc.pace_bps = ar_pace_bps(o);
 	sh->window = sc.window;
 	int first = c->port_of[c->self == 0 ? 1 : 0];
 	struct byz_dp_cfg dc = {.self = (uint16_t)c->self, .n_peers = (uint16_t)c->n,
@@ -1138,6 +1138,9 @@ int ar_mp_main(const struct ar_opts *oin)
 	       o.tc_bpf ? "; tc-bpf " : "", o.tc_bpf ? o.tc_bpf : "", o.garbage);
 	printf("# %s poll on %ld cores; times are from the go signal to the last peer's result\n",
 	       m.sh->polite ? "polite" : "busy", cores);
+	if (o.pace_gbit > 0)
+		printf("# paced: %.3g Gbit/s per peer, %.3g Gbit/s per stream\n", o.pace_gbit,
+		       (double)ar_pace_bps(&o) * 8e-9);
 	printf("# robust = CenteredClip (tau %.3g) + BLAKE2b-256 leaf hashes (64 KiB); plain = "
 	       "butterfly mean\n", o.tau);
 	if (o.workers)
