@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "byz/cpu.h"
 #include "byz/err.h"
 #include "clip_internal.h"
 
@@ -44,39 +45,19 @@ int byz_clip_impl_parse(const char *name, enum byz_clip_impl *impl)
 	return -EINVAL;
 }
 
-/* 0 scalar, 1 avx2, 2 avx512: what the CPU and the build allow. */
-static int cpu_simd_level(void)
-{
-	int lvl = 0;
-#ifdef BYZ_HAVE_AVX2
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-		lvl = 1;
-#endif
-#ifdef BYZ_HAVE_AVX512
-	if (lvl == 1 && __builtin_cpu_supports("avx512f"))
-		lvl = 2;
-#endif
-	return lvl;
-}
-
-/* CPU level capped by BYZ_SIMD_MAX; computed once (a benign race at worst
- * computes the same value twice). */
+/* 0 scalar, 1 avx2, 2 avx512: what the CPU (capped by BYZ_SIMD_MAX, see
+ * byz/cpu.h) and this build allow. */
 static int simd_level(void)
 {
-	static int cached = -1;
-	if (cached < 0) {
-		int lvl = cpu_simd_level();
-		const char *cap = getenv("BYZ_SIMD_MAX");
-		if (cap) {
-			if (!strcasecmp(cap, "scalar") && lvl > 0)
-				lvl = 0;
-			else if (!strcasecmp(cap, "avx2") && lvl > 1)
-				lvl = 1;
-		}
-		cached = lvl;
-	}
-	return cached;
+	int lvl = (int)byz_cpu_simd_level();
+#ifndef BYZ_HAVE_AVX512
+	if (lvl > 1)
+		lvl = 1;
+#endif
+#ifndef BYZ_HAVE_AVX2
+	lvl = 0;
+#endif
+	return lvl;
 }
 
 const struct clip_kernels *clip_kernels_best(void)
