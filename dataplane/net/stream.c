@@ -30,7 +30,7 @@
  * control plane then treats the peer as silent).
  *
  * Hostile input: a SACK or NACK naming packets never sent is counted and
- * ignored; grants only grow; RTT samples outside [0, 4 * rto_max] are
+ * ignored, as are NACK entries past BYZ_NACK_MAX; grants only grow; RTT samples outside [0, 4 * rto_max] are
  * discarded. DATA with the wrong shard length, a seq past the end or a
  * payload size that does not match its seq is counted as bad and ignored.
  */
@@ -424,6 +424,12 @@ int byz_tx_stream_on_nack(struct byz_tx_stream *tx, const uint32_t *seqs,
 	int bad = 0;
 	uint64_t guard = tx->have_rtt ? tx->srtt : tx->cfg.rto_min_ns;
 	tx->st.nacks++;
+	/* A NACK frame carries at most BYZ_NACK_MAX entries: a longer list is
+	 * malformed, and the work one NACK causes stays bounded. */
+	if (n > BYZ_NACK_MAX) {
+		n = BYZ_NACK_MAX;
+		bad = 1;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t q = seqs[i];
 		if (q >= tx->next) {

@@ -155,8 +155,10 @@ int byz_tx_stream_on_sack(struct byz_tx_stream *tx, const struct byz_sack *s,
 
 /**
  * @brief Apply a NACK: queue the listed packets for retransmission unless
- * acked, already queued, or sent less than one smoothed RTT ago.
- * @return 0; -EPROTO when an entry names a packet never sent (rest applied)
+ * acked, already queued, or sent less than one smoothed RTT ago. Only the
+ * first BYZ_NACK_MAX entries are read (a NACK frame holds no more).
+ * @return 0; -EPROTO when an entry names a packet never sent or the list is
+ *         longer than BYZ_NACK_MAX (the rest applied)
  */
 int byz_tx_stream_on_nack(struct byz_tx_stream *tx, const uint32_t *seqs,
 			  uint32_t n, uint64_t now);

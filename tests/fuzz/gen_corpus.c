@@ -367,6 +367,75 @@ static void ident(const char *tmp)
 	unlink(pub);
 }
 
+/* byzd config text: a full file naming every section and key, minimal
+ * ones, and one file per class of refusal (so mutations start on both
+ * sides of each check). */
+#define CFG_RUN "run_id = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+#define CFG_PK0 "pubkey = 4c27b500b58d41b10f5354c3cb30ca5aca69c1807148b2d9e907e69c8660e831\n"
+#define CFG_PK1 "pubkey = 1111111111111111111111111111111111111111111111111111111111111111\n"
+#define CFG_HEAD CFG_RUN "key_file = k0\n[port]\nname = net_ring0\n"
+#define CFG_PEERS "[peer]\n" CFG_PK0 "ip = 10.0.0.1\n[peer]\n" CFG_PK1 "ip = 10.0.0.2\n"
+
+static void config(void)
+{
+	static const struct {
+		const char *name, *text;
+	} c[] = {
+		{"full", "# byzd node 0\n[run]\n" CFG_RUN "key_file = /etc/byz/k0  # secret\n"
+			 "start_time = 1700000000\nsteps = 100\n"
+			 "[eal]\nlcores = 0-1\nmem_mb = 512\nno_huge = yes\nno_pci = no\n"
+			 "file_prefix = byz0\nvdev = net_ring0\nvdev = net_memif0,role=server\n"
+			 "log_level = info\n"
+			 "[port]\nname = net_ring0\nmtu = 9000\nudp_port = 4791\nbusy_poll = on\n"
+			 "rx_desc = 2048\nmbufs = 16383\n"
+			 "[protocol]\ntau = 2.5\neps = 1e-6\nkappa = 0.5\nlr = 0.05\n"
+			 "max_iters = 100\nvalidators = 2\nsilent_limit = 4\nmax_attempts = 3\n"
+			 "phase_us = 20000\nd = 1024\n"
+			 "[gradient]\nsource = mlp\nbatch = 8\nclasses = 10\nhidden = 64\n"
+			 "examples = 1024\n"
+			 "[channel]\nwindow = 32\nrto_us = 500\nrto_max_us = 20000\n"
+			 "[peer]\n" CFG_PK0 "ip = 192.168.1.10\nudp_port = 9000\n"
+			 "mac = 0a:0b:0c:0d:0e:0f\n"
+			 "[peer]\n" CFG_PK1 "ip = 192.168.1.11\n"},
+		{"minimal", CFG_HEAD CFG_PEERS},
+		{"crlf-tabs", "run_id = 00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\r\n"
+			      "\tkey_file\t=\tk0\r\n[ port ]\r\nname = p0\r\n" CFG_PEERS},
+		{"pci", CFG_HEAD "[eal]\npci = 0000:01:00.0\npci = 0000:02:00.1\n" CFG_PEERS},
+		{"softmax", CFG_HEAD "[gradient]\nsource = softmax\n[protocol]\nvalidators = 0\n"
+			    CFG_PEERS},
+		{"bad-section", CFG_HEAD "[protocl]\n" CFG_PEERS},
+		{"bad-header", CFG_HEAD "[protocol\n" CFG_PEERS},
+		{"bad-key", CFG_HEAD "tau = 3\n" CFG_PEERS},
+		{"bad-noeq", CFG_HEAD "just words\n" CFG_PEERS},
+		{"bad-novalue", CFG_HEAD "mtu =\n" CFG_PEERS},
+		{"bad-range", CFG_HEAD "mtu = 100\n" CFG_PEERS},
+		{"bad-number", CFG_HEAD "[protocol]\ntau = 1e999\n" CFG_PEERS},
+		{"bad-bool", CFG_HEAD "busy_poll = maybe\n" CFG_PEERS},
+		{"bad-dup", CFG_HEAD "mtu = 1500\nmtu = 9000\n" CFG_PEERS},
+		{"bad-missing", CFG_RUN "[port]\nname = p\n" CFG_PEERS},
+		{"bad-onepeer", CFG_HEAD "[peer]\n" CFG_PK0 "ip = 10.0.0.1\n"},
+		{"bad-samekey", CFG_HEAD "[peer]\n" CFG_PK0 "ip = 10.0.0.1\n[peer]\n" CFG_PK0
+					 "ip = 10.0.0.2\n"},
+		{"bad-ip", CFG_HEAD "[peer]\n" CFG_PK0 "ip = 10.0.0.300\n" CFG_PEERS},
+		{"bad-mac", CFG_HEAD "[peer]\n" CFG_PK0 "mac = 0a:0b:0c:0d:0e\n" CFG_PEERS},
+		{"bad-rto", CFG_HEAD "[channel]\nrto_us = 900\nrto_max_us = 800\n" CFG_PEERS},
+		{"bad-nopci", CFG_HEAD "[eal]\nno_pci = yes\npci = 0000:01:00.0\n" CFG_PEERS},
+		{"bad-ctrl", CFG_HEAD "[eal]\nlcores = \x01\n" CFG_PEERS},
+		{"bad-source", CFG_HEAD "[gradient]\nsource = resnet\n" CFG_PEERS},
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		put("config", c[i].name, -1, c[i].text, strlen(c[i].text));
+	/* Nine vdevs (one over the limit) and a NUL inside a value. */
+	char many[2048];
+	size_t n = (size_t)snprintf(many, sizeof(many), "%s[eal]\n", CFG_HEAD);
+	for (int i = 0; i < 9; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "vdev = net_null%d\n", i);
+	n += (size_t)snprintf(many + n, sizeof(many) - n, "%s", CFG_PEERS);
+	put("config", "bad-vdevs", -1, many, n);
+	static const char nul[] = CFG_RUN "key_file = a\0b\n";
+	put("config", "bad-nul", -1, nul, sizeof(nul) - 1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3 || strcmp(argv[1], "--help") == 0) {
@@ -391,6 +460,7 @@ int main(int argc, char **argv)
 	npy(tmp);
 	loaders();
 	ident(tmp);
+	config();
 	rmdir(tmp);
 	printf("wrote %u seeds under %s\n", written, out_dir);
 	return 0;
