@@ -111,7 +111,8 @@ void byz_node_start(struct byz_node *n, uint64_t origin_ns);
 
 /**
  * @brief One run-to-completion turn: control ring -> channel -> peer; phase
- * deadlines; peer output -> channel -> CONTROL frames; dataplane RX/TX.
+ * deadlines; peer output -> channel -> CONTROL frames; dataplane RX/TX (in
+ * split mode the frames go to the dp lcore instead, which does RX/TX).
  * @return units of work done (0: idle, the caller may back off)
  */
 unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns);
