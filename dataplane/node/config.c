@@ -56,6 +56,7 @@ static const struct key keys[] = {
 	{S_EAL, "vdev", T_LIST, offsetof(struct byz_config, vdev), 128, 0, 0, 0},
 	{S_EAL, "pci", T_LIST, offsetof(struct byz_config, pci), 64, 0, 0, 0},
 	{S_EAL, "log_level", T_STR, C(log_level), 0, 0, 0},
+	{S_EAL, "dp_lcore", T_U32, C(dp_lcore), 0, BYZ_CONFIG_MAX_LCORE - 1, 0},
 	{S_PORT, "name", T_STR, C(port), 0, 0, 1},
 	{S_PORT, "mtu", T_U32, C(mtu), BYZ_MTU_MIN, BYZ_MTU_MAX, 0},
 	{S_PORT, "udp_port", T_U16, C(udp_port), 1, 65535, 0},
@@ -229,6 +230,77 @@ static int net_key(struct ctx *x, struct byz_config *c, const struct key *k, con
 	return 0;
 }
 
+static void eal_key(const struct ctx *x, struct byz_config *c, const struct key *k)
+{
+	if (!strcmp(k->name, "lcores"))
+		c->lcores_line = x->line;
+	else if (!strcmp(k->name, "dp_lcore"))
+		c->dp_lcore_line = x->line;
+}
+
+/* An EAL -l list ("0", "0-3", "0,2,5-7") into @p set; @p first gets the
+ * lowest lcore, which the EAL makes the main lcore. -1 when malformed. */
+static int lcore_list(const char *v, uint8_t set[BYZ_CONFIG_MAX_LCORE], unsigned *first)
+{
+	memset(set, 0, BYZ_CONFIG_MAX_LCORE);
+	unsigned lo_all = BYZ_CONFIG_MAX_LCORE;
+	const char *p = v;
+	for (;;) {
+		unsigned a = 0, b;
+		int nd = 0;
+		for (; *p >= '0' && *p <= '9' && nd < 5; p++, nd++)
+			a = a * 10u + (unsigned)(*p - '0');
+		if (!nd || a >= BYZ_CONFIG_MAX_LCORE)
+			return -1;
+		b = a;
+		if (*p == '-') {
+			p++;
+			b = 0;
+			nd = 0;
+			for (; *p >= '0' && *p <= '9' && nd < 5; p++, nd++)
+				b = b * 10u + (unsigned)(*p - '0');
+			if (!nd || b >= BYZ_CONFIG_MAX_LCORE || b < a)
+				return -1;
+		}
+		for (unsigned i = a; i <= b; i++)
+			set[i] = 1;
+		if (a < lo_all)
+			lo_all = a;
+		if (*p == 0)
+			break;
+		if (*p++ != ',')
+			return -1;
+	}
+	*first = lo_all;
+	return 0;
+}
+
+/* dp_lcore must be a worker: in lcores and not the main lcore. */
+static int check_lcores(struct ctx *x, struct byz_config *c)
+{
+	static uint8_t set[BYZ_CONFIG_MAX_LCORE];
+	unsigned first;
+	c->main_lcore = -1;
+	int bad = lcore_list(c->lcores, set, &first);
+	if (!bad)
+		c->main_lcore = (int)first;
+	if (!c->dp_lcore_line)
+		return 0;
+	if (bad) {
+		x->line = c->lcores_line;
+		return fail(x, "lcores: expected a list of lcores such as '0-1' or '0,2' (below "
+			    "%u) to place dp_lcore: '%s'", BYZ_CONFIG_MAX_LCORE, c->lcores);
+	}
+	x->line = c->dp_lcore_line;
+	if (!set[c->dp_lcore])
+		return fail(x, "dp_lcore %u is not in [eal] lcores '%s'", c->dp_lcore, c->lcores);
+	if (c->dp_lcore == first)
+		return fail(x, "dp_lcore %u is the main lcore (the first of [eal] lcores '%s'), "
+			    "which runs the control thread: name another lcore of the list",
+			    c->dp_lcore, c->lcores);
+	return 0;
+}
+
 static int set_value(struct ctx *x, struct byz_config *c, const struct key *k, void *base,
 		     const char *v)
 {
@@ -383,7 +455,7 @@ static int check_done(struct ctx *x, struct byz_config *c, const uint8_t *seen,
 			    (unsigned long long)c->rto_max_us, (unsigned long long)c->rto_us);
 	if (c->no_pci && c->npci)
 		return fail(x, "[eal] pci devices given together with no_pci = yes");
-	return 0;
+	return check_lcores(x, c);
 }
 
 int byz_config_parse(const char *text, size_t len, const char *name, struct byz_config *c,
@@ -476,6 +548,8 @@ int byz_config_parse(const char *text, size_t len, const char *name, struct byz_
 		int r = set_value(&x, c, key, base, v);
 		if (!r && cur == S_PORT)
 			r = net_key(&x, c, key, v);
+		if (!r && cur == S_EAL)
+			eal_key(&x, c, key);
 		if (r)
 			return r;
 	}

@@ -11,6 +11,11 @@
  *      a banned peer's frames die at the parser);
  *   4. the channel emits acks, retransmissions and new fragments as CONTROL
  *      frames, and byz_dp_poll flushes them and receives the next burst.
+ * Split mode (byz_node_launch_dp, split.c) moves byz_dp_poll to a worker
+ * lcore; step 4 then copies the frames into slots handed to that lcore on
+ * an SPSC ring, and the control thread calls nothing that touches dataplane
+ * state: the control ring, the roster epoch swap and counter reads are
+ * built for a second thread. Everything else is the same turn.
  * Vector data (PART, AGGV) rides the same channel as signed messages: the
  * protocol's proof of a bad part is the signed part itself, so carrying it
  * unsigned on DATA streams would need a signed leaf root per stream first
@@ -38,6 +43,16 @@
 static int emit(void *ctx, uint16_t to, const uint8_t *p, uint32_t len)
 {
 	struct byz_node *n = ctx;
+	if (n->split) {
+		/* the dp lcore sends it; its refusals come back as ctrl_out_fail */
+		int r = node_split_emit(n->split, to, p, len);
+		if (r) {
+			n->st.ctrl_ring_full++;
+			return r;
+		}
+		n->st.ctrl_out++;
+		return 0;
+	}
 	int r = byz_dp_send_control(n->dp, to, p, len, n->now_ns);
 	if (r) {
 		n->st.ctrl_out_fail++;
@@ -114,8 +129,10 @@ static void ev_push(struct byz_node *n, const struct byz_event *e)
 
 static void publish_bans(struct byz_node *n)
 {
-	/* Two alternating rosters: the dataplane adopted the last one at its
-	 * previous poll (same thread), so the other one is free to rewrite. */
+	/* Two alternating rosters: once the dataplane reports the last epoch
+	 * (an acquire load; it stores it after switching, from this thread's
+	 * poll or from its own lcore), it never reads the other one again, so
+	 * that one is free to rewrite. */
 	if (byz_dp_roster_epoch(n->dp) != n->epoch) {
 		n->roster_dirty = 1;
 		return;
@@ -257,7 +274,14 @@ unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
 		drain_peer(n);
 	}
 	work += chan_tx(n->ch, now_ns, emit, n);
-	work += byz_dp_poll(n->dp, now_ns);
+	if (n->split) {
+		node_split_flush(n->split);
+		uint64_t sent, fail;
+		node_split_counters(n->split, &sent, &fail);
+		n->st.ctrl_out_fail = n->fail_base + fail;
+	} else {
+		work += byz_dp_poll(n->dp, now_ns);
+	}
 	copy_chan_stats(n);
 	return work;
 }
@@ -309,6 +333,7 @@ struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
 	uint32_t room = mtu - BYZ_IPV4_HLEN - BYZ_UDP_HLEN - BYZ_HDR_LEN;
 	if (room > BYZ_CONTROL_MAX)
 		room = BYZ_CONTROL_MAX;
+	n->room = room;
 	struct byz_stream_cfg sc;
 	byz_stream_cfg_default(&sc, BYZ_SEG_1500);
 	struct byz_dp_cfg dc = {
@@ -369,6 +394,7 @@ void byz_node_free(struct byz_node *n)
 	if (!n)
 		return;
 	byz_node_telemetry_forget(n);
+	node_split_free(n->split); /* stops the dp lcore before its dataplane goes */
 	chan_free(n->ch);
 	byz_dp_free(n->dp);
 	byz_peer_free(n->peer);
@@ -402,6 +428,47 @@ int byz_node_run_until(struct byz_node *n, uint64_t step, volatile const int *st
 			usleep(50);
 	}
 	return 0;
+}
+
+int byz_node_launch_dp(struct byz_node *n, unsigned lcore, int busy)
+{
+	if (!n)
+		return -EINVAL;
+	if (n->split)
+		return -EBUSY;
+	/* room for every fragment and ack the channel may emit in one turn,
+	 * twice over: a full pool means the dp lcore is far behind */
+	uint32_t w = n->cfg.window ? n->cfg.window : 64;
+	uint32_t want = 2u * (uint32_t)(n->nn - 1) * (w + 1), nslots = 256;
+	while (nslots < want && nslots < 16384)
+		nslots *= 2;
+	uint64_t (*clk)(void) = n->cfg.clock_ns ? n->cfg.clock_ns : byz_dp_now_ns;
+	int e;
+	struct node_split *s = node_split_new(n->dp, n->room, nslots, clk, busy, &e);
+	if (!s)
+		return e;
+	e = node_split_launch(s, lcore);
+	if (e) {
+		node_split_free(s);
+		return e;
+	}
+	n->fail_base = n->st.ctrl_out_fail;
+	n->split = s;
+	return 0;
+}
+
+void byz_node_stop_dp(struct byz_node *n)
+{
+	if (!n || !n->split)
+		return;
+	/* frames still in slots are lost: the channel retransmits them */
+	node_split_free(n->split);
+	n->split = NULL;
+}
+
+int byz_node_dp_lcore(const struct byz_node *n)
+{
+	return n ? node_split_lcore(n->split) : -1;
 }
 
 int byz_node_pop_event(struct byz_node *n, struct byz_event *e)

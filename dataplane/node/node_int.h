@@ -5,6 +5,7 @@
 #include "byz/node.h"
 
 struct chan;
+struct node_split;
 
 struct byz_node {
 	struct byz_node_cfg cfg;
@@ -15,15 +16,38 @@ struct byz_node {
 	uint8_t started, origin_set, roster_dirty;
 	uint64_t origin_ns, now_ns, now_us;
 	uint32_t epoch;
+	uint32_t room; /* CONTROL payload bytes per frame */
 	struct byz_roster rosters[2]; /* alternating: see publish_bans() */
 	struct byz_event *ev;
 	size_t evhead, nev, capev;
 	uint8_t digest[32];
 	uint8_t join_from[BYZ_RINGNET_MAX]; /* sent a JOIN since our last STATE to outsiders */
 	struct byz_node_stats st;
+	struct node_split *split; /* NULL: single-lcore mode */
+	uint64_t fail_base;       /* ctrl_out_fail when the split began */
 };
 
 /* Unregister @p n from telemetry if it is the registered node. */
 void byz_node_telemetry_forget(struct byz_node *n);
+
+/* Split mode (split.c): the dataplane loop on its own lcore, CONTROL frames
+ * handed to it through @p nslots (a power of two) slots of @p room bytes. */
+struct node_split *node_split_new(struct byz_dp *dp, uint32_t room, uint32_t nslots,
+				  uint64_t (*clk)(void), int busy, int *err);
+/* Stops the lcore if it runs, then frees. NULL is fine. */
+void node_split_free(struct node_split *s);
+/* Launch the loop on worker @p lcore (from the main lcore): 0, -EINVAL,
+ * -EPERM (not on the main lcore), -EBUSY (running, or the lcore is busy). */
+int node_split_launch(struct node_split *s, unsigned lcore);
+/* Raise the stop flag and wait for the lcore (no-op when not running). */
+void node_split_stop(struct node_split *s);
+/* Queue one CONTROL payload: 0; -ENOBUFS (no free slot: dropped); -ERANGE. */
+int node_split_emit(struct node_split *s, uint16_t to, const uint8_t *p, uint32_t len);
+/* Hand the staged payloads to the dp lcore. */
+void node_split_flush(struct node_split *s);
+/* Payloads the dp lcore sent / that byz_dp_send_control refused. */
+void node_split_counters(const struct node_split *s, uint64_t *sent, uint64_t *fail);
+/* The lcore running the loop, or -1. */
+int node_split_lcore(const struct node_split *s);
 
 #endif

@@ -55,6 +55,7 @@ static int stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 	U64("drop_nostream", ds->drop_nostream);
 	U64("drop_ctrl_ring_full", ds->ctrl_full);
 	U64("drop_tx_full", ds->tx_full);
+	U64("drop_dp_ring_full", s->ctrl_ring_full);
 	U64("alloc_fail", ds->alloc_fail);
 	U64("chan_frags_in", s->frags_in);
 	U64("chan_frags_out", s->frags_out);

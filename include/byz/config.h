@@ -25,6 +25,8 @@ extern "C" {
 #define BYZ_CONFIG_MAX_BYTES (1u << 20)
 #define BYZ_CONFIG_STR 256u         /**< longest string value + 1 */
 #define BYZ_CONFIG_MAX_DEVS 8u
+/** lcore ids in [eal] lcores and dp_lcore stay below this. */
+#define BYZ_CONFIG_MAX_LCORE 1024u
 
 /** Where the gradient comes from. */
 enum byz_grad_source {
@@ -63,6 +65,11 @@ struct byz_config {
 	char pci[BYZ_CONFIG_MAX_DEVS][64];
 	unsigned npci;
 	char log_level[32];
+	uint32_t dp_lcore;       /**< lcore of the dataplane loop (split mode) */
+	unsigned dp_lcore_line;  /**< 0: dp_lcore not given: one lcore runs everything */
+	unsigned lcores_line;    /**< 0: lcores not given (default "0") */
+	int main_lcore;          /**< first lcore of lcores (the control thread); -1 when
+				      lcores is no plain list ("0-2", "0,3") */
 	/* [port] */
 	char port[128];          /**< ethdev name: a vdev name or a PCI address */
 	uint32_t mtu;

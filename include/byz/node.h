@@ -25,7 +25,11 @@
  *
  * Threads: a node is driven by one thread (byz_node_poll); distinct nodes are
  * independent. Counters may be read by another thread (telemetry) as plain
- * aligned 64-bit loads.
+ * aligned 64-bit loads. By default that thread also runs the dataplane
+ * (byz_dp_poll inside byz_node_poll). Split mode (byz_node_launch_dp) moves
+ * the dataplane loop to a worker lcore of its own; the polling thread is
+ * then the control thread (channel, signatures, protocol) and reaches the
+ * dataplane only through rings and the epoch-swapped roster.
  */
 #ifndef BYZ_NODE_H
 #define BYZ_NODE_H
@@ -72,6 +76,8 @@ struct byz_node_cfg {
 struct byz_node_stats {
 	uint64_t ctrl_in, ctrl_out;       /**< CONTROL payloads received / emitted */
 	uint64_t ctrl_out_fail;           /**< byz_dp_send_control refused (mbuf pool empty) */
+	uint64_t ctrl_ring_full;          /**< split mode: no free slot towards the dp lcore
+					       (dropped; the channel retransmits) */
 	uint64_t frags_out, retx, acks_out, frags_in, acks_in;
 	uint64_t chan_bad_hdr, chan_bad_ack, chan_dup, chan_out_window, chan_asm_reset;
 	uint64_t chan_backlog_drop, oom;
@@ -94,7 +100,7 @@ struct byz_node;
  * @return the node or NULL
  */
 struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err);
-/** @brief Free the node (its dataplane and peer). NULL is fine. */
+/** @brief Free the node (its dataplane and peer; stops its dp lcore first). NULL is fine. */
 void byz_node_free(struct byz_node *n);
 
 /**
@@ -105,7 +111,8 @@ void byz_node_start(struct byz_node *n, uint64_t origin_ns);
 
 /**
  * @brief One run-to-completion turn: control ring -> channel -> peer; phase
- * deadlines; peer output -> channel -> CONTROL frames; dataplane RX/TX.
+ * deadlines; peer output -> channel -> CONTROL frames; dataplane RX/TX (in
+ * split mode the frames go to the dp lcore instead, which does RX/TX).
  * @return units of work done (0: idle, the caller may back off)
  */
 unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns);
@@ -118,6 +125,35 @@ unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns);
  */
 int byz_node_run_until(struct byz_node *n, uint64_t step, volatile const int *stop,
 		       uint64_t timeout_ns, int polite);
+
+/**
+ * @brief Split mode: run the dataplane loop (byz_dp_poll: RX, TX, ARP) on
+ * worker lcore @p lcore until byz_node_stop_dp() or byz_node_free().
+ *
+ * From here on byz_node_poll() runs the control side only and hands CONTROL
+ * frames to the lcore through a fixed pool of slots on a single-producer,
+ * single-consumer ring (a frame finding no free slot is dropped and counted
+ * in ctrl_ring_full; the channel retransmits). Call on the main lcore, from
+ * the thread that polls the node, after every byz_dp_set_* / fault set-up on
+ * byz_node_dp(): the caller must not touch dataplane state while it runs
+ * (counters may be read).
+ * @param busy 1: poll without backing off; 0: spin briefly when idle, then
+ *             sleep 50 us (shared cores)
+ * @return 0; -EINVAL (@p lcore is the main lcore or not enabled); -EPERM
+ *         (not called on the main lcore); -EBUSY (already split, or the
+ *         lcore is running something); -ENOMEM
+ */
+int byz_node_launch_dp(struct byz_node *n, unsigned lcore, int busy);
+
+/**
+ * @brief Stop the dataplane lcore (raise its stop flag, rte_eal_wait_lcore)
+ * and go back to single-lcore mode; frames still queued towards it are
+ * dropped (the channel retransmits). No-op when not split.
+ */
+void byz_node_stop_dp(struct byz_node *n);
+
+/** @brief The lcore running the dataplane, or -1 in single-lcore mode. */
+int byz_node_dp_lcore(const struct byz_node *n);
 
 /** @brief Pop one decision the peer reported (as byz_peer_pop_event). @return 1 or 0 */
 int byz_node_pop_event(struct byz_node *n, struct byz_event *e);

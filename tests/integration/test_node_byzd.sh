@@ -3,7 +3,10 @@
 # refusal names the file and line or the key file), a 3-step single-process
 # smoke run on a net_ring vdev (--no-huge; the other roster peer is absent,
 # so it is silent and leaves), a clean stop on SIGTERM, and a start after
-# start_time (a restart: it rejoins and waits for the swarm's state).
+# start_time (a restart: it rejoins and waits for the swarm's state); then
+# the same with [eal] dp_lcore (the dataplane loop on lcore 1, the control
+# thread on the main lcore): --check-config shows the layout and refuses a
+# bad dp_lcore at its line, 3 steps finish, SIGTERM stops both lcores.
 # usage: test_node_byzd.sh BYZD BYZ_KEYGEN
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
@@ -20,7 +23,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 cd "$T" || exit 1
 for k in k0 k1 k2; do "$KEYGEN" "$k" >/dev/null || fail "keygen $k"; done
 RUN=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-write() { # file key steps extra-run-line
+write() { # file key steps extra-run-line [extra-eal-lines]
 	cat > "$1" <<EOC
 # byzd test config
 run_id = $RUN
@@ -33,6 +36,7 @@ no_pci = yes
 mem_mb = 256
 file_prefix = byzdtest$$
 vdev = net_ring0
+${5:-}
 [port]
 name = net_ring0
 [protocol]
@@ -113,4 +117,43 @@ wait $pid; rc=$?
 grep -q "start_time passed .* ago: rejoining the running swarm" err3.txt ||
 	fail "no rejoin notice: $(cat err3.txt)"
 grep -q "byzd: stopped: 0 steps" out3.txt || fail "rejoining alone made steps: $(cat out3.txt)"
+
+# split mode: the dataplane on lcore 1, the control thread on lcore 0
+nl='
+'
+write split.conf k0 3 "" "lcores = 0-1${nl}dp_lcore = 1"
+out=$("$BYZD" --check-config split.conf) || fail "check-config split: $out"
+echo "$out" | grep -q "main lcore 0 = control thread .*lcore 1 = dataplane RX/TX" ||
+	fail "split layout: $out"
+out=$("$BYZD" --check-config good.conf) || fail "check-config good: $out"
+echo "$out" | grep -q "main lcore 0 = control thread and dataplane RX/TX (single lcore)" ||
+	fail "single layout: $out"
+write splitbad.conf k0 3 "" "lcores = 0-1${nl}dp_lcore = 0"
+err=$("$BYZD" --check-config splitbad.conf 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "splitbad rc $rc"
+echo "$err" | grep -q "splitbad.conf:13: dp_lcore 0 is the main lcore" || fail "splitbad: $err"
+if [ "$(nproc)" -lt 2 ]; then
+	echo "skipping the split-mode runs: lcores 0-1 need two CPUs, this host has $(nproc)"
+	exit 77
+fi
+out=$("$BYZD" split.conf 2>err4.txt); rc=$?
+[ $rc -eq 0 ] || fail "split rc $rc: $out $(cat err4.txt)"
+grep -q "dataplane RX/TX on lcore 1, control thread on lcore 0" err4.txt ||
+	fail "split log: $(cat err4.txt)"
+echo "$out" | grep -q "done: 3 steps, 0 bans" || fail "split: $out"
+echo "$out" | grep -Eq "frames in [0-9]+ out [1-9]" || fail "split sent nothing: $out"
+grep -q "peer 1 left" err4.txt || fail "split: silent peer never left: $(cat err4.txt)"
+"$BYZD" --steps 0 split.conf >out5.txt 2>err5.txt &
+pid=$!
+i=0
+while ! grep -q "step 1 done" err5.txt 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 300 ] && { kill -9 $pid; fail "split: no step within 30 s: $(cat err5.txt)"; }
+	sleep 0.1
+done
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 0 ] || fail "split SIGTERM rc $rc: $(cat err5.txt)"
+grep -q "shutdown on SIGTERM" err5.txt || fail "split: no shutdown log: $(cat err5.txt)"
+grep -q "byzd: stopped: " out5.txt || fail "split: no summary: $(cat out5.txt)"
 echo "byzd: all checks passed"

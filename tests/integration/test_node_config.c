@@ -233,6 +233,52 @@ static void test_net(void)
 	CU_ASSERT_EQUAL(byz_config_net(&cfg, 3, "net.conf", &net, why, sizeof(why)), -EINVAL);
 }
 
+static int parse_ok(const char *t)
+{
+	char why[512];
+	int r = byz_config_parse(t, strlen(t), "lc.conf", &cfg, why, sizeof(why));
+	if (r)
+		fprintf(stderr, "\n  %s", why);
+	return r;
+}
+
+static void test_lcores(void)
+{
+	/* absent: single-lcore mode on the main lcore */
+	CU_ASSERT_EQUAL_FATAL(parse_ok(HEAD PEERS), 0);
+	CU_ASSERT_EQUAL(cfg.dp_lcore_line, 0);
+	CU_ASSERT_EQUAL(cfg.main_lcore, 0);
+	CU_ASSERT_EQUAL_FATAL(parse_ok(HEAD "[eal]\nlcores = 0-1\ndp_lcore = 1\n" PEERS), 0);
+	CU_ASSERT_EQUAL(cfg.dp_lcore, 1);
+	CU_ASSERT_EQUAL(cfg.dp_lcore_line, 7);
+	CU_ASSERT_EQUAL(cfg.main_lcore, 0);
+	/* the main lcore is the lowest of the list, wherever it is written */
+	CU_ASSERT_EQUAL_FATAL(parse_ok(HEAD "[eal]\ndp_lcore = 2\nlcores = 5,2-3,1\n" PEERS), 0);
+	CU_ASSERT_EQUAL(cfg.main_lcore, 1);
+	CU_ASSERT_EQUAL(cfg.dp_lcore, 2);
+
+	bad(HEAD "[eal]\nlcores = 0-1\ndp_lcore = 3\n" PEERS, 7,
+	    "dp_lcore 3 is not in [eal] lcores '0-1'");
+	bad(HEAD "[eal]\ndp_lcore = 1\n" PEERS, 6, "dp_lcore 1 is not in [eal] lcores '0'");
+	bad(HEAD "[eal]\nlcores = 0,4\ndp_lcore = 0\n" PEERS, 7,
+	    "dp_lcore 0 is the main lcore (the first of [eal] lcores '0,4')");
+	bad(HEAD "[eal]\nlcores = 3-4\ndp_lcore = 3\n" PEERS, 7, "is the main lcore");
+	bad(HEAD "[eal]\nlcores = 0-1\ndp_lcore = one\n" PEERS, 7,
+	    "dp_lcore: not an integer in [0, 1023]: 'one'");
+	bad(HEAD "[eal]\nlcores = 0-1\ndp_lcore = -1\n" PEERS, 7, "dp_lcore: not an integer");
+	bad(HEAD "[eal]\nlcores = 0-1\ndp_lcore = 1024\n" PEERS, 7, "dp_lcore: not an integer");
+	bad(HEAD "[eal]\nlcores = 0-1\ndp_lcore = 1\ndp_lcore = 1\n" PEERS, 8,
+	    "duplicate key 'dp_lcore'");
+	/* the list itself, blamed on its own line */
+	bad(HEAD "[eal]\nlcores = 0-x\ndp_lcore = 1\n" PEERS, 6, "lcores: expected a list");
+	bad(HEAD "[eal]\nlcores = 2-1\ndp_lcore = 1\n" PEERS, 6, "lcores: expected a list");
+	bad(HEAD "[eal]\nlcores = 0,,1\ndp_lcore = 1\n" PEERS, 6, "lcores: expected a list");
+	bad(HEAD "[eal]\nlcores = 0-1,\ndp_lcore = 1\n" PEERS, 6, "lcores: expected a list");
+	/* an odd lcores alone is the EAL's business, as before */
+	CU_ASSERT_EQUAL(parse_ok(HEAD "[eal]\nlcores = 0@1\n" PEERS), 0);
+	CU_ASSERT_EQUAL(cfg.main_lcore, -1);
+}
+
 static void test_files(void)
 {
 	char why[256];
@@ -249,6 +295,7 @@ int main(void)
 		{"every class of error names file, line, problem", test_errors},
 		{"files: missing, not regular", test_files},
 		{"[port] network keys and ARP", test_net},
+		{"[eal] dp_lcore against lcores", test_lcores},
 		{NULL, NULL},
 	};
 	return byz_test_run("node-config", cases);

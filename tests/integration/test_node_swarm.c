@@ -10,8 +10,13 @@
  * same bans (peer, step, reason, in order), bit-identical honest replicas,
  * the same params digest. A difference is a bug in the runtime.
  *
+ * The split case runs the same swarm with every node's dataplane loop on a
+ * worker lcore of its own (byz_node_launch_dp), the four control sides on
+ * this thread: the outcome must be the same.
+ *
  * Exit 77 when the EAL cannot start here.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +48,7 @@ struct run_spec {
 	double loss;
 	uint64_t phase_us;
 	int telemetry; /* query /byz/stats of node 0 over the telemetry socket */
+	int split;     /* each node's dataplane on worker lcore 1 + index */
 };
 
 /* Ask the process's own DPDK telemetry socket for @p cmd; the reply lands in @p out. */
@@ -162,6 +168,15 @@ static void run_case(const struct run_spec *sp)
 			CU_ASSERT_PTR_NOT_NULL_FATAL(flt[i]);
 		}
 	}
+	if (sp->split)
+		for (uint16_t i = 0; i < n; i++) {
+			int r = byz_node_launch_dp(node[i], 1u + i, 0);
+			if (r)
+				fprintf(stderr, "byz_node_launch_dp(lcore %u): %s\n", 1u + i,
+					byz_strerror(r));
+			CU_ASSERT_EQUAL_FATAL(r, 0);
+			CU_ASSERT_EQUAL(byz_node_dp_lcore(node[i]), 1 + i);
+		}
 	uint64_t t0 = byz_dp_now_ns(), origin = t0 + 20000000ull;
 	for (uint32_t i = 0; i < n; i++)
 		byz_node_start(node[i], origin);
@@ -184,6 +199,20 @@ static void run_case(const struct run_spec *sp)
 			usleep(20); /* 2 shared cores: leave them to others when idle */
 	}
 	double secs = (double)(byz_dp_now_ns() - origin) / 1e9;
+	uint64_t ring_full = 0, sent_out = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		/* the dp lcores stop here; their counters are final after it */
+		byz_node_stop_dp(node[i]);
+		CU_ASSERT_EQUAL(byz_node_dp_lcore(node[i]), -1);
+		ring_full += byz_node_stats(node[i])->ctrl_ring_full;
+		sent_out += byz_dp_stats(byz_node_dp(node[i]))->tx_frames;
+	}
+	if (sp->split) {
+		/* every node sent its frames from its lcore, which is idle again */
+		CU_ASSERT(sent_out > 0);
+		for (uint16_t i = 0; i < n; i++)
+			CU_ASSERT_EQUAL(rte_eal_get_lcore_state(1u + i), WAIT);
+	}
 
 	/* every honest node: done, identical digest equal to the harness's, same bans */
 	uint16_t first = 0;
@@ -263,11 +292,15 @@ static void run_case(const struct run_spec *sp)
 			CU_ASSERT(byz_node_has_banned(node[first], rr->byz[b]));
 	fprintf(stderr, "\n  n=%u byz=%u steps=%u phase=%llu ms: %.2f s (%.2f steps/s), %llu polls, "
 		"%llu frames received (%.0f/s), %llu lost by the fault layer, %llu CRC drops, "
-		"%llu retransmissions, %zu bans, %llu restarts in the harness",
+		"%llu retransmissions, %zu bans, %llu restarts in the harness%s",
 		n, sp->nbyz, sp->steps, (unsigned long long)(sp->phase_us / 1000), secs,
 		sp->steps / secs, (unsigned long long)polls, (unsigned long long)frames,
 		(double)frames / secs, (unsigned long long)lost, (unsigned long long)bad,
-		(unsigned long long)retx, rr->nbans, (unsigned long long)rr->restarts);
+		(unsigned long long)retx, rr->nbans, (unsigned long long)rr->restarts,
+		sp->split ? ", split lcores" : "");
+	if (sp->split)
+		fprintf(stderr, ", %llu frames dropped on full dp rings",
+			(unsigned long long)ring_full);
 	if (sp->loss > 0)
 		CU_ASSERT(lost > 0 && retx > 0);
 	for (uint32_t i = 0; i < n; i++) {
@@ -314,6 +347,13 @@ static void test_bad_part4(void)
 	run_case(&s);
 }
 
+static void test_split4(void)
+{
+	struct run_spec s = {.n = 4, .nbyz = 1, .steps = 3, .attacks = atk_bad_part,
+			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(40), .split = 1};
+	run_case(&s);
+}
+
 static void test_wrong_agg4(void)
 {
 	struct run_spec s = {.n = 4, .nbyz = 1, .steps = 3, .attacks = atk_wrong_agg,
@@ -340,7 +380,21 @@ int main(int argc, char **argv)
 	int big = argc > 1 && !strcmp(argv[1], "--seven");
 	char prefix[64], why[256];
 	snprintf(prefix, sizeof(prefix), "byznode%ld", (long)getpid());
-	struct byz_eal_cfg ec = {.mem_mb = 256, .no_huge = 1, .no_pci = 1, .file_prefix = prefix};
+	/* lcore 0 (main: the control sides) and 1..NMAX (one dataplane loop per
+	 * node in the split case) float over the first two CPUs we may use */
+	cpu_set_t cs;
+	int cpus[2] = {0, 0}, nc = 0;
+	if (sched_getaffinity(0, sizeof(cs), &cs) == 0)
+		for (int c = 0; c < CPU_SETSIZE && nc < 2; c++)
+			if (CPU_ISSET(c, &cs))
+				cpus[nc++] = c;
+	char lmap[64];
+	if (nc == 2)
+		snprintf(lmap, sizeof(lmap), "(0-%d)@(%d,%d)", NMAX, cpus[0], cpus[1]);
+	else
+		snprintf(lmap, sizeof(lmap), "(0-%d)@%d", NMAX, cpus[0]);
+	struct byz_eal_cfg ec = {.mem_mb = 256, .no_huge = 1, .no_pci = 1, .file_prefix = prefix,
+				 .lcore_map = lmap};
 	int r = byz_eal_init(&ec, why, sizeof(why));
 	if (r) {
 		fprintf(stderr, "skipping: cannot start the DPDK EAL here (%s)\n", why);
@@ -355,6 +409,7 @@ int main(int argc, char **argv)
 		{"4 nodes, honest, 10% loss + dup + corrupt + reorder", test_honest4},
 		{"4 nodes, bad-part, faults", test_bad_part4},
 		{"4 nodes, wrong-aggregate, faults", test_wrong_agg4},
+		{"4 nodes, bad-part, faults, dataplane on its own lcore per node", test_split4},
 		{"4 nodes, false-accuse, faults", test_false_accuse4},
 		{NULL, NULL},
 	};

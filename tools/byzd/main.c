@@ -3,8 +3,10 @@
  * (byz/config.h, docs/byzd.md), loads its identity, starts the EAL and the
  * port, and runs the node runtime (byz/node.h) in a run-to-completion loop
  * on the main lcore until the configured number of steps or SIGINT/SIGTERM
- * (a flag the loop checks every turn). Logs go through rte_log, counters
- * through DPDK telemetry (/byz/stats).
+ * (a flag the loop checks every turn). With [eal] dp_lcore the dataplane
+ * loop runs on that lcore instead and the main lcore is the control thread;
+ * it is stopped and waited for before anything is torn down. Logs go
+ * through rte_log, counters through DPDK telemetry (/byz/stats).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -183,6 +185,16 @@ int main(int argc, char **argv)
 		       (cfg.peers[self].ip >> 8) & 255, cfg.peers[self].ip & 255, cfg.port,
 		       byz_grad_source_name(cfg.source), grad.d, cfg.phase_us,
 		       cfg.busy_poll ? "busy" : "polite", net.arp ? "on" : "off", net.n_dyn);
+		if (cfg.dp_lcore_line)
+			printf("%s: lcores '%s': main lcore %d = control thread (channel, signatures, "
+			       "protocol), lcore %u = dataplane RX/TX\n",
+			       path, cfg.lcores, cfg.main_lcore, cfg.dp_lcore);
+		else if (cfg.main_lcore >= 0)
+			printf("%s: lcores '%s': main lcore %d = control thread and dataplane RX/TX "
+			       "(single lcore)\n", path, cfg.lcores, cfg.main_lcore);
+		else
+			printf("%s: lcores '%s': the main lcore = control thread and dataplane RX/TX "
+			       "(single lcore)\n", path, cfg.lcores);
 		byzd_grad_free(&grad);
 		byz_ident_free(&id);
 		return 0;
@@ -303,6 +315,18 @@ int main(int argc, char **argv)
 	r = byz_node_telemetry_register(node);
 	if (r)
 		LOG(WARNING, "telemetry /byz/stats not registered: %s\n", strerror(-r));
+	if (cfg.dp_lcore_line) {
+		/* after every byz_dp_set_*: from here on the dataplane is the lcore's */
+		r = byz_node_launch_dp(node, cfg.dp_lcore, cfg.busy_poll);
+		if (r) {
+			LOG(ERR, "%s:%u: dp_lcore %u: cannot launch the dataplane loop there: %s\n",
+			    path, cfg.dp_lcore_line, cfg.dp_lcore, byz_strerror(r));
+			byz_node_free(node);
+			goto out_port;
+		}
+		LOG(NOTICE, "dataplane RX/TX on lcore %u, control thread on lcore %u\n",
+		    cfg.dp_lcore, rte_lcore_id());
+	}
 	byz_node_start(node, origin);
 	LOG(NOTICE, "peer %d of %u on port '%s' (%s poll), gradient %s d=%zu, phase %" PRIu64
 		    " us, %s in %.3f s\n",
@@ -368,6 +392,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	byz_node_stop_dp(node); /* the dp lcore is done before its counters are read */
 	const struct byz_node_stats *st = byz_node_stats(node);
 	const struct byz_dp_stats *ds = byz_dp_stats(byz_node_dp(node));
 	if (stop_sig)
