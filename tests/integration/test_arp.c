@@ -24,6 +24,7 @@
 #include "byz/dp.h"
 #include "byz/err.h"
 #include "byz_test.h"
+#include "byz_test_ring.h"
 
 #define NP 3
 #define SHARD (64u << 10)
@@ -368,25 +369,9 @@ static void test_refresh_expiry(void)
 
 int main(void)
 {
-	char prefix[64], why[256];
-	snprintf(prefix, sizeof(prefix), "byzarp%ld", (long)getpid());
-	struct byz_eal_cfg ec = {.mem_mb = 256, .no_huge = 1, .no_pci = 1,
-				 .file_prefix = prefix};
-	int r = byz_eal_init(&ec, why, sizeof(why));
-	if (r) {
-		fprintf(stderr, "skipping: cannot start the DPDK EAL here (%s)\n", why);
-		return 77;
-	}
-	pool = byz_dp_pool_create("arppool", 16383, 1500, SOCKET_ID_ANY);
-	if (!pool) {
-		fprintf(stderr, "skipping: no mbuf pool (%s)\n", rte_strerror(rte_errno));
-		return 77;
-	}
-	r = byz_ringnet_create(&net, "arp", NP, 2048, pool);
-	if (r) {
-		fprintf(stderr, "ring fabric: %s\n", byz_strerror(r));
-		return 1;
-	}
+	int r = byz_test_ring_fabric("arp", NP, &pool, &net);
+	if (r)
+		return r;
 	static const struct byz_test_case cases[] = {
 		{"traffic flows once ARP resolves", test_resolve_then_traffic},
 		{"forged, unsolicited, malformed ARP and a request flood", test_hostile},

@@ -24,6 +24,7 @@
 #include "byz/dp.h"
 #include "byz/err.h"
 #include "byz_test.h"
+#include "byz_test_ring.h"
 
 #define NP 4
 #define GRAD_BYTES (4u << 20)
@@ -395,25 +396,9 @@ static void test_roster_control_probe(void)
 
 int main(void)
 {
-	char prefix[64], why[256];
-	snprintf(prefix, sizeof(prefix), "byzbf%ld", (long)getpid());
-	struct byz_eal_cfg ec = {.mem_mb = 256, .no_huge = 1, .no_pci = 1,
-				 .file_prefix = prefix};
-	int r = byz_eal_init(&ec, why, sizeof(why));
-	if (r) {
-		fprintf(stderr, "skipping: cannot start the DPDK EAL here (%s)\n", why);
-		return 77;
-	}
-	pool = byz_dp_pool_create("bfpool", 16383, 1500, SOCKET_ID_ANY);
-	if (!pool) {
-		fprintf(stderr, "skipping: no mbuf pool (%s)\n", rte_strerror(rte_errno));
-		return 77;
-	}
-	r = byz_ringnet_create(&net, "bf", NP, 2048, pool);
-	if (r) {
-		fprintf(stderr, "ring fabric: %s\n", byz_strerror(r));
-		return 1;
-	}
+	int r = byz_test_ring_fabric("bf", NP, &pool, &net);
+	if (r)
+		return r;
 	if (peers_alloc()) {
 		fprintf(stderr, "out of memory\n");
 		return 1;

@@ -42,20 +42,29 @@ void ar_hash_leaves(const void *buf, uint32_t len, uint8_t (*out)[32])
 		memset(out, 0, (size_t)ar_leaves(len) * 32);
 }
 
+/* Leaves are hashed in batches across the SIMD lanes; the batch is the one
+ * byz_hash_leaves uses inside, so a stack array holds it. */
+enum { LEAF_BATCH = 64 };
+
+/* Digests of the leaves [l, l + LEAF_BATCH) of buf (fewer at the end) into
+ * h; returns how many (a failure zeroes them: every later check fails). */
+static uint32_t leaf_batch(const uint8_t *buf, uint32_t len, uint32_t l, uint8_t (*h)[32])
+{
+	uint32_t nl = ar_leaves(len);
+	uint32_t c = nl - l < LEAF_BATCH ? nl - l : LEAF_BATCH;
+	size_t off = (size_t)l * AR_LEAF;
+	size_t n = len - off < (size_t)c * AR_LEAF ? len - off : (size_t)c * AR_LEAF;
+	if (byz_hash_leaves(buf + off, n, AR_LEAF, h))
+		memset(h, 0, (size_t)c * 32);
+	return c;
+}
+
 int ar_verify_leaves(const void *buf, uint32_t len, const uint8_t (*want)[32])
 {
-	/* Hash a batch of leaves across the SIMD lanes, then compare; the batch
-	 * is the one byz_hash_leaves uses inside, so a stack array holds it. */
-	enum { BATCH = 64 };
-	uint8_t h[BATCH][32];
-	const uint8_t *b = buf;
-	uint32_t nl = ar_leaves(len);
-	for (uint32_t l = 0; l < nl; l += BATCH) {
-		uint32_t c = nl - l < BATCH ? nl - l : BATCH;
-		size_t off = (size_t)l * AR_LEAF;
-		size_t n = len - off < (size_t)c * AR_LEAF ? len - off : (size_t)c * AR_LEAF;
-		if (byz_hash_leaves(b + off, n, AR_LEAF, h) ||
-		    memcmp(h, want[l], (size_t)c * 32))
+	uint8_t h[LEAF_BATCH][32];
+	for (uint32_t l = 0; l < ar_leaves(len); l += LEAF_BATCH) {
+		uint32_t c = leaf_batch(buf, len, l, h);
+		if (memcmp(h, want[l], (size_t)c * 32))
 			return -1;
 	}
 	return 0;
@@ -65,18 +74,11 @@ void ar_leaf_root(const void *buf, uint32_t len, uint8_t out[32])
 {
 	/* The root the protocol would sign: BLAKE2b over the leaf digests, fed
 	 * batch by batch so no buffer scales with the part. */
-	enum { BATCH = 64 };
-	uint8_t h[BATCH][32];
+	uint8_t h[LEAF_BATCH][32];
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, 32);
-	const uint8_t *b = buf;
-	uint32_t nl = ar_leaves(len);
-	for (uint32_t l = 0; l < nl; l += BATCH) {
-		uint32_t c = nl - l < BATCH ? nl - l : BATCH;
-		size_t off = (size_t)l * AR_LEAF;
-		size_t n = len - off < (size_t)c * AR_LEAF ? len - off : (size_t)c * AR_LEAF;
-		if (byz_hash_leaves(b + off, n, AR_LEAF, h))
-			memset(h, 0, sizeof(h));
+	for (uint32_t l = 0; l < ar_leaves(len); l += LEAF_BATCH) {
+		uint32_t c = leaf_batch(buf, len, l, h);
 		crypto_generichash_update(&st, &h[0][0], (size_t)c * 32);
 	}
 	crypto_generichash_final(&st, out, 32);
