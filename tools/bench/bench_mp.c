@@ -278,7 +278,8 @@ static void child_step(struct child *c, uint32_t seq)
 	uint64_t full = (1ull << n) - 1;
 	uint64_t scat = 1ull << i; /* parts held: our own from the start */
 	uint64_t gath = scat;
-	int agg_done = 0;
+	int agg_done = 0, agg_ready = 0, clip_posted = 0;
+	uint64_t agg_mask = 0;
 	double clip_s = 0, hash_s = 0;
 	uint64_t rx0 = byz_dp_stats(c->dp)->rx_frames;
 	uint64_t now = byz_dp_now_ns();
@@ -388,23 +389,44 @@ static void child_step(struct child *c, uint32_t seq)
 			}
 		}
 		double t = bench_now();
-		if (!agg_done && (scat == full || t > sh->deadline1)) {
+		if (!agg_done && !clip_posted && (scat == full || t > sh->deadline1)) {
 			const float *in[N];
 			for (int j = 0; j < n; j++)
 				in[j] = c->inbox[j];
-			if (robust) {
+			if (robust && wk && ar_wk_post_clip(&c->wk, in, scat, pf, c->o->tau,
+							    c->agg) == 0) {
+				/* a worker clips; this lcore keeps serving the ports */
+				clip_posted = 1;
+				agg_mask = scat;
+			} else if (robust) {
 				double t0 = bench_now();
 				if (ar_clip(in, n, scat, pf, c->o->tau, c->agg))
 					me->status = 2;
 				clip_s += bench_now() - t0;
+				agg_ready = 1;
+				agg_mask = scat;
 			} else {
 				ar_mean(in, n, scat, pf, c->agg);
+				agg_ready = 1;
+				agg_mask = scat;
 			}
+		}
+		if (clip_posted && !agg_done) {
+			int rc;
+			double secs;
+			if (ar_wk_clip_done(&c->wk, &rc, &secs)) {
+				if (rc)
+					me->status = 2;
+				clip_s += secs;
+				agg_ready = 1;
+			}
+		}
+		if (agg_ready && !agg_done) {
 			memcpy(c->result + (size_t)i * pf, c->agg, P);
 			if (wk)
 				hash_s += wk_post_or_hash(c, BYZ_K_GATHER, i, i, c->result + (size_t)i * pf,
 							  P, &own_inl);
-			me->in_mask = scat;
+			me->in_mask = agg_mask;
 			for (int j = 0; j < n; j++)
 				if (j != i)
 					byz_dp_send(c->dp, BYZ_K_GATHER, (uint16_t)j, (uint16_t)i, c->agg,

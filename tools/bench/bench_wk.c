@@ -6,7 +6,10 @@
  * (SIMD lanes across leaves where the CPU has them), then acts by kind:
  * a scatter leaf is compared with its sender's commitment, a gather leaf's
  * digest is kept (what a peer checks against the signed result hash), a
- * commit job's digest becomes our commitment. Each outcome is one atomic add
+ * commit job's digest becomes our commitment, and the one clip job of a step
+ * runs CenteredClip on the verified inputs (the spec's "workers run
+ * CenteredClip when all inputs of a block are present"; a part is the
+ * block: CenteredClip does not split by coordinates). Each outcome is one atomic add
  * on a per-source counter in its own cache line. Step changes are a
  * handshake: the main lcore bumps the step and waits until every worker has
  * finished the burst it started under the old one, so counters are cleared
@@ -26,12 +29,40 @@
 #include "bench_wk.h"
 #include "byz/dp.h"
 #include "byz/hash.h"
+#include "bench_ar.h"
 
 static uint64_t now_ns(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+int ar_wk_post_clip(struct ar_wk *w, const float *const *in, uint64_t mask, size_t d,
+		    double tau, float *out)
+{
+	for (int i = 0; i < w->n; i++)
+		w->clip_in[i] = in[i];
+	w->clip_mask = mask;
+	w->clip_d = d;
+	w->clip_tau = tau;
+	w->clip_out = out;
+	/* the ring's release publishes the fields above to the worker */
+	struct byz_leaf_done job = {.step = w->step, .kind = AR_WK_CLIP,
+				    .leaf = w->clip_posted + 1};
+	if (rte_ring_enqueue_elem(w->ring[0], &job, sizeof(job)))
+		return -1;
+	w->clip_posted++;
+	return 0;
+}
+
+int ar_wk_clip_done(const struct ar_wk *w, int *rc, double *secs)
+{
+	if (__atomic_load_n(&w->clip_fin, __ATOMIC_ACQUIRE) != w->clip_posted)
+		return 0;
+	*rc = w->clip_rc;
+	*secs = (double)w->clip_ns * 1e-9;
+	return 1;
 }
 
 uint8_t *ar_wk_slot(const struct ar_wk *w, int kind, int src, int part, uint32_t leaf)
@@ -52,6 +83,15 @@ static void wk_burst(struct ar_wk *w, struct ar_wk_lane *ln, const struct byz_le
 	unsigned idx[BYZ_DP_BURST], m = 0;
 	for (unsigned j = 0; j < k; j++) {
 		int kind = d[j].kind;
+		if (kind == AR_WK_CLIP && d[j].step == step) {
+			uint64_t t0 = now_ns();
+			int rc = ar_clip(w->clip_in, w->n, w->clip_mask, w->clip_d, w->clip_tau,
+					 w->clip_out);
+			w->clip_rc = rc;
+			w->clip_ns = now_ns() - t0;
+			__atomic_store_n(&w->clip_fin, d[j].leaf, __ATOMIC_RELEASE);
+			continue;
+		}
 		/* descriptors come from our own dataplane and main lcore, but a
 		 * step boundary can leave old ones behind */
 		if (d[j].step != step || d[j].src >= w->n || d[j].part >= w->n ||

@@ -20,6 +20,9 @@ struct byz_leaf_done;
 /* Job kinds beyond the dataplane's BYZ_K_SCATTER / BYZ_K_GATHER: the main
  * lcore posts the leaves of its own gradient parts to be committed to. */
 #define AR_WK_COMMIT 0
+/* ... and the CenteredClip of its part once every input is verified (one
+ * job per step, on worker 0's ring; see ar_wk_post_clip). */
+#define AR_WK_CLIP 3
 
 /* One counter per cache line: workers add, the main lcore reads. */
 struct ar_wk_cnt {
@@ -49,6 +52,18 @@ struct ar_wk {
 	uint32_t step;
 	int32_t robust;
 	int32_t stop;
+	/* the clip job of this step: written by the main lcore before it posts
+	 * the job, read by the worker that takes it */
+	const float *clip_in[AR_MAXP];
+	uint64_t clip_mask;
+	size_t clip_d;
+	double clip_tau;
+	float *clip_out;
+	uint32_t clip_posted; /* jobs posted so far (the job carries the count) */
+	/* written by that worker: the last job done, its status, time */
+	uint32_t clip_fin;
+	int32_t clip_rc;
+	uint64_t clip_ns;
 	/* written by the workers: [AR_WK_COMMIT]: per own part, [kind]: per source */
 	struct ar_wk_cnt cnt[3][AR_MAXP];
 	struct ar_wk_lane lane[AR_WK_MAX];
@@ -71,6 +86,16 @@ void ar_wk_step(struct ar_wk *w, uint32_t step, int robust);
  * @p part. Returns the number of leaves queued; the caller does the rest. */
 uint32_t ar_wk_post(struct ar_wk *w, uint8_t kind, uint16_t src, uint16_t part,
 		    const uint8_t *buf, uint32_t len, uint32_t first_leaf);
+
+/* From the polling thread: run CenteredClip of @p in (mask, d floats each,
+ * radius tau) into @p out on worker 0 while this thread keeps polling.
+ * 0, or -1 when the job could not be queued (the caller clips itself). */
+int ar_wk_post_clip(struct ar_wk *w, const float *const *in, uint64_t mask, size_t d,
+		    double tau, float *out);
+
+/* 1 once this step's clip job is done, with its ar_clip status in @p rc and
+ * the worker's time for it in @p secs. */
+int ar_wk_clip_done(const struct ar_wk *w, int *rc, double *secs);
 
 /* Leaves of one kind and source done so far / found wrong. */
 uint32_t ar_wk_ok(const struct ar_wk *w, int kind, int src);
