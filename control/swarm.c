@@ -356,6 +356,24 @@ static void drain(struct byz_swarm *s, uint16_t i)
 
 /* ---------- construction ---------- */
 
+void byz_swarm_derive_keys(uint64_t seed, uint32_t n, uint8_t run_id[32], uint8_t *roster,
+			   uint8_t (*sks)[64])
+{
+	uint8_t sb[13 + 8];
+	memcpy(sb, "byz-swarm-run", 13);
+	byz_put64(sb + 13, seed);
+	crypto_generichash(run_id, 32, sb, sizeof(sb), NULL, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t kb[13 + 8 + 2], ks[32];
+		memcpy(kb, "byz-swarm-key", 13);
+		byz_put64(kb + 13, seed);
+		byz_put16(kb + 21, (uint16_t)i);
+		crypto_generichash(ks, 32, kb, sizeof(kb), NULL, 0);
+		crypto_sign_seed_keypair(roster + 32u * i, sks[i], ks);
+		sodium_memzero(ks, sizeof(ks));
+	}
+}
+
 struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 {
 	int rc = -EINVAL;
@@ -394,21 +412,10 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 	    !s->jsks)
 		goto fail;
 
-	uint8_t sb[8 + 13];
-	memcpy(sb, "byz-swarm-run", 13);
-	byz_put64(sb + 13, cfg->seed);
 	struct byz_run run = cfg->run;
-	crypto_generichash(run.run_id, 32, sb, sizeof(sb), NULL, 0);
-	for (uint16_t i = 0; i < n; i++) {
-		uint8_t kb[13 + 8 + 2], seed[32];
-		memcpy(kb, "byz-swarm-key", 13);
-		byz_put64(kb + 13, cfg->seed);
-		byz_put16(kb + 21, i);
-		crypto_generichash(seed, 32, kb, sizeof(kb), NULL, 0);
-		crypto_sign_seed_keypair(s->roster + 32u * i, s->sks[i], seed);
-		sodium_memzero(seed, sizeof(seed));
+	byz_swarm_derive_keys(cfg->seed, n, run.run_id, s->roster, s->sks);
+	for (uint16_t i = 0; i < n; i++)
 		memcpy(s->slot_pk[i], s->roster + 32u * i, 32);
-	}
 	for (uint32_t k = 0; k < cfg->joiners; k++) {
 		uint8_t kb[13 + 8 + 2], seed[32];
 		memcpy(kb, "byz-swarm-join", 13);

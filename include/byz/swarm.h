@@ -169,6 +169,16 @@ struct byz_swarm_report {
 struct byz_swarm;
 
 /**
+ * @brief The run id and the keys of roster slots 0..@p n-1 that
+ * byz_swarm_new() derives from @p seed, so that another driver (the node
+ * runtime tests) can run the same swarm and compare with the harness.
+ * @param roster n public keys of 32 bytes
+ * @param sks    n secret keys of 64 bytes
+ */
+void byz_swarm_derive_keys(uint64_t seed, uint32_t n, uint8_t run_id[32], uint8_t *roster,
+			   uint8_t (*sks)[64]);
+
+/**
  * @brief Build a swarm (keys, roster, peers, attackers).
  * @param err out: 0; -EINVAL (n < 2 or > BYZ_MAX_PEERS, nbyz >= n/2... ) ; -ENOMEM
  */

@@ -264,22 +264,6 @@ static void touch_pool(struct rte_mempool *mp)
 	free(m);
 }
 
-static void derive(uint64_t seed, uint8_t run_id[32], uint8_t *roster, uint8_t (*sks)[64])
-{
-	uint8_t sb[13 + 8];
-	memcpy(sb, "byz-swarm-run", 13);
-	byz_put64(sb + 13, seed);
-	crypto_generichash(run_id, 32, sb, sizeof(sb), NULL, 0);
-	for (uint16_t i = 0; i < N; i++) {
-		uint8_t kb[13 + 8 + 2], ks[32];
-		memcpy(kb, "byz-swarm-key", 13);
-		byz_put64(kb + 13, seed);
-		byz_put16(kb + 21, i);
-		crypto_generichash(ks, 32, kb, sizeof(kb), NULL, 0);
-		crypto_sign_seed_keypair(roster + 32u * i, sks[i], ks);
-	}
-}
-
 static void make_messages(const uint8_t run_id[32], uint16_t honest)
 {
 	uint8_t pl[64], pk[32], sk[64];
@@ -339,7 +323,7 @@ static void test_flood(void)
 	CU_ASSERT_FATAL(rr->replicas_identical && rr->honest_banned == 0);
 
 	uint8_t run_id[32], roster[N * 32], sks[N][64];
-	derive(seed, run_id, roster, sks);
+	byz_swarm_derive_keys(seed, N, run_id, roster, sks); /* the harness's keys */
 	struct byz_run run = sc.run;
 	memcpy(run.run_id, run_id, 32);
 	run.n = N;

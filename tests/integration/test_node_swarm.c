@@ -76,24 +76,6 @@ static int telemetry_query(const char *cmd, char *out, size_t cap)
 	return 0;
 }
 
-/* Keys, run id and attackers exactly as control/swarm.c derives them from the seed. */
-static void derive(uint64_t seed, uint32_t n, uint8_t run_id[32], uint8_t *roster,
-		   uint8_t (*sks)[64])
-{
-	uint8_t sb[13 + 8];
-	memcpy(sb, "byz-swarm-run", 13);
-	byz_put64(sb + 13, seed);
-	crypto_generichash(run_id, 32, sb, sizeof(sb), NULL, 0);
-	for (uint16_t i = 0; i < n; i++) {
-		uint8_t kb[13 + 8 + 2], ks[32];
-		memcpy(kb, "byz-swarm-key", 13);
-		byz_put64(kb + 13, seed);
-		byz_put16(kb + 21, i);
-		crypto_generichash(ks, 32, kb, sizeof(kb), NULL, 0);
-		crypto_sign_seed_keypair(roster + 32u * i, sks[i], ks);
-	}
-}
-
 static void run_case(const struct run_spec *sp)
 {
 	uint64_t seed = byz_test_seed();
@@ -122,7 +104,7 @@ static void run_case(const struct run_spec *sp)
 
 	/* the same swarm on the dataplane */
 	uint8_t run_id[32], roster[NMAX * 32], sks[NMAX][64];
-	derive(seed, n, run_id, roster, sks);
+	byz_swarm_derive_keys(seed, n, run_id, roster, sks); /* the harness's keys */
 	struct byz_run run = sc.run;
 	memcpy(run.run_id, run_id, 32);
 	run.n = n;
