@@ -297,6 +297,19 @@ uint64_t msw_min_done(const struct msw *s)
 	return m;
 }
 
+int msw_reached(struct msw *s, void *ctx)
+{
+	const struct msw_at *a = ctx;
+	const struct byz_peer *p = s->peer[0];
+	return byz_peer_step(p) > a->step ||
+	       (byz_peer_step(p) == a->step && byz_peer_phase(p) >= a->phase);
+}
+
+int msw_all_done(struct msw *s, void *ctx)
+{
+	return msw_min_done(s) >= *(const uint64_t *)ctx;
+}
+
 int msw_params_equal(const struct msw *s)
 {
 	const float *x0 = NULL;

@@ -71,6 +71,15 @@ int msw_add_joiner(struct msw *s, uint32_t tag);
 int msw_inject(struct msw *s, uint16_t to, const uint8_t *buf, size_t len);
 /** @brief Lowest step every live non-mute peer has completed. */
 uint64_t msw_min_done(const struct msw *s);
+/** A point in protocol time, for msw_reached(). */
+struct msw_at {
+	uint64_t step;
+	unsigned phase;
+};
+/** @brief msw_run_while() condition: peer 0 is at or past the msw_at @p ctx. */
+int msw_reached(struct msw *s, void *ctx);
+/** @brief msw_run_while() condition: msw_min_done() >= *(const uint64_t *)@p ctx. */
+int msw_all_done(struct msw *s, void *ctx);
 /** @brief 1 if every live, in-sync, non-mute peer holds the same params. */
 int msw_params_equal(const struct msw *s);
 

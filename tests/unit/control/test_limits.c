@@ -37,24 +37,6 @@ static long rss_kib(void)
 	return v;
 }
 
-struct at {
-	uint64_t step;
-	unsigned phase;
-};
-
-static int reached(struct msw *s, void *ctx)
-{
-	const struct at *a = ctx;
-	const struct byz_peer *p = s->peer[0];
-	return byz_peer_step(p) > a->step ||
-	       (byz_peer_step(p) == a->step && byz_peer_phase(p) >= a->phase);
-}
-
-static int all_done(struct msw *s, void *ctx)
-{
-	return msw_min_done(s) >= *(const uint64_t *)ctx;
-}
-
 static uint8_t *seal(const struct msw *s, uint8_t type, uint16_t sender, const uint8_t sk[64],
 		     uint64_t step, uint16_t attempt, const uint8_t *pl, uint32_t len,
 		     size_t *out_len)
@@ -90,15 +72,15 @@ static void start_and_reach(struct msw *s, uint64_t step, unsigned phase)
 	CU_ASSERT_EQUAL_FATAL(msw_init(s, N, byz_test_seed(), 32, D_US), 0);
 	s->byz[HOSTILE] = 1;
 	msw_start(s);
-	struct at a = {step, phase};
-	CU_ASSERT_FATAL(msw_run_while(s, reached, &a, 64ull * BYZ_PH_COUNT * D_US));
+	struct msw_at a = {step, phase};
+	CU_ASSERT_FATAL(msw_run_while(s, msw_reached, &a, 64ull * BYZ_PH_COUNT * D_US));
 }
 
 /* After a flood: honest peers finish @p until steps with identical params,
  * none of them banned. */
 static void honest_go_on(struct msw *s, uint64_t until)
 {
-	CU_ASSERT_TRUE_FATAL(msw_run_while(s, all_done, &until, (until + 4) * 8ull * BYZ_PH_COUNT * D_US));
+	CU_ASSERT_TRUE_FATAL(msw_run_while(s, msw_all_done, &until, (until + 4) * 8ull * BYZ_PH_COUNT * D_US));
 	CU_ASSERT_FALSE(s->disagree);
 	CU_ASSERT_TRUE(msw_params_equal(s));
 	for (uint16_t i = 0; i < N; i++)

@@ -18,24 +18,6 @@
 #define VICTIM 3
 #define D_US 100000u
 
-struct at {
-	uint64_t step;
-	unsigned phase;
-};
-
-static int reached(struct msw *s, void *ctx)
-{
-	const struct at *a = ctx;
-	const struct byz_peer *p = s->peer[0];
-	return byz_peer_step(p) > a->step ||
-	       (byz_peer_step(p) == a->step && byz_peer_phase(p) >= a->phase);
-}
-
-static int all_done(struct msw *s, void *ctx)
-{
-	return msw_min_done(s) >= *(const uint64_t *)ctx;
-}
-
 /* Crash VICTIM at (step, phase), restart it after @p down_us, run until every
  * peer finished @p until; return the swarm for the caller's checks. */
 static void crash_run(struct msw *s, uint64_t seed, uint64_t step, unsigned phase,
@@ -43,13 +25,13 @@ static void crash_run(struct msw *s, uint64_t seed, uint64_t step, unsigned phas
 {
 	CU_ASSERT_EQUAL_FATAL(msw_init(s, N, seed, 32, D_US), 0);
 	msw_start(s);
-	struct at a = {step, phase};
+	struct msw_at a = {step, phase};
 	uint64_t limit = (until + 4) * 8ull * BYZ_PH_COUNT * D_US;
-	CU_ASSERT_FATAL(msw_run_while(s, reached, &a, limit));
+	CU_ASSERT_FATAL(msw_run_while(s, msw_reached, &a, limit));
 	msw_crash(s, VICTIM);
 	msw_run_until(s, s->now + down_us);
 	CU_ASSERT_EQUAL_FATAL(msw_restart(s, VICTIM), 0);
-	int ok = msw_run_while(s, all_done, &until, limit);
+	int ok = msw_run_while(s, msw_all_done, &until, limit);
 	if (!ok)
 		printf("\n  seed %llu phase %u: stuck at min step %llu (victim syncing %d)\n",
 		       (unsigned long long)seed, phase, (unsigned long long)msw_min_done(s),
@@ -115,7 +97,7 @@ static void test_every_phase(void)
 			CU_ASSERT_TRUE(s.joined[idx] >= 1);
 			CU_ASSERT_TRUE(s.active_ev[idx] >= 1);
 			uint64_t more = byz_peer_step(s.peer[0]) + 1;
-			CU_ASSERT_TRUE_FATAL(msw_run_while(&s, all_done, &more, limit));
+			CU_ASSERT_TRUE_FATAL(msw_run_while(&s, msw_all_done, &more, limit));
 			CU_ASSERT_FALSE(s.disagree);
 			CU_ASSERT_TRUE(msw_params_equal(&s));
 			CU_ASSERT_EQUAL(s.bans[idx], 0);
