@@ -397,22 +397,20 @@ static void child_step(struct child *c, uint32_t seq)
 			const float *in[N];
 			for (int j = 0; j < n; j++)
 				in[j] = c->inbox[j];
+			agg_mask = scat;
 			if (robust && wk && ar_wk_post_clip(&c->wk, in, scat, pf, c->o->tau,
 							    c->agg) == 0) {
 				/* a worker clips; this lcore keeps serving the ports */
 				clip_posted = 1;
-				agg_mask = scat;
 			} else if (robust) {
 				double t0 = bench_now();
 				if (ar_clip(in, n, scat, pf, c->o->tau, c->agg))
 					me->status = 2;
 				clip_s += bench_now() - t0;
 				agg_ready = 1;
-				agg_mask = scat;
 			} else {
 				ar_mean(in, n, scat, pf, c->agg);
 				agg_ready = 1;
-				agg_mask = scat;
 			}
 		}
 		if (clip_posted && !agg_done) {
