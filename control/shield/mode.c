@@ -14,7 +14,13 @@
  *     every honest worker adjudicates by recomputing that file's gradient from
  *     the public seed: guilty -> the accused is banned, else the accuser;
  *  6. the voted file gradients go to the robust aggregator; every honest
- *     worker applies x -= lr * aggregate to its own copy.
+ *     worker applies x -= lr * aggregate to its own copy;
+ *  7. audits: once every SCOMMIT (which carries an MPRNG commitment) is
+ *     fixed, workers reveal their values; the shared value draws `audits`
+ *     files and an auditor for each, who recomputes the file and accuses
+ *     every replica whose signed hash differs (adjudicated as in 5). A file
+ *     whose every replica lies has no honest co-replica to object, so only
+ *     this catches it. A missing or wrong reveal is a ban.
  * Bans take effect at the step boundary (Decision, docs/byzshield.md): the
  * step's vote is exactly what ByzShield bounds (c_max(q) files), and a banned
  * worker's replicas leave every later vote.
@@ -98,6 +104,7 @@ void byz_shield_run_defaults(struct byz_shield_run_cfg *c)
 	c->aggr = BYZ_SHIELD_AGG_CCLIP;
 	c->tau = 1.0;
 	c->buckets = 5;
+	c->audits = 1;
 }
 
 static uint64_t mix(uint64_t *s)
@@ -181,6 +188,7 @@ struct byz_shield_run *byz_shield_run_new(const struct byz_shield_run_cfg *c, in
 	    (c->nbyz && byz_attack_grad_kind(c->attack) < 0) ||
 	    (c->nbyz && c->attack == BYZ_ATK_LABEL_FLIP && !c->oracle_flip.grad) ||
 	    c->aggr < 0 || c->aggr >= BYZ_SHIELD_AGG_COUNT || !(c->lr > 0) ||
+	    c->audits > c->assign->n_files ||
 	    (c->aggr == BYZ_SHIELD_AGG_CCLIP && !(c->tau > 0 && isfinite(c->tau))))
 		goto fail;
 	if (sodium_init() < 0) {
@@ -342,8 +350,9 @@ static int compute(struct byz_shield_run *s, uint64_t t, const uint8_t *banned)
 		byz_shield_grad_hash(s->run_id, t, j, s->truth + (size_t)j * d, d,
 				     s->truth_hash + 32u * j);
 	}
-	/* Files where the (non-banned) attackers hold a majority of the replicas. */
-	uint8_t maj[BYZ_SWIRE_MAX_FILES];
+	/* Files where the (non-banned) attackers hold a majority of the
+	 * replicas, and those where they hold every one. */
+	uint8_t maj[BYZ_SWIRE_MAX_FILES], hidden[BYZ_SWIRE_MAX_FILES];
 	for (uint32_t j = 0; j < s->f; j++) {
 		uint32_t nbz = 0, alive = 0;
 		for (uint32_t k = 0; k < s->r; k++) {
@@ -352,6 +361,7 @@ static int compute(struct byz_shield_run *s, uint64_t t, const uint8_t *banned)
 			nbz += !banned[w] && s->is_byz[w];
 		}
 		maj[j] = alive && nbz >= alive / 2 + 1;
+		hidden[j] = alive && nbz == alive;
 	}
 	for (uint32_t w = 0; w < s->K; w++) {
 		if (banned[w])
@@ -375,7 +385,8 @@ static int compute(struct byz_shield_run *s, uint64_t t, const uint8_t *banned)
 				/* Every step, in order (the delayed attack keeps history). */
 				int rc = byz_grad_attack_apply(at, t, g, s->truth_ptr, s->f, s->tmp);
 				int lie = rc == 0 && byz_grad_attack_active(at, t) &&
-					  (!c->majority_only || maj[j]);
+					  (!c->majority_only || maj[j]) &&
+					  (!c->hidden_only || hidden[j]);
 				if (lie)
 					memcpy(g, s->tmp, d * sizeof(float));
 				else
@@ -399,6 +410,82 @@ static int commit_ok(const struct byz_shield_run *s, const uint8_t *buf, size_t 
 		if (!byz_swire_commit_hash(m, s->a->worker_files[(size_t)w * s->l + k]))
 			return 0;
 	return 1;
+}
+
+/* A worker's MPRNG value of step t: keyed by its secret, so nobody else
+ * can predict it, and a function of (seed, t) so runs replay. */
+static void rho_of(const struct byz_shield_run *s, uint32_t w, uint64_t t, uint8_t rho[32])
+{
+	uint8_t b[13 + 8];
+	memcpy(b, "byzshield-rho", 13);
+	byz_put64(b + 13, t);
+	crypto_generichash(rho, 32, b, sizeof(b), s->sks[w], 32);
+}
+
+/* A reveal counts when it opens, is the sender's of step t, and matches
+ * the commitment in the sender's valid SCOMMIT. */
+static int reveal_ok(const struct byz_shield_run *s, const uint8_t *cbuf, size_t clen,
+		     const uint8_t *rbuf, size_t rlen, uint64_t t, uint32_t w)
+{
+	struct byz_smsg cmsg, rmsg;
+	uint8_t h[32];
+	if (!rbuf || !commit_ok(s, cbuf, clen, t, w, &cmsg) ||
+	    byz_swire_open(rbuf, rlen, s->run_id, s->roster, s->K, &rmsg) != 0 ||
+	    rmsg.type != BYZ_SWIRE_REVEAL || rmsg.step != t || rmsg.sender != w)
+		return 0;
+	byz_shield_mprng_commit(s->run_id, t, (uint16_t)w, rmsg.rho, h);
+	return sodium_memcmp(h, cmsg.mprng, 32) == 0;
+}
+
+/* The audit draw from the values of the workers with ok[w] set. */
+static int audit_draw(const struct byz_shield_run *s, uint64_t t, const uint8_t *rho,
+		      const uint8_t *ok, uint32_t *files, uint16_t *auditors, uint8_t r[32])
+{
+	uint16_t elig[BYZ_SWIRE_MAX_WORKERS];
+	uint32_t na = 0;
+	for (uint32_t w = 0; w < s->K; w++)
+		if (ok[w])
+			elig[na++] = (uint16_t)w;
+	byz_shield_mprng_value(s->run_id, t, rho, ok, s->K, r);
+	return byz_shield_audit_draw(r, s->f, na ? s->c.audits : 0, elig, na, files, auditors);
+}
+
+/* The adaptive last revealers: after seeing every honest value, Byzantine
+ * workers withhold theirs, one at a time, while the draw would send an
+ * honest auditor to a file one of them lied on. Each withholding costs the
+ * withholder its identity (a reveal ban). */
+static void choose_withhold(const struct byz_shield_run *s, uint64_t t, const uint8_t *banned,
+			    const uint8_t *rho, uint8_t *ok, uint8_t *withhold)
+{
+	uint32_t files[BYZ_SWIRE_MAX_FILES];
+	uint16_t aud[BYZ_SWIRE_MAX_FILES];
+	uint8_t r[32];
+	for (uint32_t w0 = 0; w0 <= s->K; w0++) {
+		if (audit_draw(s, t, rho, ok, files, aud, r) != 0)
+			return;
+		int hit = 0;
+		for (uint32_t i = 0; i < s->c.audits && !hit; i++) {
+			if (s->is_byz[aud[i]])
+				continue;
+			const uint32_t *fw = s->a->file_workers + (size_t)files[i] * s->r;
+			for (uint32_t q = 0; q < s->r && !hit; q++) {
+				uint32_t w = fw[q];
+				int k = slot_of(s, w, files[i]);
+				hit = s->is_byz[w] && !banned[w] && k >= 0 &&
+				      memcmp(s->gh + ((size_t)w * s->l + (uint32_t)k) * 32,
+					     s->truth_hash + 32u * files[i], 32) != 0;
+			}
+		}
+		if (!hit)
+			return;
+		uint32_t x = 0;
+		while (x < s->K && !(s->is_byz[x] && ok[x]))
+			x++;
+		if (x == s->K)
+			return; /* nobody left to withhold */
+		ok[x] = 0;
+		withhold[x] = 1;
+	}
 }
 
 static int aggregate(struct byz_shield_run *s, const float *const *v, uint32_t k)
@@ -440,6 +527,7 @@ static int aggregate(struct byz_shield_run *s, const float *const *v, uint32_t k
 struct acc {
 	uint16_t accuser, accused;
 	uint32_t file;
+	uint8_t by_audit;
 	uint8_t *buf;
 	size_t len;
 };
@@ -453,12 +541,15 @@ int byz_shield_run_all(struct byz_shield_run *s)
 	const uint32_t K = s->K, f = s->f, l = s->l, r = s->r;
 	uint8_t **cm = calloc(K, sizeof(*cm));
 	size_t *cml = calloc(K, sizeof(*cml));
-	uint8_t *vbuf = malloc(d * 4 + 8 > 4u + 36u * l ? d * 4 + 8 : 4u + 36u * l);
-	struct acc *acc = calloc((size_t)K * l * r + K, sizeof(*acc));
+	uint8_t **rv = calloc(K, sizeof(*rv));
+	size_t *rvl = calloc(K, sizeof(*rvl));
+	uint8_t *rho = malloc(32u * K);
+	uint8_t *vbuf = malloc(d * 4 + 8 > 36u + 36u * l ? d * 4 + 8 : 36u + 36u * l);
+	struct acc *acc = calloc((size_t)K * l * r + K + (size_t)c->audits * r, sizeof(*acc));
 	struct byz_smsg *op = calloc(K, sizeof(*op));
 	uint8_t *okc = calloc(K, 1);
 	int rc = 0;
-	if (!cm || !cml || !vbuf || !acc || !op || !okc) {
+	if (!cm || !cml || !rv || !rvl || !rho || !vbuf || !acc || !op || !okc) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -474,8 +565,11 @@ int byz_shield_run_all(struct byz_shield_run *s)
 			cm[w] = NULL;
 			if (banned[w])
 				continue;
+			uint8_t mc[32];
+			rho_of(s, w, t, rho + 32u * w);
+			byz_shield_mprng_commit(s->run_id, t, (uint16_t)w, rho + 32u * w, mc);
 			size_t pl = byz_swire_put_commit(vbuf, (uint16_t)l, s->a->worker_files + (size_t)w * l,
-							 s->gh + (size_t)w * l * 32);
+							 s->gh + (size_t)w * l * 32, mc);
 			rc = byz_swire_seal(BYZ_SWIRE_COMMIT, (uint16_t)w, t, s->run_id, vbuf,
 					    (uint32_t)pl, s->sks[w], &cm[w], &cml[w]);
 			if (rc)
@@ -605,6 +699,73 @@ int byz_shield_run_all(struct byz_shield_run *s)
 		free(svfrom);
 		if (rc)
 			break;
+		/* 7. MPRNG reveals, now that every commitment is fixed, then the
+		 * audits they draw. Every honest view derives the same value from
+		 * the same signed messages; the auditors act on it. */
+		uint8_t okr[BYZ_SWIRE_MAX_WORKERS] = {0}, withhold[BYZ_SWIRE_MAX_WORKERS] = {0};
+		for (uint32_t w = 0; w < K; w++)
+			okr[w] = !banned[w];
+		if (c->withhold_reveal && t >= c->attack_start)
+			choose_withhold(s, t, banned, rho, okr, withhold);
+		for (uint32_t w = 0; w < K && rc == 0; w++) {
+			free(rv[w]);
+			rv[w] = NULL;
+			if (banned[w] || withhold[w])
+				continue;
+			size_t pl = byz_swire_put_reveal(vbuf, rho + 32u * w);
+			rc = byz_swire_seal(BYZ_SWIRE_REVEAL, (uint16_t)w, t, s->run_id, vbuf,
+					    (uint32_t)pl, s->sks[w], &rv[w], &rvl[w]);
+			if (rc == 0)
+				sent(s, rvl[w]);
+		}
+		if (rc)
+			break;
+		uint8_t r0[32];
+		for (uint32_t h = 0; h < K && rc == 0; h++) {
+			if (s->is_byz[h] || s->v[h].banned[h])
+				continue;
+			uint32_t files[BYZ_SWIRE_MAX_FILES];
+			uint16_t aud[BYZ_SWIRE_MAX_FILES];
+			uint8_t rt[32];
+			for (uint32_t w = 0; w < K; w++)
+				okr[w] = !s->v[h].banned[w] &&
+					 reveal_ok(s, cm[w], cml[w], rv[w], rvl[w], t, w);
+			rc = audit_draw(s, t, rho, okr, files, aud, rt);
+			if (rc)
+				break;
+			if (h != s->first) {
+				if (memcmp(rt, r0, 32) != 0)
+					s->rep.bans_consistent = 0;
+				continue;
+			}
+			memcpy(r0, rt, 32);
+			for (uint32_t i = 0; i < c->audits; i++) {
+				uint32_t a = aud[i], j = files[i];
+				if (s->is_byz[a])
+					continue; /* colluders do not audit each other */
+				uint8_t seed[32], hh[32];
+				byz_shield_file_seed(s->run_id, t, j, seed);
+				rc = c->oracle.grad(c->oracle.ctx, s->v[a].x, d, seed, s->tmp);
+				if (rc)
+					break;
+				s->rep.audit_calls++;
+				byz_shield_grad_hash(s->run_id, t, j, s->tmp, d, hh);
+				const uint32_t *fw = s->a->file_workers + (size_t)j * r;
+				for (uint32_t q = 0; q < r; q++) {
+					struct byz_smsg cmsg;
+					const uint8_t *hw;
+					if (fw[q] == a || s->v[a].banned[fw[q]] ||
+					    !commit_ok(s, cm[fw[q]], cml[fw[q]], t, fw[q], &cmsg) ||
+					    !(hw = byz_swire_commit_hash(&cmsg, j)) || memcmp(hw, hh, 32) == 0)
+						continue;
+					acc[nacc++] = (struct acc){.accuser = (uint16_t)a,
+								   .accused = (uint16_t)fw[q],
+								   .file = j, .by_audit = 1};
+				}
+			}
+		}
+		if (rc)
+			break;
 		/* Byzantine false accusations: each attacker accuses one honest
 		 * co-replica of one of its files. */
 		for (uint32_t w = 0; w < K && c->false_accuse && t >= c->attack_start; w++) {
@@ -649,6 +810,18 @@ int byz_shield_run_all(struct byz_shield_run *s)
 				continue;
 			struct view *vw = &s->v[h];
 			uint8_t pend[BYZ_SWIRE_MAX_WORKERS] = {0};
+			/* A committed MPRNG value that was not revealed, or not as
+			 * committed: the commitment is the evidence, every view sees it. */
+			for (uint32_t w = 0; w < K; w++) {
+				if (vw->banned[w] || !commit_ok(s, cm[w], cml[w], t, w, &op[w]) ||
+				    reveal_ok(s, cm[w], cml[w], rv[w], rvl[w], t, w))
+					continue;
+				pend[w] = 1;
+				s->rep.withheld += h == s->first;
+				vw->log[vw->nlog++] = (struct byz_shield_ban){
+					.worker = (uint16_t)w, .step = t, .accuser = (uint16_t)w,
+					.reason = BYZ_SHIELD_BAN_REVEAL};
+			}
 			for (uint32_t i = 0; i < nacc && rc == 0; i++) {
 				struct byz_smsg am, em;
 				if (byz_swire_open(acc[i].buf, acc[i].len, s->run_id, s->roster, K, &am) ||
@@ -679,7 +852,9 @@ int byz_shield_run_all(struct byz_shield_run *s)
 				pend[out] = 1;
 				vw->log[vw->nlog++] = (struct byz_shield_ban){
 					.worker = out, .step = t, .accuser = guilty ? who : acd,
-					.false_accusation = (uint8_t)!guilty};
+					.false_accusation = (uint8_t)!guilty,
+					.reason = guilty ? BYZ_SHIELD_BAN_HASH : BYZ_SHIELD_BAN_FALSE_ACCUSE,
+					.by_audit = acc[i].by_audit};
 			}
 			for (uint32_t w = 0; w < K; w++)
 				vw->banned[w] |= pend[w];
@@ -742,8 +917,13 @@ int byz_shield_run_all(struct byz_shield_run *s)
 out:
 	for (uint32_t w = 0; cm && w < K; w++)
 		free(cm[w]);
+	for (uint32_t w = 0; rv && w < K; w++)
+		free(rv[w]);
 	free(cm);
 	free(cml);
+	free(rv);
+	free(rvl);
+	free(rho);
 	free(vbuf);
 	free(acc);
 	free(op);

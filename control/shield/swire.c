@@ -1,5 +1,5 @@
 /*
- * DESIGN (ByzShield wire): the mode's three signed messages. Like control/
+ * DESIGN (ByzShield wire): the mode's four signed messages. Like control/
  * wire.c, the parser checks the total length before any field, then the
  * header, then the payload of its type against exact sizes and limits; only
  * a well-formed message costs a signature check. A separate version byte
@@ -17,7 +17,7 @@
 #include "byz/wire.h"
 
 #define ENTRY 36u
-#define MAX_COMMIT_PAYLOAD (4u + ENTRY * BYZ_SWIRE_MAX_FILES)
+#define MAX_COMMIT_PAYLOAD (4u + ENTRY * BYZ_SWIRE_MAX_FILES + 32u)
 #define MAX_VEC_PAYLOAD (8u + 4u * BYZ_SWIRE_MAX_FLOATS)
 #define MAX_ACCUSE_PAYLOAD (12u + BYZ_SWIRE_HDR_LEN + MAX_COMMIT_PAYLOAD + BYZ_SWIRE_SIG_LEN)
 
@@ -30,6 +30,8 @@ static uint32_t max_payload(uint8_t type)
 		return MAX_VEC_PAYLOAD;
 	case BYZ_SWIRE_ACCUSE:
 		return MAX_ACCUSE_PAYLOAD;
+	case BYZ_SWIRE_REVEAL:
+		return 32u;
 	default:
 		return 0;
 	}
@@ -50,13 +52,22 @@ static int parse_commit(struct byz_smsg *m, const uint8_t *p, uint32_t n)
 	uint16_t c = byz_le16(p);
 	if (c == 0 || c > BYZ_SWIRE_MAX_FILES)
 		return c ? -ERANGE : -EBADMSG;
-	if (n != 4u + ENTRY * c)
+	if (n != 4u + ENTRY * c + 32u)
 		return -EBADMSG;
 	for (uint16_t i = 1; i < c; i++)
 		if (byz_le32(p + 4 + ENTRY * i) <= byz_le32(p + 4 + ENTRY * (i - 1u)))
 			return -EBADMSG;
 	m->count = c;
 	m->entries = p + 4;
+	m->mprng = p + 4 + ENTRY * c;
+	return 0;
+}
+
+static int parse_reveal(struct byz_smsg *m, const uint8_t *p, uint32_t n)
+{
+	if (n != 32u)
+		return -EBADMSG;
+	m->rho = p;
 	return 0;
 }
 
@@ -128,6 +139,8 @@ int byz_swire_parse(const uint8_t *buf, size_t len, struct byz_smsg *m)
 		return parse_commit(m, p, pl);
 	case BYZ_SWIRE_VEC:
 		return parse_vec(m, p, pl);
+	case BYZ_SWIRE_REVEAL:
+		return parse_reveal(m, p, pl);
 	default:
 		return parse_accuse(m, p, pl);
 	}
@@ -174,7 +187,7 @@ int byz_swire_seal(uint8_t type, uint16_t sender, uint64_t step, const uint8_t r
 }
 
 size_t byz_swire_put_commit(uint8_t *p, uint16_t count, const uint32_t *files,
-			    const uint8_t *hashes)
+			    const uint8_t *hashes, const uint8_t mprng[32])
 {
 	byz_put16(p, count);
 	byz_put16(p + 2, 0);
@@ -182,7 +195,14 @@ size_t byz_swire_put_commit(uint8_t *p, uint16_t count, const uint32_t *files,
 		byz_put32(p + 4 + ENTRY * i, files[i]);
 		memcpy(p + 8 + ENTRY * i, hashes + 32u * i, 32);
 	}
-	return 4u + ENTRY * count;
+	memcpy(p + 4 + ENTRY * count, mprng, 32);
+	return 4u + ENTRY * count + 32u;
+}
+
+size_t byz_swire_put_reveal(uint8_t *p, const uint8_t rho[32])
+{
+	memcpy(p, rho, 32);
+	return 32u;
 }
 
 size_t byz_swire_put_vec(uint8_t *p, uint32_t file, const float *v, uint32_t count)
@@ -251,6 +271,87 @@ void byz_shield_file_seed(const uint8_t run_id[32], uint64_t step, uint32_t file
 	byz_put64(b + 46, step);
 	byz_put32(b + 54, file);
 	crypto_generichash(seed, 32, b, sizeof(b), NULL, 0);
+}
+
+void byz_shield_mprng_commit(const uint8_t run_id[32], uint64_t step, uint16_t worker,
+			     const uint8_t rho[32], uint8_t out[32])
+{
+	uint8_t b[15 + 32 + 8 + 2 + 32];
+	memcpy(b, "byzshield-mprng", 15);
+	memcpy(b + 15, run_id, 32);
+	byz_put64(b + 47, step);
+	byz_put16(b + 55, worker);
+	memcpy(b + 57, rho, 32);
+	crypto_generichash(out, 32, b, sizeof(b), NULL, 0);
+}
+
+void byz_shield_mprng_value(const uint8_t run_id[32], uint64_t step, const uint8_t *rho,
+			    const uint8_t *ok, uint32_t n, uint8_t out[32])
+{
+	crypto_generichash_state st;
+	uint8_t hdr[11 + 32 + 8], w[2];
+	memcpy(hdr, "byzshield-r", 11);
+	memcpy(hdr + 11, run_id, 32);
+	byz_put64(hdr + 43, step);
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, hdr, sizeof(hdr));
+	for (uint32_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		byz_put16(w, (uint16_t)i);
+		crypto_generichash_update(&st, w, 2);
+		crypto_generichash_update(&st, rho + 32u * i, 32);
+	}
+	crypto_generichash_final(&st, out, 32);
+}
+
+/* Uniform in [0, n) from a ChaCha20 stream keyed by the shared value:
+ * 64-bit words, rejecting the top partial range so no value is favoured. */
+struct draw {
+	uint8_t key[32];
+	uint64_t ctr;
+};
+
+static uint64_t draw_word(struct draw *d)
+{
+	uint8_t nonce[8], w[8];
+	byz_put64(nonce, d->ctr++);
+	crypto_stream_chacha20(w, sizeof(w), nonce, d->key);
+	return byz_le64(w);
+}
+
+static uint32_t draw_below(struct draw *d, uint32_t n)
+{
+	const uint64_t lim = UINT64_MAX - UINT64_MAX % n;
+	uint64_t x;
+	do
+		x = draw_word(d);
+	while (x >= lim);
+	return (uint32_t)(x % n);
+}
+
+int byz_shield_audit_draw(const uint8_t r[32], uint32_t f, uint32_t m, const uint16_t *elig,
+			  uint32_t na, uint32_t *files, uint16_t *auditors)
+{
+	if (!r || m > f || f > BYZ_SWIRE_MAX_FILES || (m && (!files || !auditors || !elig || !na)))
+		return -EINVAL;
+	struct draw d = {.ctr = 0};
+	uint8_t kb[15 + 32];
+	memcpy(kb, "byzshield-audit", 15);
+	memcpy(kb + 15, r, 32);
+	crypto_generichash(d.key, 32, kb, sizeof(kb), NULL, 0);
+	uint32_t perm[BYZ_SWIRE_MAX_FILES];
+	for (uint32_t i = 0; i < f; i++)
+		perm[i] = i;
+	for (uint32_t i = 0; i < m; i++) { /* the first m of a Fisher-Yates shuffle */
+		uint32_t j = i + draw_below(&d, f - i), t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+		files[i] = perm[i];
+		auditors[i] = elig[draw_below(&d, na)];
+	}
+	sodium_memzero(d.key, sizeof(d.key));
+	return 0;
 }
 
 int byz_shield_vote(const uint8_t *hashes, const uint8_t *present, uint32_t r, uint32_t quorum)

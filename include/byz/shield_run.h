@@ -5,8 +5,9 @@
  *        of provable liars (docs/byzshield.md, "ByzShield mode").
  *
  * Three layers, each usable alone:
- *  - the wire format of the mode's three signed messages (SCOMMIT, SVEC,
- *    SACCUSE), with a strict parser (untrusted input, never allocates);
+ *  - the wire format of the mode's four signed messages (SCOMMIT, SVEC,
+ *    SACCUSE, SREVEAL), with a strict parser (untrusted input, never
+ *    allocates);
  *  - the vote: per file, the hash class held by a strict majority of its
  *    replicas (pure function);
  *  - a whole run in one process: K workers of an assignment, q of them
@@ -19,12 +20,15 @@
  *   2 u16 sender  4 u16 rsv (0)  6 u16 rsv (0)  8 u64 step
  *  16 u32 payload length  20 u32 rsv (0)  24 run id[32]  56 payload, sig[64]
  * Payloads:
- *   SCOMMIT u16 count u16 rsv, count x (u32 file, hash[32]); files strictly
- *           ascending, count 1..BYZ_SWIRE_MAX_FILES
+ *   SCOMMIT u16 count u16 rsv, count x (u32 file, hash[32]), mprng[32]; files
+ *           strictly ascending, count 1..BYZ_SWIRE_MAX_FILES; mprng is the
+ *           commitment byz_shield_mprng_commit(run, step, sender, rho)
  *   SVEC    u32 file u32 count, float32 x count (finite), count 1..2^20
  *   SACCUSE u16 accused u16 rsv u32 file u32 ev_len, ev_len bytes: the
  *           accused's complete signed SCOMMIT (parsed here, verified by the
  *           adjudicator)
+ *   SREVEAL rho[32]: the value committed in the sender's SCOMMIT of the step
+ * Version 0x54 added the MPRNG commitment and SREVEAL (0x53 had neither).
  * The signature (Ed25519) covers header and payload.
  */
 #ifndef BYZ_SHIELD_RUN_H
@@ -41,7 +45,7 @@
 extern "C" {
 #endif
 
-#define BYZ_SWIRE_VERSION 0x53u  /**< 'S': never equal to BYZ_WIRE_VERSION */
+#define BYZ_SWIRE_VERSION 0x54u  /**< never equal to BYZ_WIRE_VERSION */
 #define BYZ_SWIRE_HDR_LEN 56u
 #define BYZ_SWIRE_SIG_LEN 64u
 #define BYZ_SWIRE_MAX_FILES 4096u    /**< files per SCOMMIT */
@@ -53,6 +57,7 @@ enum byz_swire_type {
 	BYZ_SWIRE_COMMIT = 1, /**< a worker's hashes of its file gradients */
 	BYZ_SWIRE_VEC = 2,    /**< one file gradient, streamed by one replica */
 	BYZ_SWIRE_ACCUSE = 3, /**< a replica's hash is wrong: evidence its SCOMMIT */
+	BYZ_SWIRE_REVEAL = 4, /**< the sender's MPRNG value of the step */
 	BYZ_SWIRE_TYPE_END
 };
 
@@ -67,6 +72,9 @@ struct byz_smsg {
 	/* SCOMMIT */
 	uint16_t count;
 	const uint8_t *entries; /**< count x 36 bytes */
+	const uint8_t *mprng;   /**< 32 bytes: the MPRNG commitment */
+	/* SREVEAL */
+	const uint8_t *rho;     /**< 32 bytes */
 	/* SVEC */
 	uint32_t file, nfloats;
 	const uint8_t *data;
@@ -104,15 +112,18 @@ int byz_swire_seal(uint8_t type, uint16_t sender, uint64_t step, const uint8_t r
 		   const uint8_t *payload, uint32_t len, const uint8_t sk[64], uint8_t **out,
 		   size_t *out_len);
 
-/** @brief SCOMMIT payload: @p files ascending; @p hashes count x 32 bytes.
- *  @return bytes written to @p p (4 + 36 count) */
+/** @brief SCOMMIT payload: @p files ascending; @p hashes count x 32 bytes;
+ *  @p mprng the 32-byte MPRNG commitment.
+ *  @return bytes written to @p p (4 + 36 count + 32) */
 size_t byz_swire_put_commit(uint8_t *p, uint16_t count, const uint32_t *files,
-			    const uint8_t *hashes);
+			    const uint8_t *hashes, const uint8_t mprng[32]);
 /** @brief SVEC payload. @return bytes written (8 + 4 count) */
 size_t byz_swire_put_vec(uint8_t *p, uint32_t file, const float *v, uint32_t count);
 /** @brief SACCUSE payload. @return bytes written (12 + ev_len) */
 size_t byz_swire_put_accuse(uint8_t *p, uint16_t accused, uint32_t file, const uint8_t *ev,
 			    uint32_t ev_len);
+/** @brief SREVEAL payload. @return bytes written (32) */
+size_t byz_swire_put_reveal(uint8_t *p, const uint8_t rho[32]);
 /** @brief The hash a parsed SCOMMIT gives @p file, or NULL if absent. */
 const uint8_t *byz_swire_commit_hash(const struct byz_smsg *m, uint32_t file);
 
@@ -128,6 +139,34 @@ void byz_shield_grad_hash(const uint8_t run_id[32], uint64_t step, uint32_t file
  *  "byzshield-file", run id, step, file. */
 void byz_shield_file_seed(const uint8_t run_id[32], uint64_t step, uint32_t file,
 			  uint8_t seed[32]);
+
+/**
+ * @brief The MPRNG commitment of a worker's value: BLAKE2b-256 of
+ *        "byzshield-mprng", run id, step (u64), worker (u16), rho[32].
+ */
+void byz_shield_mprng_commit(const uint8_t run_id[32], uint64_t step, uint16_t worker,
+			     const uint8_t rho[32], uint8_t out[32]);
+
+/**
+ * @brief The shared random value of a step from the reveals that count:
+ *        BLAKE2b-256 of "byzshield-r", run id, step, then (u16 worker,
+ *        rho[32]) for every worker with @p ok[w] set, in worker order.
+ * @param rho n x 32 bytes (entries with ok[w] = 0 are not read)
+ */
+void byz_shield_mprng_value(const uint8_t run_id[32], uint64_t step, const uint8_t *rho,
+			    const uint8_t *ok, uint32_t n, uint8_t out[32]);
+
+/**
+ * @brief The audit draw of a step (docs/byzshield.md, "Audits"): @p m
+ *        distinct files, uniform over 0..f-1, and for each an auditor
+ *        uniform over the @p na eligible workers @p elig, all from the
+ *        shared random value @p r by rejection sampling (no modulo bias).
+ * @param files    out: m file ids
+ * @param auditors out: m worker ids taken from @p elig
+ * @return 0; -EINVAL (m > f, m > 0 with na == 0, NULL)
+ */
+int byz_shield_audit_draw(const uint8_t r[32], uint32_t f, uint32_t m, const uint16_t *elig,
+			  uint32_t na, uint32_t *files, uint16_t *auditors);
 
 /**
  * @brief The vote over one file's replicas.
@@ -178,6 +217,18 @@ struct byz_shield_run_cfg {
 	/** 1: the attackers also accuse one honest replica per step (false
 	 *  accusations; the adjudication bans the accuser) */
 	int false_accuse;
+	/** Files recomputed per step from public data by auditors drawn with
+	 *  the step's shared random value (0: none). Catches files whose every
+	 *  replica lies, which the vote cannot see (docs/byzshield.md, "Audits"). */
+	uint32_t audits;
+	/** 1: the attackers lie only on files all of whose non-banned replicas
+	 *  are Byzantine (no honest co-replica ever disagrees: only audits
+	 *  catch them) */
+	int hidden_only;
+	/** 1: the attackers reveal last and adaptively: one of them withholds
+	 *  its MPRNG value whenever the draw it would complete sends an honest
+	 *  auditor to a file they lie on (it is banned for it) */
+	int withhold_reveal;
 	enum byz_shield_aggr aggr;
 	double tau;                    /**< CenteredClip radius */
 	uint32_t buckets;              /**< median-of-means / multi-Krum (0: 5) */
@@ -186,15 +237,26 @@ struct byz_shield_run_cfg {
 	void *progress_ctx;
 };
 
-/** @brief Defaults: sign-flip, cclip, tau 1, lr 0.1, 5 steps, seed 1. */
+/** @brief Defaults: sign-flip, cclip, tau 1, lr 0.1, 5 steps, seed 1,
+ *  1 audit per step. */
 void byz_shield_run_defaults(struct byz_shield_run_cfg *c);
+
+/** Why a worker was banned. */
+enum byz_shield_ban_reason {
+	BYZ_SHIELD_BAN_HASH = 0,        /**< its signed file hash differs from the recomputation */
+	BYZ_SHIELD_BAN_FALSE_ACCUSE,    /**< it accused a replica whose hash was right */
+	BYZ_SHIELD_BAN_REVEAL,          /**< MPRNG value missing or not the committed one */
+};
 
 /** One ban as every honest worker recorded it. */
 struct byz_shield_ban {
 	uint16_t worker;
 	uint64_t step;
-	uint16_t accuser; /**< who accused (the banned one for a false accusation: its target) */
+	uint16_t accuser; /**< who accused (the banned one for a false accusation: its target;
+			   *   for a reveal ban: the banned worker itself) */
 	uint8_t false_accusation; /**< 1: the accuser was banned, the accused was honest */
+	uint8_t reason;           /**< enum byz_shield_ban_reason */
+	uint8_t by_audit;         /**< 1: the accusation came from an audit */
 };
 
 /** What a run found. Arrays owned by the run. */
@@ -215,6 +277,8 @@ struct byz_shield_report {
 	uint64_t grad_calls;               /**< file gradients the protocol asks for: l per
 					    *   worker not banned (K l = f r before any ban) */
 	uint64_t adjud_calls;              /**< recomputations for adjudication (all honest workers) */
+	uint64_t audit_calls;              /**< recomputations by honest auditors */
+	uint64_t withheld;                 /**< MPRNG values withheld or wrong */
 	uint64_t msgs, bytes;              /**< every delivery (broadcast = K-1 deliveries) */
 	/* the first attacked step's vote (what ByzShield's c_max bounds) */
 	int64_t first_attack_step;         /**< -1: no lie seen */

@@ -71,6 +71,7 @@ void exp_defaults(struct exp_cfg *c)
 	c->steps = 60;
 	c->eval_every = 5;
 	c->seed = 1;
+	c->shield_audits = 1;
 	struct byz_swarm_cfg sc;
 	byz_swarm_defaults(&sc);
 	c->net = sc.net;
@@ -484,6 +485,8 @@ static int run_byzshield(struct run_ctx *x, const float *x0, char *why, size_t w
 	sc.aggr = (enum byz_shield_aggr)c->shield_aggr;
 	sc.tau = c->tau;
 	sc.buckets = c->shield_buckets;
+	sc.audits = c->shield_audits;
+	sc.withhold_reveal = c->shield_withhold;
 	sc.progress = on_shield_step;
 	sc.progress_ctx = x;
 	struct byz_shield_worst w;
@@ -503,6 +506,7 @@ static int run_byzshield(struct run_ctx *x, const float *x0, char *why, size_t w
 		}
 		sc.byz_set = w.set;
 		sc.majority_only = 1;
+		sc.hidden_only = c->shield_worst == 2;
 	}
 	struct byz_shield_run *s = byz_shield_run_new(&sc, &rc);
 	if (!s) {

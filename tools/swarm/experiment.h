@@ -84,7 +84,10 @@ struct exp_cfg {
 	int shield_aggr;         /**< enum byz_shield_aggr */
 	uint32_t shield_buckets; /**< median-of-means / multi-Krum buckets (0: 5) */
 	int shield_worst;        /**< 1: attackers = a maximising set of byz_shield_worst_case,
-				  *   lying only where they hold a majority */
+				  *   lying only where they hold a majority; 2: the same set,
+				  *   lying only on files they hold entirely */
+	uint32_t shield_audits;  /**< files audited per step (byz_shield_run_cfg.audits) */
+	int shield_withhold;     /**< attackers withhold reveals adaptively */
 };
 
 /** @brief Defaults: MLP (32 hidden), 16 peers, 7 attackers, sign-flip,

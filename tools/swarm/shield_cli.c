@@ -18,6 +18,7 @@ void shield_cli_init(struct shield_cli *s, int argc, char **argv)
 	memset(s, 0, sizeof(*s));
 	s->aggr = BYZ_SHIELD_AGG_CCLIP;
 	s->buckets = 5;
+	s->audits = 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
@@ -41,8 +42,14 @@ void shield_cli_usage(FILE *f)
 		"  --shield-adversary random (default: a seeded Byzantine set, every file lied\n"
 		"                     about) | worst-case (a maximising set of the exact search\n"
 		"                     for q = --byzantine; colluders lie only where they hold a\n"
-		"                     majority)\n"
+		"                     majority) | hidden (the same set, lying only on files\n"
+		"                     whose every replica is theirs: the vote never sees it,\n"
+		"                     only audits do)\n"
 		"  --shield-false-accuse  attackers also accuse an honest co-replica each step\n"
+		"  --shield-audits M  files recomputed per step by auditors drawn with the\n"
+		"                     step's shared random value (default 1; 0 turns audits off)\n"
+		"  --shield-withhold  attackers reveal last and withhold their MPRNG value when\n"
+		"                     the draw would audit a file they lie on (banned for it)\n"
 		"  With --model, byzshield is also a defence name for --aggregator/--matrix.\n");
 }
 
@@ -114,11 +121,13 @@ int shield_cli_opt(struct shield_cli *s, int code, const char *arg)
 	case SH_OPT_ADVERSARY:
 		if (strcmp(arg, "worst-case") == 0)
 			s->worst = 1;
+		else if (strcmp(arg, "hidden") == 0)
+			s->worst = 2;
 		else if (strcmp(arg, "random") == 0)
 			s->worst = 0;
 		else {
-			fprintf(stderr, "byz-swarm: --shield-adversary wants random or worst-case, "
-					"got '%s'\n", arg);
+			fprintf(stderr, "byz-swarm: --shield-adversary wants random, worst-case or "
+					"hidden, got '%s'\n", arg);
 			return -1;
 		}
 		return 0;
@@ -135,6 +144,20 @@ int shield_cli_opt(struct shield_cli *s, int code, const char *arg)
 	case SH_OPT_FALSE_ACCUSE:
 		s->false_accuse = 1;
 		return 0;
+	case SH_OPT_AUDITS:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-' || v > BYZ_SWIRE_MAX_FILES) {
+			fprintf(stderr, "byz-swarm: --shield-audits wants an integer in 0..%u, got '%s'\n",
+				BYZ_SWIRE_MAX_FILES, arg);
+			return -1;
+		}
+		s->audits = (uint32_t)v;
+		s->audits_given = 1;
+		return 0;
+	case SH_OPT_WITHHOLD:
+		s->withhold = 1;
+		return 0;
 	default:
 		return -1;
 	}
@@ -145,9 +168,10 @@ int shield_cli_prepare(struct shield_cli *s, struct byz_swarm_cfg *c, struct exp
 	int uses_def = ex->active && (ex->cfg.defence == EXP_DEF_BYZSHIELD ||
 				      (ex->matrix && strstr(ex->matrix, "byzshield")));
 	if (!s->byzshield && !uses_def) {
-		if (s->kind || s->worst || s->false_accuse) {
-			fprintf(stderr, "byz-swarm: --construction, --shield-adversary and "
-					"--shield-false-accuse need --mode byzshield\n");
+		if (s->kind || s->worst || s->false_accuse || s->audits_given || s->withhold) {
+			fprintf(stderr, "byz-swarm: --construction, --shield-adversary, "
+					"--shield-false-accuse, --shield-audits and --shield-withhold "
+					"need --mode byzshield\n");
 			return -1;
 		}
 		return 0;
@@ -176,6 +200,11 @@ int shield_cli_prepare(struct shield_cli *s, struct byz_swarm_cfg *c, struct exp
 		return -1;
 	}
 	c->n = K;
+	if (s->audits > s->assign->n_files) {
+		fprintf(stderr, "byz-swarm: --shield-audits %u exceeds the construction's f = %u "
+				"files\n", s->audits, s->assign->n_files);
+		return -1;
+	}
 	if (c->nbyz >= K) {
 		fprintf(stderr, "byz-swarm: --byzantine %u must be below K = %u\n", c->nbyz, K);
 		return -1;
@@ -187,6 +216,8 @@ int shield_cli_prepare(struct shield_cli *s, struct byz_swarm_cfg *c, struct exp
 		ex->cfg.shield_aggr = s->aggr;
 		ex->cfg.shield_buckets = s->buckets;
 		ex->cfg.shield_worst = s->worst;
+		ex->cfg.shield_audits = s->audits;
+		ex->cfg.shield_withhold = s->withhold;
 	}
 	return 0;
 }
@@ -195,6 +226,18 @@ void shield_cli_free(struct shield_cli *s)
 {
 	byz_shield_free(s->assign);
 	s->assign = NULL;
+}
+
+static const char *ban_reason(const struct byz_shield_ban *b)
+{
+	switch (b->reason) {
+	case BYZ_SHIELD_BAN_FALSE_ACCUSE:
+		return "false accusation";
+	case BYZ_SHIELD_BAN_REVEAL:
+		return "reveal";
+	default:
+		return "wrong hash";
+	}
 }
 
 struct toy_prog {
@@ -258,6 +301,8 @@ int shield_cli_main(struct shield_cli *s, const struct byz_swarm_cfg *c, const i
 	rc.aggr = (enum byz_shield_aggr)s->aggr;
 	rc.buckets = s->buckets;
 	rc.false_accuse = s->false_accuse;
+	rc.audits = s->audits;
+	rc.withhold_reveal = s->withhold;
 	rc.progress = toy_progress;
 	rc.progress_ctx = &tp;
 	const struct byz_shield_assign *a = s->assign;
@@ -275,8 +320,10 @@ int shield_cli_main(struct shield_cli *s, const struct byz_swarm_cfg *c, const i
 		byz_shield_search_free(ss);
 		rc.byz_set = w.set;
 		rc.majority_only = 1;
-		fprintf(stderr, "byz-swarm: worst case for q = %u: c_max %s %u of %u files\n",
-			c->nbyz, w.exact ? "=" : ">=", w.c_best, a->n_files);
+		rc.hidden_only = s->worst == 2;
+		fprintf(stderr, "byz-swarm: worst case for q = %u: c_max %s %u of %u files%s\n",
+			c->nbyz, w.exact ? "=" : ">=", w.c_best, a->n_files,
+			s->worst == 2 ? " (lying only on files with no honest replica)" : "");
 	}
 	struct byz_shield_run *r = byz_shield_run_new(&rc, &err);
 	if (!r) {
@@ -303,9 +350,9 @@ int shield_cli_main(struct shield_cli *s, const struct byz_swarm_cfg *c, const i
 	       p->replicas_identical ? "identical" : "DIFFER",
 	       p->bans_consistent ? "consistent" : "INCONSISTENT");
 	for (size_t i = 0; i < p->nbans; i++)
-		printf("  ban worker %u at step %" PRIu64 ": %s (accuser %u)\n", p->bans[i].worker,
-		       p->bans[i].step, p->bans[i].false_accusation ? "false accusation" : "wrong hash",
-		       p->bans[i].accuser);
+		printf("  ban worker %u at step %" PRIu64 ": %s (accuser %u%s)\n", p->bans[i].worker,
+		       p->bans[i].step, ban_reason(&p->bans[i]), p->bans[i].accuser,
+		       p->bans[i].by_audit ? ", audit" : "");
 	printf("files voted %" PRIu64 ", distorted %" PRIu64 ", dropped %" PRIu64
 	       ", disagreeing replicas %" PRIu64 ", accusations %" PRIu64 "\n",
 	       p->files_voted, p->files_distorted, p->files_dropped, p->disagreements,
@@ -313,9 +360,10 @@ int shield_cli_main(struct shield_cli *s, const struct byz_swarm_cfg *c, const i
 	if (p->first_attack_step >= 0)
 		printf("first attacked step %" PRId64 ": %u files distorted, %u dropped\n",
 		       p->first_attack_step, p->first_distorted, p->first_dropped);
-	printf("per step: %.1f gradient computations (+%.2f for adjudication), %.0f bytes in %.0f "
-	       "messages; ||x - x*|| %.4g -> %.4g\n", (double)p->grad_calls / (double)st,
-	       (double)p->adjud_calls / (double)st, (double)p->bytes / (double)st,
+	printf("per step: %.1f gradient computations (+%.2f for adjudication, +%.2f for audits), "
+	       "%.0f bytes in %.0f messages; ||x - x*|| %.4g -> %.4g\n",
+	       (double)p->grad_calls / (double)st, (double)p->adjud_calls / (double)st,
+	       (double)p->audit_calls / (double)st, (double)p->bytes / (double)st,
 	       (double)p->msgs / (double)st, d0, d1);
 	int fail = rr != 0 || p->honest_banned || !p->replicas_identical || !p->bans_consistent;
 	if (json) {
@@ -331,17 +379,19 @@ int shield_cli_main(struct shield_cli *s, const struct byz_swarm_cfg *c, const i
 				fprintf(f, "%s%u", i ? ", " : "", p->byz[i]);
 			fprintf(f, "],\n  \"bans\": [");
 			for (size_t i = 0; i < p->nbans; i++)
-				fprintf(f, "%s{\"worker\": %u, \"step\": %" PRIu64 ", \"false_accusation\": %s}",
+				fprintf(f, "%s{\"worker\": %u, \"step\": %" PRIu64 ", \"false_accusation\": %s, "
+					   "\"reason\": \"%s\", \"by_audit\": %s}",
 					i ? ", " : "", p->bans[i].worker, p->bans[i].step,
-					p->bans[i].false_accusation ? "true" : "false");
+					p->bans[i].false_accusation ? "true" : "false", ban_reason(&p->bans[i]),
+					p->bans[i].by_audit ? "true" : "false");
 			fprintf(f, "],\n  \"honest_banned\": %u,\n  \"replicas_identical\": %s,\n"
 				   "  \"files_voted\": %" PRIu64 ",\n  \"files_distorted\": %" PRIu64
 				   ",\n  \"files_dropped\": %" PRIu64 ",\n  \"grad_calls\": %" PRIu64
-				   ",\n  \"adjud_calls\": %" PRIu64 ",\n  \"bytes\": %" PRIu64
-				   ",\n  \"dist_end\": %.6g\n}\n",
+				   ",\n  \"adjud_calls\": %" PRIu64 ",\n  \"audit_calls\": %" PRIu64
+				   ",\n  \"bytes\": %" PRIu64 ",\n  \"dist_end\": %.6g\n}\n",
 				p->honest_banned, p->replicas_identical ? "true" : "false", p->files_voted,
-				p->files_distorted, p->files_dropped, p->grad_calls, p->adjud_calls, p->bytes,
-				d1);
+				p->files_distorted, p->files_dropped, p->grad_calls, p->adjud_calls,
+				p->audit_calls, p->bytes, d1);
 			if (f != stdout && fclose(f) != 0)
 				fail = 1;
 		}

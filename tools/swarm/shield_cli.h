@@ -18,7 +18,7 @@
 
 enum {
 	SH_OPT_MODE = 2000, SH_OPT_CONSTRUCTION, SH_OPT_AGG, SH_OPT_ADVERSARY, SH_OPT_BUCKETS,
-	SH_OPT_FALSE_ACCUSE, SH_OPT_END
+	SH_OPT_FALSE_ACCUSE, SH_OPT_AUDITS, SH_OPT_WITHHOLD, SH_OPT_END
 };
 
 #define SHIELD_CLI_OPTIONS                                                     \
@@ -27,7 +27,9 @@ enum {
 	{"shield-agg", required_argument, 0, SH_OPT_AGG},                      \
 	{"shield-adversary", required_argument, 0, SH_OPT_ADVERSARY},          \
 	{"buckets", required_argument, 0, SH_OPT_BUCKETS},                     \
-	{"shield-false-accuse", no_argument, 0, SH_OPT_FALSE_ACCUSE},
+	{"shield-false-accuse", no_argument, 0, SH_OPT_FALSE_ACCUSE},          \
+	{"shield-audits", required_argument, 0, SH_OPT_AUDITS},                \
+	{"shield-withhold", no_argument, 0, SH_OPT_WITHHOLD},
 
 struct shield_cli {
 	int byzshield;            /**< --mode byzshield */
@@ -35,8 +37,11 @@ struct shield_cli {
 	uint32_t p1, p2;
 	int aggr;                 /**< enum byz_shield_aggr */
 	uint32_t buckets;
-	int worst;                /**< --shield-adversary worst-case */
+	int worst;                /**< --shield-adversary: 0 random, 1 worst-case, 2 hidden */
 	int false_accuse;
+	uint32_t audits;          /**< --shield-audits (default 1) */
+	int audits_given;
+	int withhold;             /**< --shield-withhold */
 	int peers_given;          /**< --peers was on the command line */
 	struct byz_shield_assign *assign; /**< built by shield_cli_prepare */
 };
