@@ -219,6 +219,21 @@ static int judge_equiv(struct byz_peer *p, const struct byz_msg *acc)
 	return la != lb || memcmp(a.raw, b.raw, la) != 0;
 }
 
+/* Guilty when the evidence is of this attempt, validly signed by the
+ * accused, and its payload does not parse: nobody but the signer could
+ * have made it, and replays of older ones are not current. */
+static int judge_malformed(struct byz_peer *p, const struct byz_msg *acc)
+{
+	uint16_t who = acc->u.accuse.accused;
+	struct byz_msg h, full;
+	if (acc->u.accuse.ev_count != 1 ||
+	    byz_wire_parse_header(acc->u.accuse.ev[0], acc->u.accuse.ev_len[0], &h) < 0 ||
+	    h.sender != who || !current(p, &h) ||
+	    byz_wire_verify(&h, p->run.run_id, peer_pk(p, who)) != 0)
+		return 0;
+	return byz_wire_parse(acc->u.accuse.ev[0], acc->u.accuse.ev_len[0], &full) < 0;
+}
+
 int accuse_adjudicate(struct byz_peer *p, const struct byz_msg *acc)
 {
 	uint16_t who = acc->u.accuse.accused;
@@ -234,6 +249,8 @@ int accuse_adjudicate(struct byz_peer *p, const struct byz_msg *acc)
 		return judge_grad(p, acc);
 	case BYZ_ACC_EQUIV:
 		return judge_equiv(p, acc);
+	case BYZ_ACC_MALFORMED:
+		return judge_malformed(p, acc);
 	default:
 		return 0;
 	}

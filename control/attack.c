@@ -29,7 +29,7 @@ static const struct {
 	{"replay", "re-sends old and duplicate messages of every sender; dropped as stale or duplicate, never a ban (not provable)", 0},
 	{"forge", "sends messages in other peers' names; signatures fail, dropped, never a ban (not attributable)", 0},
 	{"silent", "sends nothing; excluded from each step, leaves after K silent steps, never banned", 0},
-	{"malformed", "adds junk, truncated and bad-field messages; the parser drops them, never a ban", 0},
+	{"malformed", "adds junk, truncated and bad-field messages (none validly signed); the parser drops them, never a ban", 0},
 	{"sign-flip", "gradient attack: commits and sends -1000 x its honest gradient; clipping bounds it, a validator recomputing the gradient proves it (banned when first validated)", 1},
 	{"leave-rejoin", "silent for K+1 steps, so it leaves the membership, then honest again: it rejoins with a JOIN, on probation, and counts after P clean steps; never banned", 0},
 	{"random-direction", "gradient attack: 1000 x its honest norm along a direction all colluders share (banned when first validated)", 1},
@@ -38,6 +38,7 @@ static const struct {
 	{"ipm", "gradient attack: -0.1 x the mean of the step's honest gradients (omniscient; banned when first validated)", 1},
 	{"alie", "gradient attack: mean + z std of the step's honest gradients, 'a little is enough' (omniscient; banned when first validated)", 1},
 	{"none", "Byzantine identity that behaves honestly (the no-attack baseline); never banned", 0},
+	{"signed-malformed", "signs messages whose payload does not parse (a COMMIT without its hashes, a PART holding NaN); the signed message is the evidence (banned the same step)", 1},
 };
 
 /* Gradient attacks of byz/attack.h, by protocol attack (-1: protocol attack). */
@@ -144,13 +145,34 @@ static void malformed(struct byz_attacker *a, struct byz_peer *p, const struct b
 	for (size_t i = 0; i < jl; i++)
 		junk[i] = (uint8_t)mix(&a->seed);
 	peer_emit_raw(p, to, junk, jl);
-	/* Validly signed, structurally malformed: a COMMIT claiming 3 parts with none. */
-	uint8_t bad[68] = {0};
-	byz_put16(bad + 64, 3);
-	if (byz_wire_seal(BYZ_MSG_COMMIT, p->self, BYZ_WIRE_BCAST, p->attempt, p->step,
-			  p->run.run_id, bad, sizeof(bad), p->sk, &msg, &mlen) == 0) {
-		peer_emit_raw(p, BYZ_WIRE_BCAST, msg, mlen);
-		free(msg);
+}
+
+/* Validly signed by the attacker, payload malformed: each is a provable
+ * lie (BYZ_ACC_MALFORMED), unlike the junk above. */
+static void signed_malformed(struct byz_peer *p, const struct byz_send *s)
+{
+	uint8_t *msg;
+	size_t mlen;
+	if (s->type == BYZ_MSG_COMMIT) { /* claims 3 parts, carries none */
+		uint8_t bad[68] = {0};
+		byz_put16(bad + 64, 3);
+		if (byz_wire_seal(BYZ_MSG_COMMIT, p->self, BYZ_WIRE_BCAST, p->attempt, p->step,
+				  p->run.run_id, bad, sizeof(bad), p->sk, &msg, &mlen) == 0) {
+			peer_emit_raw(p, BYZ_WIRE_BCAST, msg, mlen);
+			free(msg);
+		}
+	} else if (s->type == BYZ_MSG_PART && s->len >= 12) { /* a NaN in the part */
+		uint8_t *pl = malloc(s->len);
+		if (!pl)
+			return;
+		memcpy(pl, s->payload, s->len);
+		byz_putf32(pl + 8, NAN);
+		if (byz_wire_seal(BYZ_MSG_PART, p->self, s->to, p->attempt, p->step, p->run.run_id,
+				  pl, s->len, p->sk, &msg, &mlen) == 0) {
+			peer_emit_raw(p, s->to, msg, mlen);
+			free(msg);
+		}
+		free(pl);
 	}
 }
 
@@ -212,6 +234,10 @@ static int on_send(void *ctx, struct byz_peer *p, struct byz_send *s)
 	case BYZ_ATK_MALFORMED:
 		if (s->to != p->self)
 			malformed(a, p, s);
+		return 0;
+	case BYZ_ATK_SIGNED_MALFORMED:
+		if (s->to != p->self)
+			signed_malformed(p, s);
 		return 0;
 	default:
 		return 0;

@@ -50,6 +50,8 @@ static uint8_t ban_of(uint8_t acc_reason)
 		return BYZ_BAN_PROJ_LIE;
 	case BYZ_ACC_GRAD:
 		return BYZ_BAN_GRAD;
+	case BYZ_ACC_MALFORMED:
+		return BYZ_BAN_MALFORMED;
 	default:
 		return BYZ_BAN_EQUIV;
 	}

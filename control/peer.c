@@ -93,7 +93,8 @@ const char *byz_ban_reason_name(int reason)
 {
 	static const char *const names[] = {"?", "bad-part", "projection-lie", "gradient",
 					    "equivocation", "false-accusation", "reveal",
-					    "projection-missing", "fixed-point", "result-mismatch"};
+					    "projection-missing", "fixed-point", "result-mismatch",
+					    "malformed"};
 	return reason > 0 && reason < BYZ_BAN_REASON_END ? names[reason] : "?";
 }
 
@@ -524,6 +525,7 @@ static void start_attempt(struct byz_peer *p, uint64_t now)
 	memset(p->accused_part, 0, sizeof(p->accused_part));
 	memset(p->accused_equiv, 0, sizeof(p->accused_equiv));
 	memset(p->n_digest, 0, sizeof(p->n_digest));
+	memset(p->accused_malformed, 0, sizeof(p->accused_malformed));
 	p->acc_sent = 0;
 	p->roles_done = 0;
 	p->have_r = 0;
@@ -1146,12 +1148,34 @@ int peer_process(struct byz_peer *p, const uint8_t *buf, size_t len, int local)
 	return process(p, buf, len, local);
 }
 
+/*
+ * A message whose header holds, that is of this attempt and validly signed
+ * by a member, but whose payload does not parse, was made by its signer
+ * alone: the message itself proves it (BYZ_ACC_MALFORMED). Unsigned or
+ * misattributed garbage proves nothing and is only dropped; replays of an
+ * older attempt's messages are not current and ban nobody.
+ */
+static void accuse_malformed(struct byz_peer *p, const uint8_t *buf, size_t len)
+{
+	struct byz_msg h;
+	if (byz_wire_parse_header(buf, len, &h) < 0 || h.type == BYZ_MSG_JOIN ||
+	    h.sender >= p->run.n || h.sender == p->self || !peer_is_member(p, h.sender) ||
+	    h.step != p->step || h.attempt != p->attempt || p->accused_malformed[h.sender] ||
+	    byz_wire_verify(&h, p->run.run_id, peer_pk(p, h.sender)) != 0)
+		return;
+	p->accused_malformed[h.sender] = 1;
+	(void)accuse_send(p, BYZ_ACC_MALFORMED, h.sender, 0, buf, len, NULL, 0);
+}
+
 static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local)
 {
 	struct byz_msg m;
 	int rc = byz_wire_parse(buf, len, &m);
-	if (rc < 0)
+	if (rc < 0) {
+		if (!local && !p->syncing)
+			accuse_malformed(p, buf, len);
 		return rc;
+	}
 	if (p->syncing)
 		return local ? 0 : process_syncing(p, &m);
 	if (m.type == BYZ_MSG_JOIN)

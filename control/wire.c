@@ -57,7 +57,7 @@ const char *byz_wire_type_name(uint8_t type)
 const char *byz_accuse_reason_name(uint8_t reason)
 {
 	static const char *const names[] = {"?", "bad-part", "projection-lie", "gradient",
-					    "equivocation"};
+					    "equivocation", "malformed"};
 	return reason < BYZ_ACC_REASON_END ? names[reason] : "?";
 }
 
@@ -90,6 +90,7 @@ static int parse_vec(struct byz_msg *m, const uint8_t *p, uint32_t n)
 }
 
 static int parse_at(const uint8_t *buf, size_t len, struct byz_msg *m, int depth);
+static int parse_header(const uint8_t *buf, size_t len, struct byz_msg *m);
 
 size_t byz_wire_state_len(uint16_t n, uint16_t prev_n_parts, uint8_t n_queue, uint32_t d)
 {
@@ -162,6 +163,8 @@ static int parse_accuse(struct byz_msg *m, const uint8_t *p, uint32_t n, int dep
 		return -EPROTO;
 	if (p[1] > BYZ_WIRE_MAX_EVIDENCE)
 		return -ERANGE;
+	if (p[0] == BYZ_ACC_MALFORMED && p[1] != 1)
+		return -EBADMSG;
 	size_t off = 12;
 	for (unsigned e = 0; e < p[1]; e++) {
 		if (n - off < 4)
@@ -173,9 +176,15 @@ static int parse_accuse(struct byz_msg *m, const uint8_t *p, uint32_t n, int dep
 		if (el > n - off)
 			return -EBADMSG;
 		struct byz_msg ev;
-		if (parse_at(p + off, el, &ev, depth + 1) < 0 || ev.type == BYZ_MSG_ACCUSE ||
-		    ev.type == BYZ_MSG_DIGEST)
+		if (p[0] == BYZ_ACC_MALFORMED) {
+			/* The payload is what is disputed: only its header must hold. */
+			if (parse_header(p + off, el, &ev) < 0 ||
+			    ev.type == BYZ_MSG_JOIN)
+				return -EBADMSG;
+		} else if (parse_at(p + off, el, &ev, depth + 1) < 0 || ev.type == BYZ_MSG_ACCUSE ||
+			   ev.type == BYZ_MSG_DIGEST) {
 			return -EBADMSG;
+		}
 		m->u.accuse.ev[e] = p + off;
 		m->u.accuse.ev_len[e] = el;
 		off += el;
@@ -311,7 +320,7 @@ static int parse_payload(struct byz_msg *m, int depth)
 	}
 }
 
-static int parse_at(const uint8_t *buf, size_t len, struct byz_msg *m, int depth)
+static int parse_header(const uint8_t *buf, size_t len, struct byz_msg *m)
 {
 	if (!buf || !m)
 		return -EINVAL;
@@ -348,12 +357,23 @@ static int parse_at(const uint8_t *buf, size_t len, struct byz_msg *m, int depth
 	m->payload = buf + BYZ_WIRE_HDR_LEN;
 	m->raw = buf;
 	m->raw_len = len;
-	return parse_payload(m, depth);
+	return 0;
+}
+
+static int parse_at(const uint8_t *buf, size_t len, struct byz_msg *m, int depth)
+{
+	int rc = parse_header(buf, len, m);
+	return rc < 0 ? rc : parse_payload(m, depth);
 }
 
 int byz_wire_parse(const uint8_t *buf, size_t len, struct byz_msg *m)
 {
 	return parse_at(buf, len, m, 0);
+}
+
+int byz_wire_parse_header(const uint8_t *buf, size_t len, struct byz_msg *m)
+{
+	return parse_header(buf, len, m);
 }
 
 int byz_wire_verify(const struct byz_msg *m, const uint8_t run_id[32], const uint8_t pk[32])

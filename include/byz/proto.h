@@ -86,6 +86,7 @@ enum byz_ban_reason {
 	BYZ_BAN_PROJ_MISSING,     /**< no projection for an aggregated part */
 	BYZ_BAN_FIXED_POINT,      /**< aggregate fails the fixed-point check */
 	BYZ_BAN_RESULT,           /**< aggregate vector does not match its hash */
+	BYZ_BAN_MALFORMED,        /**< signed a message whose payload does not parse */
 	BYZ_BAN_REASON_END
 };
 /** @brief "bad-part", "projection-lie", ... */

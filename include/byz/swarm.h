@@ -48,6 +48,8 @@ enum byz_attack {
 	BYZ_ATK_IPM,               /**< "ipm": sees the honest gradients of the step */
 	BYZ_ATK_ALIE,              /**< "alie": sees the honest gradients of the step */
 	BYZ_ATK_NONE,              /**< "none": a Byzantine identity that behaves honestly */
+	BYZ_ATK_SIGNED_MALFORMED,  /**< "signed-malformed": validly signed messages whose
+				    *   payload does not parse (provable: banned) */
 	BYZ_ATK_COUNT
 };
 

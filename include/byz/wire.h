@@ -38,7 +38,9 @@
  *  ACCUSE  u8 reason u8 ev_count u16 accused u16 part u16 rsv u32 rsv,
  *          then ev_count (0..2) evidence items: u32 len, len bytes of a
  *          complete signed message of a type other than DIGEST and ACCUSE
- *          (parsed, not verified, by byz_wire_parse)
+ *          (parsed, not verified, by byz_wire_parse); for reason
+ *          BYZ_ACC_MALFORMED exactly one item, of any type but JOIN, of
+ *          which only the header is parsed (its payload is the dispute)
  *  FETCH   u8 what u8 rsv u16 subject u16 part u16 rsv u64 step: a request,
  *          to one peer, for data it must serve (what = BYZ_FETCH_PART: the
  *          signed PART of @c subject for @c part in @c step; BYZ_FETCH_STATE:
@@ -126,6 +128,9 @@ enum byz_accuse_reason {
 	BYZ_ACC_PROJ_LIE = 2,   /**< ev: accused's PROJ, accused's PART to the accuser */
 	BYZ_ACC_GRAD = 3,       /**< ev: accused's COMMIT of the previous step */
 	BYZ_ACC_EQUIV = 4,      /**< ev: two different signed messages for one slot */
+	BYZ_ACC_MALFORMED = 5,  /**< ev: one message of the current attempt, validly
+				 *   signed by the accused, whose header parses
+				 *   (byz_wire_parse_header) and whose payload does not */
 	BYZ_ACC_REASON_END
 };
 
@@ -253,7 +258,8 @@ uint32_t byz_wire_max_payload(uint8_t type);
 /** @brief "COMMIT", "DIGEST", ... or "?" */
 const char *byz_wire_type_name(uint8_t type);
 
-/** @brief "bad-part", "projection-lie", "gradient", "equivocation" or "?" */
+/** @brief "bad-part", "projection-lie", "gradient", "equivocation",
+ *  "malformed" or "?" */
 const char *byz_accuse_reason_name(uint8_t reason);
 
 /**
@@ -267,6 +273,18 @@ const char *byz_accuse_reason_name(uint8_t reason);
  *         or a negative norm), -EPROTO (unknown type or accusation reason)
  */
 int byz_wire_parse(const uint8_t *buf, size_t len, struct byz_msg *m);
+
+/**
+ * @brief Parse the fixed header only: version, known type, payload length
+ *        within the type's limit and equal to what the buffer holds,
+ *        reserved bytes zero, sender and recipient ranges. The payload is
+ *        not looked at, so a message that passes this and fails
+ *        byz_wire_parse is one whose signer (after byz_wire_verify) signed
+ *        a malformed payload: provable, hence an accusation.
+ * @return 0 or the header errors of byz_wire_parse; m->payload and
+ *         m->raw are set, the payload union is zero
+ */
+int byz_wire_parse_header(const uint8_t *buf, size_t len, struct byz_msg *m);
 
 /**
  * @brief Check a parsed message's run id and signature.

@@ -129,6 +129,7 @@ ATK_TEST(t_replay, BYZ_ATK_REPLAY)
 ATK_TEST(t_forge, BYZ_ATK_FORGE)
 ATK_TEST(t_silent, BYZ_ATK_SILENT)
 ATK_TEST(t_malformed, BYZ_ATK_MALFORMED)
+ATK_TEST(t_signed_malformed, BYZ_ATK_SIGNED_MALFORMED)
 
 /* Property: random mixes of attacks and network faults, many seeds. */
 static void test_property(void)
@@ -481,7 +482,8 @@ BYZ_TEST_MAIN("swarm", {"honest", test_honest}, {"bad-part", t_bad_part},
 	      {"wrong-aggregate", t_wrong_aggregate}, {"lie-projection", t_lie_projection},
 	      {"false-accuse", t_false_accuse}, {"withhold-reveal", t_withhold_reveal},
 	      {"wrong-reveal", t_wrong_reveal}, {"replay", t_replay}, {"forge", t_forge},
-	      {"silent", t_silent}, {"malformed", t_malformed}, {"property", test_property},
+	      {"silent", t_silent}, {"malformed", t_malformed},
+	      {"signed-malformed", t_signed_malformed}, {"property", test_property},
 	      {"validators", test_validators},
 	      {"tolerance_sign_flip", test_tolerance_sign_flip},
 	      {"tolerance_noisy_honest", test_tolerance_noisy_honest},

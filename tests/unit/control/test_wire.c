@@ -453,7 +453,79 @@ static void test_fuzz(void)
 	}
 }
 
+/* A validly signed message whose payload does not parse: its header does
+ * (byz_wire_parse_header), so a MALFORMED accusation may carry it as its one
+ * evidence item; other reasons, or broken headers, may not. */
+static void test_malformed_evidence(void)
+{
+	keys();
+	uint8_t *pl = calloc(1, 1 << 16);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
+	size_t n = example(BYZ_MSG_COMMIT, pl);
+	byz_put16(pl + 64, 3); /* claims 3 parts, carries 2 */
+	size_t bl;
+	uint8_t *bad = seal(BYZ_MSG_COMMIT, pl, (uint32_t)n, &bl);
+	struct byz_msg h, full;
+	CU_ASSERT_EQUAL(byz_wire_parse(bad, bl, &full), -EBADMSG);
+	CU_ASSERT_EQUAL(byz_wire_parse_header(bad, bl, &h), 0);
+	CU_ASSERT_EQUAL(h.type, BYZ_MSG_COMMIT);
+	CU_ASSERT_EQUAL(h.sender, 2);
+	CU_ASSERT_EQUAL(h.step, 7);
+	CU_ASSERT_EQUAL(byz_wire_verify(&h, run_id, pk), 0);
+	/* header errors stay errors */
+	CU_ASSERT_EQUAL(byz_wire_parse_header(bad, bl - 1, &h), -EBADMSG);
+	bad[0] = 9;
+	CU_ASSERT_EQUAL(byz_wire_parse_header(bad, bl, &h), -BYZ_EVERSION);
+	bad[0] = BYZ_WIRE_VERSION;
+	bad[1] = 0;
+	CU_ASSERT_EQUAL(byz_wire_parse_header(bad, bl, &h), -EPROTO);
+	bad[1] = BYZ_MSG_COMMIT;
+	bad[21] = 1;
+	CU_ASSERT_EQUAL(byz_wire_parse_header(bad, bl, &h), -EBADMSG);
+	bad[21] = 0;
+
+	uint8_t *acc = calloc(1, 1 << 16);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(acc);
+	const uint8_t *ev[2] = {bad, bad};
+	size_t el[2] = {bl, bl};
+	size_t an = byz_wire_put_accuse(acc, BYZ_ACC_MALFORMED, 2, 0, 1, ev, el);
+	CU_ASSERT_FATAL(an > 0);
+	expect(BYZ_MSG_ACCUSE, acc, an, 0);
+	size_t ml;
+	uint8_t *m = seal(BYZ_MSG_ACCUSE, acc, (uint32_t)an, &ml);
+	struct byz_msg am;
+	CU_ASSERT_EQUAL_FATAL(byz_wire_parse(m, ml, &am), 0);
+	CU_ASSERT_EQUAL(am.u.accuse.reason, BYZ_ACC_MALFORMED);
+	CU_ASSERT(am.u.accuse.ev[0] == m + BYZ_WIRE_HDR_LEN + 16 && am.u.accuse.ev_len[0] == bl);
+	free(m);
+	CU_ASSERT_STRING_EQUAL(byz_accuse_reason_name(BYZ_ACC_MALFORMED), "malformed");
+	/* the same evidence under another reason must parse in full */
+	an = byz_wire_put_accuse(acc, BYZ_ACC_EQUIV, 2, 0, 1, ev, el);
+	expect(BYZ_MSG_ACCUSE, acc, an, -EBADMSG);
+	/* exactly one item */
+	an = byz_wire_put_accuse(acc, BYZ_ACC_MALFORMED, 2, 0, 2, ev, el);
+	expect(BYZ_MSG_ACCUSE, acc, an, -EBADMSG);
+	an = byz_wire_put_accuse(acc, BYZ_ACC_MALFORMED, 2, 0, 0, ev, el);
+	expect(BYZ_MSG_ACCUSE, acc, an, -EBADMSG);
+	/* a broken header is not evidence of anything */
+	el[0] = bl - 1;
+	an = byz_wire_put_accuse(acc, BYZ_ACC_MALFORMED, 2, 0, 1, ev, el);
+	expect(BYZ_MSG_ACCUSE, acc, an, -EBADMSG);
+	/* nor is a JOIN (its signer is no member) */
+	size_t jn = example(BYZ_MSG_JOIN, pl), jl;
+	uint8_t *join = seal(BYZ_MSG_JOIN, pl, (uint32_t)jn, &jl);
+	ev[0] = join;
+	el[0] = jl;
+	an = byz_wire_put_accuse(acc, BYZ_ACC_MALFORMED, 2, 0, 1, ev, el);
+	expect(BYZ_MSG_ACCUSE, acc, an, -EBADMSG);
+	free(join);
+	free(acc);
+	free(bad);
+	free(pl);
+}
+
 BYZ_TEST_MAIN("wire", {"roundtrip_every_type", test_roundtrip_every_type},
 	      {"header_fields", test_header_fields},
 	      {"malformed_payloads", test_malformed_payloads},
+	      {"malformed_evidence", test_malformed_evidence},
 	      {"known_answers", test_known_answers}, {"fuzz", test_fuzz})
