@@ -3,6 +3,8 @@
 # same seed, under several OpenBLAS thread counts and kernel sets,
 # OMP_NUM_THREADS and SIMD caps, must print the same params_digest and
 # model_fingerprint in its JSON; another seed must give another digest.
+# The GLIBC_TUNABLES run hides FMA from glibc too (non-FMA exp/log/fmaf), as
+# on a CPU without it.
 # usage: test_swarm_digest.sh BYZ_SWARM
 set -u
 swarm=$1
@@ -43,7 +45,8 @@ OMP_NUM_THREADS=3
 OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=4
 OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=3
 BYZ_SIMD_MAX=avx2
-BYZ_SIMD_MAX=scalar"
+BYZ_SIMD_MAX=scalar
+GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA,-AVX512F BYZ_SIMD_MAX=scalar"
 if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
 	envs="$envs
 OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=2"
