@@ -70,6 +70,12 @@ void gemm_run(int level, const struct gemm_args *g)
 {
 	if (g->M <= 0 || g->N <= 0)
 		return;
+	if (g->K <= 0) { /* the empty sum; A and B may be NULL */
+		for (int i = 0; i < g->M; i++)
+			for (int j = 0; j < g->N; j++)
+				g->C[(size_t)i * g->ldc + j] = 0.0f;
+		return;
+	}
 	if (level > gemm_level_max())
 		level = gemm_level_max();
 	if (g->pack_cap < gemm_pack_need(g->tb, g->N, g->K))

@@ -88,6 +88,8 @@ int model_reserve(struct byz_model *m, uint32_t n)
 	size_t kmax = mw > nn ? mw : nn;
 	if (m->conv && nn * m->hw > kmax)
 		kmax = nn * m->hw;
+	if (m->conv && m->k9 > kmax)
+		kmax = m->k9;
 	size_t pk = gemm_pack_need(1, 0, (int)(kmax < INT_MAX ? kmax : INT_MAX));
 	if (pk > SCRATCH_MAX)
 		pk = 0;

@@ -5,6 +5,7 @@
  * thread counts asked for), the baseline measured in the same run.
  */
 #include <cblas.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,15 @@ static int time_grad(const struct byz_model_spec *spec, const struct backend *b,
 	return rc;
 }
 
+/* A whole-token decimal in [lo, hi], or -1. */
+static long parse_num(const char *s, long lo, long hi)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	return !*s || *end || errno || v < lo || v > hi ? -1 : v;
+}
+
 int bench_grad_main(int argc, char **argv);
 
 int bench_grad_main(int argc, char **argv)
@@ -103,11 +113,23 @@ int bench_grad_main(int argc, char **argv)
 	int o;
 	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (o) {
-		case 'b':
-			batch = (uint32_t)strtoul(optarg, NULL, 10);
+		case 'b': {
+			long v = parse_num(optarg, 1, BYZ_BATCH_MAX);
+			if (v < 0) {
+				fprintf(stderr, "byz-bench grad: --batch: 1..%u: '%s'\n",
+					(unsigned)BYZ_BATCH_MAX, optarg);
+				return 2;
+			}
+			batch = (uint32_t)v;
 			break;
+		}
 		case 'r':
-			repeat = atoi(optarg);
+			repeat = (int)parse_num(optarg, 1, MAX_REPEAT);
+			if (repeat < 0) {
+				fprintf(stderr, "byz-bench grad: --repeat: 1..%d: '%s'\n", MAX_REPEAT,
+					optarg);
+				return 2;
+			}
 			break;
 		case 't':
 			nthreads = bench_parse_list(optarg, threads, BENCH_MAX_LIST, err, sizeof(err));

@@ -3,8 +3,8 @@
 # same seed, under several OpenBLAS thread counts and kernel sets,
 # OMP_NUM_THREADS and SIMD caps, must print the same params_digest and
 # model_fingerprint in its JSON; another seed must give another digest.
-# The GLIBC_TUNABLES run hides FMA from glibc too (non-FMA exp/log/fmaf), as
-# on a CPU without it.
+# The GLIBC_TUNABLES run hides AVX2/FMA from glibc, so libm's exp and log
+# take their non-FMA variants, as on a CPU without FMA.
 # usage: test_swarm_digest.sh BYZ_SWARM
 set -u
 swarm=$1
@@ -46,7 +46,7 @@ OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=4
 OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=3
 BYZ_SIMD_MAX=avx2
 BYZ_SIMD_MAX=scalar
-GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA,-AVX512F BYZ_SIMD_MAX=scalar"
+GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA,-AVX512F"
 if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
 	envs="$envs
 OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=2"
