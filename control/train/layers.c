@@ -1,11 +1,10 @@
 /*
  * Forward and backward passes of the built-in models. Every product is one
- * gemm call (OpenBLAS sgemm, or the portable loop) with a fixed shape for
- * a given batch size, and every other
+ * gemm call with a fixed shape for a given batch size, and every other
  * reduction (biases, pooling) is a plain loop in a fixed order, so a batch
- * always produces the same bits. OpenBLAS threads partition the output of
- * a product, never the inner sum, which is why the thread count does not
- * matter (tests/unit/train/test_model.c checks it).
+ * always produces the same bits. The products are single-threaded and sum
+ * each element in k order (gemm.c), so no thread count or BLAS setting
+ * enters them (tests/unit/train/test_model.c checks it).
  */
 #include <cblas.h>
 #include <limits.h>
@@ -13,51 +12,34 @@
 #include <string.h>
 
 #include "byz/err.h"
+#include "gemm.h"
 #include "model_internal.h"
 
 /* Largest scratch array, in elements, so every sgemm dimension fits int. */
 #define SCRATCH_MAX ((size_t)1 << 28)
 
 /*
- * C[M x N] = op(A) op(B), row-major, op = transpose when t* is set.
- * The portable path gives every element the same operation sequence as a
- * scalar loop, acc = 0; acc += a(i,k) * b(k,j) for k = 0..K-1, on any
- * IEEE-754 machine: the i-k-j order keeps that sequence per element while
- * letting the compiler vectorise across j, and the library is built
- * without FMA contraction. OpenBLAS instead picks kernels per CPU.
+ * C[M x N] = op(A) op(B), row-major, op = transpose when t* is set. The
+ * default and portable modes run the in-repo product (gemm.c): a fixed
+ * k order per element, fused or not, the same bits at every SIMD level
+ * and thread count. The opt-in OpenBLAS mode is faster on big shapes but
+ * its kernels (and their split of K over threads) vary with the host.
  */
 static void gemm(const struct byz_model *m, int ta, int tb, int M, int N,
 		 int K, const float *A, int lda, const float *B, int ldb,
 		 float *C, int ldc)
 {
-	if (!m->spec.portable) {
+	if (m->spec.openblas) {
 		cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
 			    tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A,
 			    lda, B, ldb, 0.0f, C, ldc);
 		return;
 	}
-	for (int i = 0; i < M; i++) {
-		float *c = C + (size_t)i * ldc;
-		if (tb) {
-			for (int j = 0; j < N; j++) {
-				const float *b = B + (size_t)j * ldb;
-				float acc = 0.0f;
-				for (int k = 0; k < K; k++)
-					acc += (ta ? A[(size_t)k * lda + i]
-						   : A[(size_t)i * lda + k]) * b[k];
-				c[j] = acc;
-			}
-			continue;
-		}
-		for (int j = 0; j < N; j++)
-			c[j] = 0.0f;
-		for (int k = 0; k < K; k++) {
-			const float a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
-			const float *b = B + (size_t)k * ldb;
-			for (int j = 0; j < N; j++)
-				c[j] += a * b[j];
-		}
-	}
+	const struct gemm_args g = {
+		.fused = !m->spec.portable, .ta = ta, .tb = tb, .M = M, .N = N,
+		.K = K, .A = A, .lda = lda, .B = B, .ldb = ldb, .C = C,
+		.ldc = ldc, .pack = m->pack, .pack_cap = m->pack_cap};
+	gemm_run(m->simd, &g);
 }
 
 static uint32_t max_width(const struct byz_model *m)
@@ -101,6 +83,21 @@ int model_reserve(struct byz_model *m, uint32_t n)
 		rc = grow((void **)&m->by, nn, sizeof(uint32_t));
 	if (!rc)
 		rc = grow((void **)&m->bidx, nn, sizeof(uint32_t));
+	/* Pack scratch for the longest inner dimension of any product; past
+	 * SCRATCH_MAX the products run the scalar variant (same bits). */
+	size_t kmax = mw > nn ? mw : nn;
+	if (m->conv && nn * m->hw > kmax)
+		kmax = nn * m->hw;
+	if (m->conv && m->k9 > kmax)
+		kmax = m->k9;
+	size_t pk = gemm_pack_need(1, 0, (int)(kmax < INT_MAX ? kmax : INT_MAX));
+	if (pk > SCRATCH_MAX)
+		pk = 0;
+	if (!rc && pk > m->pack_cap) {
+		rc = grow((void **)&m->pack, pk, sizeof(float));
+		if (!rc)
+			m->pack_cap = pk;
+	}
 	if (!rc && m->conv) {
 		size_t cols = nn * m->hw;
 		rc = grow((void **)&m->col, cols * m->k9, sizeof(float));

@@ -8,11 +8,16 @@
  * because the protocol hashes, splits and aggregates flat vectors.
  *
  * Determinism is the point: validators recompute a peer's gradient from
- * public data and compare bits. So products go through cblas_sgemm with
- * shapes that depend only on the batch size, the other reductions are
- * loops in a fixed order, the softmax and the loss are evaluated in double,
- * and the library is compiled with -ffp-contract=off so that the compiler
- * cannot fuse multiply-adds differently on different -march settings.
+ * public data and compare bits. So products go through the in-repo gemm
+ * (gemm.c: one accumulator per output element walking k in order, fused
+ * or not, single-threaded; the same bits at every SIMD level) with shapes
+ * that depend only on the batch size. OpenBLAS is an explicit opt-in
+ * (spec.openblas): its Zen kernels were measured to split inner sums
+ * across threads, so its bits follow the host's core count. The other
+ * reductions are loops in a fixed order, the softmax and the loss are
+ * evaluated in double, and the library is compiled with -ffp-contract=off
+ * so that the compiler cannot fuse multiply-adds differently on different
+ * -march settings.
  * A model object owns its scratch; it grows to the largest batch seen.
  */
 #include <math.h>
@@ -20,7 +25,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "byz/err.h"
+#include "byz/wire.h"
+#include "gemm.h"
 #include "model_internal.h"
 #include "train_rng.h"
 
@@ -128,6 +137,8 @@ struct byz_model *byz_model_create(const struct byz_model_spec *spec,
 	if (spec->kind != BYZ_MODEL_CNN)
 		m->spec.filters = 0;
 	m->spec.portable = spec->portable ? 1 : 0;
+	m->spec.openblas = spec->openblas && !spec->portable ? 1 : 0;
+	m->simd = gemm_level_max();
 	rc = model_layout(m);
 	if (rc)
 		goto fail;
@@ -156,7 +167,19 @@ void byz_model_destroy(struct byz_model *m)
 	free(m->bx);
 	free(m->by);
 	free(m->bidx);
+	free(m->pack);
 	free(m);
+}
+
+int byz_model_set_kernel(struct byz_model *m, enum byz_simd_level cap)
+{
+	if (!m)
+		return -EINVAL;
+	int lvl = gemm_level_max();
+	m->simd = (int)cap < lvl ? (int)cap : lvl;
+	if (m->simd < 0)
+		m->simd = BYZ_SIMD_SCALAR;
+	return m->simd;
 }
 
 size_t byz_model_num_params(const struct byz_model *m)
@@ -353,4 +376,71 @@ int byz_sgd_step(const struct byz_sgd_params *p, float *x, float *velocity,
 		x[i] -= lr * (p->nesterov ? g + mu * v : v);
 	}
 	return 0;
+}
+
+/* Fingerprint batch: fixed, and small so that start-up stays cheap. */
+#define FP_BATCH 16u
+
+int byz_model_fingerprint(const struct byz_model_spec *spec,
+			  uint8_t out[BYZ_MODEL_FINGERPRINT_LEN])
+{
+	if (!spec || !out)
+		return -EINVAL;
+	int rc;
+	struct byz_model *m = byz_model_create(spec, &rc);
+	if (!m)
+		return rc;
+	const size_t P = m->nparams, D = m->in_dim;
+	float *p = malloc(P * sizeof(float)), *g = malloc(P * sizeof(float));
+	float *x = malloc(D * FP_BATCH * sizeof(float));
+	uint32_t y[FP_BATCH];
+	double loss = 0;
+	rc = p && g && x ? 0 : -ENOMEM;
+	if (!rc) {
+		/* Inputs in [-1, 1) and non-zero biases, so that every path
+		 * (ReLU cuts, pooling choices, bias sums) carries bits. */
+		struct train_rng r;
+		train_rng_seed_u64(&r, 0x66696e6765727072ull);
+		for (size_t i = 0; i < D * FP_BATCH; i++)
+			x[i] = (float)(2.0 * train_rng_unif(&r) - 1.0);
+		for (uint32_t i = 0; i < FP_BATCH; i++)
+			y[i] = i % spec->classes;
+		rc = byz_model_init_params(m, 0x62797a66696e6765ull, p);
+		for (size_t i = 0; !rc && i < P; i++)
+			if (p[i] == 0.0f)
+				p[i] = (float)(0.2 * train_rng_unif(&r) - 0.1);
+	}
+	if (!rc)
+		rc = byz_model_grad(m, p, x, y, FP_BATCH, g, &loss);
+	if (!rc) {
+		/* The normalised spec, the loss and the gradient, little endian. */
+		const struct byz_model_spec *s = &m->spec;
+		const uint32_t f[] = {1, s->kind, s->channels, s->height, s->width,
+				      s->classes, s->hidden[0], s->hidden[1],
+				      s->filters, s->portable, s->openblas};
+		uint8_t buf[1024];
+		crypto_generichash_state st;
+		crypto_generichash_init(&st, NULL, 0, BYZ_MODEL_FINGERPRINT_LEN);
+		static const char dom[] = "byzreduce model fingerprint";
+		crypto_generichash_update(&st, (const uint8_t *)dom, sizeof(dom));
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+			byz_put32(buf + 4 * i, f[i]);
+		uint64_t lb;
+		memcpy(&lb, &loss, sizeof(lb));
+		byz_put64(buf + 4 * (sizeof(f) / sizeof(f[0])), lb);
+		crypto_generichash_update(&st, buf, 4 * (sizeof(f) / sizeof(f[0])) + 8);
+		for (size_t i = 0; i < P;) {
+			size_t c = P - i < 256 ? P - i : 256;
+			for (size_t k = 0; k < c; k++)
+				byz_putf32(buf + 4 * k, g[i + k]);
+			crypto_generichash_update(&st, buf, 4 * c);
+			i += c;
+		}
+		crypto_generichash_final(&st, out, BYZ_MODEL_FINGERPRINT_LEN);
+	}
+	free(p);
+	free(g);
+	free(x);
+	byz_model_destroy(m);
+	return rc;
 }

@@ -36,6 +36,10 @@ struct byz_model {
 	uint32_t *amax;                  /* cap x filters*h2*w2 */
 	float *bx;                       /* cap x in_dim (seeded batches) */
 	uint32_t *by, *bidx;             /* cap labels, cap indices */
+	float *pack;                     /* gemm panel scratch */
+	size_t pack_cap;                 /* floats in pack */
+
+	int simd; /* enum byz_simd_level of the products (same bits at any) */
 };
 
 /* Forward pass over n examples; leaves logits in m->act[m->ndense].

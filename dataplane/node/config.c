@@ -83,6 +83,7 @@ static const struct key keys[] = {
 	{S_GRAD, "classes", T_U32, C(classes), 2, 1024, 0},
 	{S_GRAD, "hidden", T_U32, C(hidden), 1, 65536, 0},
 	{S_GRAD, "examples", T_U32, C(examples), 16, 1u << 22, 0},
+	{S_GRAD, "fingerprint", T_HEX32, C(fingerprint), 0, 0, 0},
 	{S_CHAN, "window", T_U32, C(window), 1, 64, 0},
 	{S_CHAN, "rto_us", T_U64, C(rto_us), 10, 1e7, 0},
 	{S_CHAN, "rto_max_us", T_U64, C(rto_max_us), 10, 1e8, 0},
@@ -455,6 +456,11 @@ static int check_done(struct ctx *x, struct byz_config *c, const uint8_t *seen,
 			    (unsigned long long)c->rto_max_us, (unsigned long long)c->rto_us);
 	if (c->no_pci && c->npci)
 		return fail(x, "[eal] pci devices given together with no_pci = yes");
+	if (c->fingerprint_line && c->source == BYZ_GRAD_TOY) {
+		x->line = c->fingerprint_line;
+		return fail(x, "fingerprint: applies to the built-in models (source = softmax "
+			    "or mlp), not to source = toy");
+	}
 	return check_lcores(x, c);
 }
 
@@ -550,6 +556,8 @@ int byz_config_parse(const char *text, size_t len, const char *name, struct byz_
 			r = net_key(&x, c, key, v);
 		if (!r && cur == S_EAL)
 			eal_key(&x, c, key);
+		if (!r && cur == S_GRAD && !strcmp(key->name, "fingerprint"))
+			c->fingerprint_line = x.line; /* byzd compares it with its own */
 		if (r)
 			return r;
 	}

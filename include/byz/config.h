@@ -89,6 +89,8 @@ struct byz_config {
 	/* [gradient] */
 	enum byz_grad_source source;
 	uint32_t batch, classes, hidden, examples;
+	uint8_t fingerprint[32];   /**< expected byz_model_fingerprint of the model */
+	unsigned fingerprint_line; /**< 0: fingerprint not given (nothing checked) */
 	/* [channel] */
 	uint32_t window;
 	uint64_t rto_us, rto_max_us;

@@ -13,13 +13,21 @@
  * The loss is the mean softmax cross-entropy over the batch (no weight
  * decay in the loss: the optimizer applies it).
  *
- * Determinism: on one build, the same parameters and the same examples give
- * bit-identical losses and gradients, whatever OPENBLAS_NUM_THREADS says
- * (OpenBLAS threads split the output of a product, never its inner sum;
- * tests/unit/train checks this). Softmax and loss are computed in float64.
- * What can change bits: another OpenBLAS build or CPU kernel set
- * (OPENBLAS_CORETYPE), another libm (exp, log in the softmax). The
- * portable mode (spec.portable) takes OpenBLAS out. See docs/training.md.
+ * Determinism: every product goes through the in-repo byz_gemm, whose
+ * output elements are each one sum in k order (vectorised across output
+ * columns, never across k) on one thread, so the same parameters and
+ * examples give bit-identical losses and gradients whatever the thread
+ * count, OPENBLAS_NUM_THREADS, OMP_NUM_THREADS or OPENBLAS_CORETYPE say.
+ * The default mode fuses each step (fmaf, exactly rounded), so its scalar,
+ * AVX2 and AVX-512 kernels give the same bits: a CPU family or SIMD level
+ * does not change them either. spec.portable rounds the product and the
+ * sum separately, for hosts without FMA hardware (where fmaf is slow).
+ * Softmax and loss are computed in float64; what can still change bits is
+ * another libm (exp, log) or a compiler that fuses despite
+ * -ffp-contract=off. spec.openblas (opt-in) uses OpenBLAS sgemm, which is
+ * NOT reproducible across thread counts or kernels (tolerance-validated
+ * swarms only). byz_model_fingerprint lets peers compare all of this at
+ * start-up. See docs/training.md.
  *
  * Thread safety: a model object holds scratch memory, so one object must
  * not be used by two threads at once; create one per thread. Functions
@@ -31,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "byz/cpu.h"
 #include "byz/data.h"
 
 #ifdef __cplusplus
@@ -57,11 +66,17 @@ struct byz_model_spec {
 	uint32_t classes;                 /**< >= 2 */
 	uint32_t hidden[2]; /**< MLP widths; hidden[1] = 0: one hidden layer */
 	uint32_t filters;   /**< CNN: number of 3x3 filters */
-	/** 0: products on OpenBLAS sgemm (fast; bits depend on the OpenBLAS
-	 *  kernel set, i.e. the CPU type OpenBLAS picks). 1: a fixed-order C
-	 *  loop: bit-identical on every IEEE-754 machine and build without FMA
-	 *  contraction, several times slower. Part of what validators share. */
+	/** 0: products with one fused multiply-add per step, in k order
+	 *  (bit-identical across thread counts, SIMD levels and CPUs with
+	 *  FMA; without FMA hardware fmaf is emulated, slowly). 1: product
+	 *  then sum, each rounded (bit-identical on every IEEE-754 machine;
+	 *  gives other bits than 0). Part of what validators share. */
 	uint32_t portable;
+	/** 1: products on OpenBLAS sgemm instead (opt-in, ignored when
+	 *  portable is set). Faster on large shapes, but its bits depend on
+	 *  the OpenBLAS kernel set and thread count: only for swarms that
+	 *  validate with a tolerance. */
+	uint32_t openblas;
 };
 
 struct byz_model;
@@ -79,6 +94,14 @@ struct byz_model *byz_model_create(const struct byz_model_spec *spec,
 
 /** @brief Free a model. NULL is a no-op. */
 void byz_model_destroy(struct byz_model *m);
+
+/**
+ * @brief Cap the SIMD level of this model's products (tests, benchmarks).
+ * The bits do not depend on the level; only the speed does.
+ * @return the level now in use (@p cap lowered to what the build and CPU
+ *         run), or -EINVAL (NULL @p m)
+ */
+int byz_model_set_kernel(struct byz_model *m, enum byz_simd_level cap);
 
 /** @brief Number of parameters (length of every flat vector). */
 size_t byz_model_num_params(const struct byz_model *m);
@@ -171,6 +194,39 @@ int byz_model_oracle_grad(void *ctx, const float *x, size_t d,
 int byz_model_evaluate(struct byz_model *m, const float *params,
 		       const struct byz_dataset *ds, double *acc,
 		       double *loss);
+
+/** Bytes of a model fingerprint. */
+#define BYZ_MODEL_FINGERPRINT_LEN 32
+
+/**
+ * @brief Known-answer fingerprint of a model spec on this host: the
+ * BLAKE2b-256 hash of the spec, the loss and the gradient at parameters
+ * from a fixed seed on a fixed synthetic batch of 16 examples. Two hosts
+ * with equal fingerprints ran the same products, softmax and libm on this
+ * batch; a host whose kernels, compiler flags or libm change the bits gets
+ * another value, so a swarm can compare it at join time instead of banning
+ * an honest peer later (a difference that this batch does not trigger can
+ * still exist; equal values are evidence, not proof).
+ * @param out out: BYZ_MODEL_FINGERPRINT_LEN bytes
+ * @return 0; as byz_model_create; -ENOMEM; -EDOM (the gradient is not
+ *         finite)
+ */
+int byz_model_fingerprint(const struct byz_model_spec *spec,
+			  uint8_t out[BYZ_MODEL_FINGERPRINT_LEN]);
+
+/**
+ * @brief The models' deterministic product, C[M x N] = op(A) op(B)
+ * (row-major; op transposes when @p ta / @p tb is set; C is overwritten).
+ * Every C(i,j) is acc = +0; acc = fmaf(a(i,k), b(k,j), acc) for k in
+ * order when @p fused, else acc = acc + a(i,k) * b(k,j) with both
+ * operations rounded. One thread; the result does not depend on @p level.
+ * @param level cap on the kernel (lowered to what the build and CPU run)
+ * @return 0; -EINVAL (NULL with a non-empty shape, negative size, leading
+ *         dimension too small); -ENOMEM (panel scratch)
+ */
+int byz_gemm(enum byz_simd_level level, int fused, int ta, int tb, int M,
+	     int N, int K, const float *A, int lda, const float *B, int ldb,
+	     float *C, int ldc);
 
 /* ------------------------------------------------------------------ */
 /* Optimizer                                                          */

@@ -73,6 +73,28 @@ err=$("$BYZD" --check-config nothere.conf 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "missing config rc $rc"
 echo "$err" | grep -q "nothere.conf: cannot open" || fail "missing config: $err"
 
+# [gradient] fingerprint: --check-config prints this host's model
+# fingerprint; a config pinning it passes, one pinning another value is
+# refused at start-up with both values named (docs/training.md)
+gnl='
+'
+write fp0.conf k0 3 "" "[gradient]${gnl}source = mlp${gnl}hidden = 8"
+out=$("$BYZD" --check-config fp0.conf) || fail "check-config fp0: $out"
+fp=$(echo "$out" | sed -n 's/.*model fingerprint \([0-9a-f]\{64\}\) (not pinned.*/\1/p')
+[ ${#fp} -eq 64 ] || fail "no model fingerprint in: $out"
+write fp1.conf k0 3 "" "[gradient]${gnl}source = mlp${gnl}hidden = 8${gnl}fingerprint = $fp"
+out=$("$BYZD" --check-config fp1.conf) || fail "check-config fp1 (pinned to its own value): $out"
+echo "$out" | grep -q "model fingerprint $fp (matches" || fail "fp1: $out"
+other=$(echo "$fp" | tr '0-9a-f' '1-9a-f0')
+write fp2.conf k0 3 "" "[gradient]${gnl}source = mlp${gnl}hidden = 8${gnl}fingerprint = $other"
+err=$("$BYZD" --check-config fp2.conf 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "fp2 (another fingerprint) rc $rc: $err"
+echo "$err" | grep -q "fp2.conf: \[gradient\]: fingerprint (line 15): this host's mlp model gives $fp, the config expects $other" ||
+	fail "fp2: $err"
+write fp3.conf k0 3 "" "[gradient]${gnl}source = softmax"
+out=$("$BYZD" --check-config fp3.conf) || fail "check-config fp3: $out"
+echo "$out" | grep -q "model fingerprint $fp" && fail "softmax and mlp share a fingerprint"
+
 # smoke: three steps on a ring vdev
 out=$("$BYZD" good.conf 2>err.txt); rc=$?
 if grep -q "cannot start the DPDK EAL" err.txt; then

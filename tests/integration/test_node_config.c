@@ -288,6 +288,37 @@ static void test_files(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "not a regular file"));
 }
 
+/* [gradient] fingerprint: 64 hex digits, its line kept for byzd's check;
+ * absent means unchecked; meaningless (refused) for the toy source. */
+static void test_fingerprint(void)
+{
+#define FP "00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00fe"
+	const char *t = HEAD "[gradient]\nsource = mlp\nfingerprint = " FP "\n" PEERS;
+	char why[256];
+	int r = byz_config_parse(t, strlen(t), "fp.conf", &cfg, why, sizeof(why));
+	if (r)
+		fprintf(stderr, "%s\n", why);
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	CU_ASSERT_EQUAL(cfg.fingerprint_line, 7);
+	CU_ASSERT_EQUAL(cfg.fingerprint[0], 0x00);
+	CU_ASSERT_EQUAL(cfg.fingerprint[1], 0xff);
+	CU_ASSERT_EQUAL(cfg.fingerprint[31], 0xfe);
+	const char *u = HEAD "[gradient]\nsource = mlp\n" PEERS;
+	CU_ASSERT_EQUAL_FATAL(byz_config_parse(u, strlen(u), "nofp.conf", &cfg, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(cfg.fingerprint_line, 0);
+	bad(HEAD "[gradient]\nsource = mlp\nfingerprint = 00ff\n" PEERS, 7,
+	    "fingerprint: expected 64 hex digits");
+	bad(HEAD "[gradient]\nsource = mlp\nfingerprint = " FP "x\n" PEERS, 7,
+	    "fingerprint: expected 64 hex digits");
+	bad(HEAD "[gradient]\nfingerprint = " FP "\nfingerprint = " FP "\n" PEERS, 7,
+	    "duplicate key 'fingerprint'");
+	bad(HEAD "[gradient]\nfingerprint = " FP "\n" PEERS, 6,
+	    "fingerprint: applies to the built-in models");
+	bad(HEAD "[gradient]\nfingerprint = " FP "\nsource = toy\n" PEERS, 6,
+	    "not to source = toy");
+#undef FP
+}
+
 int main(void)
 {
 	static const struct byz_test_case cases[] = {
@@ -296,6 +327,7 @@ int main(void)
 		{"files: missing, not regular", test_files},
 		{"[port] network keys and ARP", test_net},
 		{"[eal] dp_lcore against lcores", test_lcores},
+		{"[gradient] fingerprint", test_fingerprint},
 		{NULL, NULL},
 	};
 	return byz_test_run("node-config", cases);

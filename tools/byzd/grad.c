@@ -5,6 +5,7 @@
 
 #include "byz/err.h"
 #include "byz/frame.h"
+#include "byz/ident.h"
 #include "grad.h"
 
 int byzd_grad_init(struct byzd_grad *g, const struct byz_config *c, const uint8_t run_id[32],
@@ -37,7 +38,7 @@ int byzd_grad_init(struct byzd_grad *g, const struct byz_config *c, const uint8_
 		.kind = c->source == BYZ_GRAD_SOFTMAX ? BYZ_MODEL_SOFTMAX : BYZ_MODEL_MLP,
 		.channels = ss.channels, .height = ss.height, .width = ss.width,
 		.classes = c->classes, .hidden = {c->hidden, 0},
-		.portable = 1, /* validators compare gradients bit for bit across hosts */
+		.portable = 1, /* bit for bit across hosts, with or without FMA hardware */
 	};
 	g->model = byz_model_create(&ms, &r);
 	if (!g->model) {
@@ -49,6 +50,26 @@ int byzd_grad_init(struct byzd_grad *g, const struct byz_config *c, const uint8_
 		snprintf(why, whylen, "batch %u is larger than examples %u", c->batch, g->train.n);
 		byzd_grad_free(g);
 		return -22;
+	}
+	/* A peer whose kernels or libm give other bits would accuse honest
+	 * peers (or be banned): find out now, not at the first validation. */
+	r = byz_model_fingerprint(&ms, g->fp);
+	if (r) {
+		snprintf(why, whylen, "model fingerprint: %s", byz_strerror(r));
+		byzd_grad_free(g);
+		return r;
+	}
+	g->has_fp = 1;
+	if (c->fingerprint_line && memcmp(g->fp, c->fingerprint, sizeof(g->fp))) {
+		char mine[65], want[65];
+		byz_hex(g->fp, sizeof(g->fp), mine);
+		byz_hex(c->fingerprint, sizeof(c->fingerprint), want);
+		snprintf(why, whylen, "fingerprint (line %u): this host's %s model gives %s, the "
+			 "config expects %s: its products, compiler or libm differ from the "
+			 "swarm's (docs/training.md), so it would disagree with honest peers",
+			 c->fingerprint_line, byz_grad_source_name(c->source), mine, want);
+		byzd_grad_free(g);
+		return -EINVAL;
 	}
 	g->mo = (struct byz_model_oracle){.model = g->model, .data = &g->train, .batch = c->batch};
 	g->oracle = (struct byz_oracle){.grad = byz_model_oracle_grad, .ctx = &g->mo};

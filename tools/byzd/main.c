@@ -185,6 +185,14 @@ int main(int argc, char **argv)
 		       (cfg.peers[self].ip >> 8) & 255, cfg.peers[self].ip & 255, cfg.port,
 		       byz_grad_source_name(cfg.source), grad.d, cfg.phase_us,
 		       cfg.busy_poll ? "busy" : "polite", net.arp ? "on" : "off", net.n_dyn);
+		if (grad.has_fp) {
+			char fh[65];
+			byz_hex(grad.fp, sizeof(grad.fp), fh);
+			printf("%s: model fingerprint %s (%s)\n", path, fh,
+			       cfg.fingerprint_line ? "matches [gradient] fingerprint"
+						    : "not pinned: [gradient] fingerprint = this value "
+						      "makes every peer check it at start-up");
+		}
 		if (cfg.dp_lcore_line)
 			printf("%s: lcores '%s': main lcore %d = control thread (channel, signatures, "
 			       "protocol), lcore %u = dataplane RX/TX\n",
@@ -334,6 +342,12 @@ int main(int argc, char **argv)
 	    byz_grad_source_name(cfg.source), grad.d, cfg.phase_us,
 	    rejoin ? "re-syncs from the swarm (no state)" : "starts",
 	    origin > now ? (double)(origin - now) / 1e9 : 0.0);
+	if (grad.has_fp) {
+		char fh[65];
+		byz_hex(grad.fp, sizeof(grad.fp), fh);
+		LOG(NOTICE, "model fingerprint %s (%s)\n", fh,
+		    cfg.fingerprint_line ? "as the config expects" : "not pinned in the config");
+	}
 
 	unsigned idle = 0;
 	uint64_t t_first = 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "byz/err.h"
+#include "byz/ident.h"
 #include "exp_cli.h"
 
 #define MAXA BYZ_ATK_COUNT
@@ -304,6 +305,11 @@ static void json_run(FILE *f, const struct exp_cfg *c, const struct cell *x, con
 			r->bans_consistent ? "true" : "false", ind, r->finished ? "true" : "false", ind,
 			r->restarts, ind, r->msgs, ind, r->bytes);
 	}
+	char hex[65];
+	byz_hex(r->params_digest, 32, hex);
+	fprintf(f, "%s\"params_digest\": \"%s\",\n", ind, hex);
+	byz_hex(r->model_fingerprint, sizeof(r->model_fingerprint), hex);
+	fprintf(f, "%s\"model_fingerprint\": \"%s\",\n", ind, hex);
 	fprintf(f, "%s\"wall_seconds\": %.3f", ind, r->wall_s);
 }
 
@@ -619,6 +625,10 @@ int exp_cli_main(struct exp_cli *e, const struct byz_swarm_cfg *c, const int *at
 			printf("%s / %s: final accuracy %.4f%s after %" PRIu64 " steps (%zu parameters)\n",
 			       byz_attack_name(atk[0]), exp_defence_name(def[0]), r->final_acc,
 			       r->diverged ? " (diverged)" : "", r->steps_done, r->d);
+			char dh[65], fh[65];
+			byz_hex(r->params_digest, 32, dh);
+			byz_hex(r->model_fingerprint, sizeof(r->model_fingerprint), fh);
+			printf("params digest %s\nmodel fingerprint %s\n", dh, fh);
 			if (def[0] == EXP_DEF_BTARD) {
 				printf("bans %zu of %u attackers, honest_banned %u, replicas %s, bans %s\n",
 				       r->nbans, r->nbyz, r->honest_banned,

@@ -284,6 +284,7 @@ struct run_ctx {
 	/* btard */
 	struct byz_swarm *s;
 	uint16_t first_honest;
+	uint8_t run_id[32]; /* of the digest outside btard */
 };
 
 static double now_s(void)
@@ -432,6 +433,7 @@ static int run_btard(struct run_ctx *x, const float *x0, char *why, size_t whyle
 	r->replicas_identical = rep->replicas_identical;
 	r->bans_consistent = rep->bans_consistent;
 	r->finished = rep->finished;
+	memcpy(r->params_digest, rep->params_digest, sizeof(r->params_digest));
 	r->steps_done = rep->steps_done;
 	r->restarts = rep->restarts;
 	r->msgs = rep->msgs;
@@ -452,6 +454,9 @@ static void on_shield_step(void *ctx, uint64_t step, const float *p)
 	struct run_ctx *x = ctx;
 	if (x->rc == 0 && want_eval(x->c, step))
 		x->rc = evaluate(x, p, step, step == x->c->steps);
+	/* The run's parameters are not reachable afterwards: keep the digest
+	 * of the latest step. */
+	byz_params_digest(x->run_id, step, p, x->P, x->r->params_digest);
 }
 
 /* The global batch matches the other defences': n * batch examples cut into
@@ -714,6 +719,13 @@ int exp_run(const struct exp_cfg *c, const struct exp_data *d, struct exp_result
 	}
 	x.P = byz_model_num_params(x.m);
 	r->d = x.P;
+	byz_swarm_derive_keys(c->seed, 0, x.run_id, NULL, NULL);
+	rc = byz_model_fingerprint(&ms, r->model_fingerprint);
+	if (rc) {
+		say(why, whylen, "model fingerprint: %s", byz_strerror(rc));
+		byz_model_destroy(x.m);
+		return rc;
+	}
 	float *params = malloc(x.P * sizeof(float));
 	if (!params) {
 		byz_model_destroy(x.m);
@@ -731,6 +743,7 @@ int exp_run(const struct exp_cfg *c, const struct exp_data *d, struct exp_result
 			rc = run_trusted(&x, params);
 			if (rc)
 				say(why, whylen, "%s: %s", def_names[c->defence], byz_strerror(rc));
+			byz_params_digest(x.run_id, r->steps_done, params, x.P, r->params_digest);
 		}
 	}
 	r->wall_s = now_s() - t0;

@@ -122,6 +122,12 @@ struct exp_result {
 	uint64_t adjud_calls;        /**< byzshield: recomputations by adjudicators */
 	uint64_t files_distorted, files_dropped, disagreements; /**< byzshield, summed */
 	uint32_t shield_batch;       /**< byzshield: examples per file */
+	/** byz_params_digest of the final parameters (btard: the honest
+	 *  replicas'; otherwise of the run id byz_swarm_derive_keys gives the
+	 *  seed, at steps_done), comparable across hosts and BLAS settings. */
+	uint8_t params_digest[32];
+	/** byz_model_fingerprint of the run's model spec on this host. */
+	uint8_t model_fingerprint[BYZ_MODEL_FINGERPRINT_LEN];
 };
 
 /**

@@ -1,11 +1,18 @@
 /*
  * Built-in models: gradients against finite differences of an independent
  * double-precision reference, bit-identical gradients on repeated calls,
- * on reused scratch and across OpenBLAS thread counts, loss decrease under
- * SGD, the optimizer formula and argument checking.
+ * on reused scratch, across OpenBLAS thread counts and across the SIMD
+ * levels of the products, the known-answer fingerprint, the opt-in
+ * OpenBLAS mode, loss decrease under SGD, the optimizer formula and
+ * argument checking. meson runs it again under OPENBLAS_NUM_THREADS,
+ * OMP_NUM_THREADS and OPENBLAS_CORETYPE settings (tests/unit/train).
  */
 #include <cblas.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+#include "byz/cpu.h"
 
 #include "byz/err.h"
 #include "byz/model.h"
@@ -150,7 +157,148 @@ static void test_bit_identical(void)
 	openblas_set_num_threads(saved);
 }
 
-/* The portable products agree with OpenBLAS to rounding, and do not care
+/* Every SIMD level of the products gives the scalar level's bits, for
+ * both modes, odd widths and batches (1, not a multiple of any block). */
+static void test_levels_identical(void)
+{
+	const struct byz_model_spec specs[] = {
+		{.kind = BYZ_MODEL_SOFTMAX, .channels = 1, .height = 7, .width = 9, .classes = 5},
+		{.kind = BYZ_MODEL_MLP, .channels = 1, .height = 5, .width = 13, .classes = 7,
+		 .hidden = {37, 19}},
+		{.kind = BYZ_MODEL_CNN, .channels = 3, .height = 7, .width = 6, .classes = 4,
+		 .filters = 9},
+	};
+	static const uint32_t batches[] = {1, 7, 33};
+	struct byz_rng r = {byz_test_seed() ^ 0x51d};
+	int checked = 0;
+	for (size_t s = 0; s < sizeof(specs) / sizeof(specs[0]); s++)
+		for (uint32_t port = 0; port < 2; port++) {
+			struct byz_model_spec sp = specs[s];
+			sp.portable = port;
+			struct byz_model *m = byz_model_create(&sp, NULL);
+			CU_ASSERT_FATAL(m != NULL);
+			size_t P = byz_model_num_params(m);
+			size_t D = (size_t)sp.channels * sp.height * sp.width;
+			float *p = malloc(P * 4), *g0 = malloc(P * 4), *g = malloc(P * 4);
+			float *x = malloc(D * 33 * 4);
+			uint32_t y[33];
+			CU_ASSERT_FATAL(p && g0 && g && x);
+			byz_model_init_params(m, 11, p);
+			for (size_t i = 0; i < P; i++)
+				if (p[i] == 0.0f)
+					p[i] = (float)(0.1 * byz_rng_gauss(&r));
+			for (size_t b = 0; b < 3; b++) {
+				const uint32_t n = batches[b];
+				random_batch(&r, D, n, sp.classes, x, y);
+				double l0, l;
+				CU_ASSERT_EQUAL(byz_model_set_kernel(m, BYZ_SIMD_SCALAR), BYZ_SIMD_SCALAR);
+				CU_ASSERT_EQUAL(byz_model_grad(m, p, x, y, n, g0, &l0), 0);
+				for (int lvl = 1; lvl <= (int)byz_cpu_simd_level(); lvl++) {
+					CU_ASSERT_EQUAL(byz_model_set_kernel(m, (enum byz_simd_level)lvl), lvl);
+					CU_ASSERT_EQUAL(byz_model_grad(m, p, x, y, n, g, &l), 0);
+					int same = !memcmp(g0, g, P * 4) && l == l0;
+					if (!same)
+						fprintf(stderr, "\n%s portable %u batch %u: level %d differs "
+							"from scalar\n", byz_model_kind_name(sp.kind), port, n, lvl);
+					CU_ASSERT(same);
+					checked++;
+				}
+			}
+			free(p);
+			free(g0);
+			free(g);
+			free(x);
+			byz_model_destroy(m);
+		}
+	if (!checked)
+		fprintf(stderr, "\n(scalar only on this CPU: no level to compare)\n");
+	CU_ASSERT_EQUAL(byz_model_set_kernel(NULL, BYZ_SIMD_SCALAR), -EINVAL);
+}
+
+/* The fingerprint is a function of the spec on this host: stable, blind to
+ * OpenBLAS threads, and sensitive to every field validators share. */
+static void test_fingerprint(void)
+{
+	const struct byz_model_spec base = {.kind = BYZ_MODEL_MLP, .channels = 1,
+		.height = 4, .width = 4, .classes = 3, .hidden = {8, 0}};
+	uint8_t a[BYZ_MODEL_FINGERPRINT_LEN], b[BYZ_MODEL_FINGERPRINT_LEN];
+	CU_ASSERT_EQUAL(byz_model_fingerprint(&base, a), 0);
+	int saved = openblas_get_num_threads();
+	openblas_set_num_threads(saved == 3 ? 2 : 3);
+	CU_ASSERT_EQUAL(byz_model_fingerprint(&base, b), 0);
+	openblas_set_num_threads(saved);
+	CU_ASSERT(!memcmp(a, b, sizeof(a)));
+	struct byz_model_spec v[6];
+	for (int i = 0; i < 6; i++)
+		v[i] = base;
+	v[0].portable = 1;
+	v[1].hidden[0] = 9;
+	v[2].classes = 4;
+	v[3].kind = BYZ_MODEL_SOFTMAX;
+	v[4].openblas = 1;
+	v[5].hidden[1] = 2;
+	for (int i = 0; i < 6; i++) {
+		CU_ASSERT_EQUAL(byz_model_fingerprint(&v[i], b), 0);
+		CU_ASSERT(memcmp(a, b, sizeof(a)) != 0);
+	}
+	/* Fields the model ignores are normalised away (CNN filters of an MLP). */
+	struct byz_model_spec same = base;
+	same.filters = 5;
+	CU_ASSERT_EQUAL(byz_model_fingerprint(&same, b), 0);
+	CU_ASSERT(!memcmp(a, b, sizeof(a)));
+	struct byz_model_spec bad = base;
+	bad.classes = 1;
+	CU_ASSERT_EQUAL(byz_model_fingerprint(&bad, b), -EINVAL);
+	CU_ASSERT_EQUAL(byz_model_fingerprint(NULL, b), -EINVAL);
+	CU_ASSERT_EQUAL(byz_model_fingerprint(&base, NULL), -EINVAL);
+	const struct byz_model_spec cnn = {.kind = BYZ_MODEL_CNN, .channels = 2,
+		.height = 5, .width = 6, .classes = 3, .filters = 4};
+	CU_ASSERT_EQUAL(byz_model_fingerprint(&cnn, b), 0);
+	CU_ASSERT(memcmp(a, b, sizeof(a)) != 0);
+}
+
+/* The opt-in OpenBLAS mode computes the same gradient to rounding (its
+ * bits are not promised). */
+static void test_openblas_mode(void)
+{
+	const struct byz_model_spec spec = {.kind = BYZ_MODEL_CNN, .channels = 3,
+		.height = 8, .width = 8, .classes = 10, .filters = 8};
+	struct byz_model_spec ob = spec;
+	ob.openblas = 1;
+	struct byz_model *md = byz_model_create(&spec, NULL), *mo = byz_model_create(&ob, NULL);
+	CU_ASSERT_FATAL(md && mo);
+	CU_ASSERT_EQUAL(byz_model_get_spec(mo)->openblas, 1);
+	ob.portable = 1; /* portable wins */
+	struct byz_model *mp = byz_model_create(&ob, NULL);
+	CU_ASSERT_FATAL(mp != NULL);
+	CU_ASSERT_EQUAL(byz_model_get_spec(mp)->openblas, 0);
+	byz_model_destroy(mp);
+	struct byz_rng r = {byz_test_seed() ^ 0x0b};
+	size_t P = byz_model_num_params(md);
+	float *p = malloc(P * 4), *gd = malloc(P * 4), *go = malloc(P * 4),
+	      *x = malloc(192 * 32 * 4);
+	uint32_t y[32];
+	random_batch(&r, 192, 32, 10, x, y);
+	byz_model_init_params(md, 4, p);
+	double ld, lo;
+	CU_ASSERT_EQUAL(byz_model_grad(md, p, x, y, 32, gd, &ld), 0);
+	CU_ASSERT_EQUAL(byz_model_grad(mo, p, x, y, 32, go, &lo), 0);
+	double gmax = 0, dmax = 0;
+	for (size_t i = 0; i < P; i++) {
+		gmax = fmax(gmax, fabs(gd[i]));
+		dmax = fmax(dmax, fabs(gd[i] - go[i]));
+	}
+	CU_ASSERT(gmax > 0 && dmax <= 1e-4 * gmax);
+	CU_ASSERT(fabs(ld - lo) <= 1e-5 * ld);
+	free(p);
+	free(gd);
+	free(go);
+	free(x);
+	byz_model_destroy(md);
+	byz_model_destroy(mo);
+}
+
+/* The portable products agree with the fused ones to rounding, and do not care
  * about the thread count either. */
 static void test_portable_mode(void)
 {
@@ -417,12 +565,47 @@ static void test_init_deterministic(void)
 	byz_model_destroy(m);
 }
 
-BYZ_TEST_MAIN("train-model",
+/* OPENBLAS_CORETYPE=SkylakeX on a CPU without AVX-512 would crash
+ * OpenBLAS's kernels (the opt-in mode test runs them): skip, saying why. */
+static int coretype_unrunnable(void)
+{
+	const char *ct = getenv("OPENBLAS_CORETYPE");
+	if (!ct || (strcasecmp(ct, "SkylakeX") && strcasecmp(ct, "Cooperlake") &&
+		    strcasecmp(ct, "SapphireRapids")))
+		return 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	return !__builtin_cpu_supports("avx512f");
+#else
+	return 1;
+#endif
+}
+
+int main(void)
+{
+	static const struct byz_test_case cases[] = {
 	      {"grad vs finite differences", test_grad_vs_finite_differences},
 	      {"bit-identical gradients", test_bit_identical},
+	      {"simd levels identical", test_levels_identical},
+	      {"fingerprint", test_fingerprint},
+	      {"openblas mode", test_openblas_mode},
 	      {"portable products", test_portable_mode},
 	      {"seeded oracle", test_seeded_oracle},
 	      {"loss decreases", test_loss_decreases},
 	      {"sgd formula", test_sgd_formula},
 	      {"bad arguments", test_bad_arguments},
-	      {"init deterministic", test_init_deterministic})
+	      {"init deterministic", test_init_deterministic},
+	      {NULL, NULL}};
+	if (coretype_unrunnable()) {
+		printf("skip: OPENBLAS_CORETYPE=%s needs AVX-512, which this CPU lacks\n",
+		       getenv("OPENBLAS_CORETYPE"));
+		return 77;
+	}
+	fprintf(stderr, "OPENBLAS_NUM_THREADS=%s OMP_NUM_THREADS=%s OPENBLAS_CORETYPE=%s "
+		"(OpenBLAS says %s, %d threads)\n",
+		getenv("OPENBLAS_NUM_THREADS") ? getenv("OPENBLAS_NUM_THREADS") : "-",
+		getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "-",
+		getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "-",
+		openblas_get_corename(), openblas_get_num_threads());
+	return byz_test_run("train-model", cases);
+}
