@@ -372,7 +372,7 @@ static void ident(const char *tmp)
  * sides of each check). */
 #define CFG_RUN "run_id = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
 #define CFG_PK0 "pubkey = 4c27b500b58d41b10f5354c3cb30ca5aca69c1807148b2d9e907e69c8660e831\n"
-#define CFG_PK1 "pubkey = 1111111111111111111111111111111111111111111111111111111111111111\n"
+#define CFG_PK1 "pubkey = 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c\n"
 #define CFG_HEAD CFG_RUN "key_file = k0\n[port]\nname = net_ring0\n"
 #define CFG_PEERS "[peer]\n" CFG_PK0 "ip = 10.0.0.1\n[peer]\n" CFG_PK1 "ip = 10.0.0.2\n"
 
