@@ -422,6 +422,13 @@ static void config(void)
 		{"bad-nopci", CFG_HEAD "[eal]\nno_pci = yes\npci = 0000:01:00.0\n" CFG_PEERS},
 		{"bad-ctrl", CFG_HEAD "[eal]\nlcores = \x01\n" CFG_PEERS},
 		{"bad-source", CFG_HEAD "[gradient]\nsource = resnet\n" CFG_PEERS},
+		{"bad-lcores", CFG_HEAD "[eal]\nlcores = 3-1\n" CFG_PEERS},
+		{"bad-pubkey", CFG_HEAD "[peer]\npubkey = 0000000000000000000000000000000000000000"
+				       "000000000000000000000000\nip = 10.0.0.1\n" CFG_PEERS},
+		{"bad-peer-ip", CFG_HEAD "[peer]\n" CFG_PK0 "ip = 224.0.0.1\n" CFG_PEERS},
+		{"bad-mac-group", CFG_HEAD "[peer]\n" CFG_PK0 "ip = 10.0.0.1\n"
+					   "mac = ff:ff:ff:ff:ff:ff\n" CFG_PEERS},
+		{"bom", "\xef\xbb\xbf" CFG_HEAD CFG_PEERS},
 	};
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
 		put("config", c[i].name, -1, c[i].text, strlen(c[i].text));
