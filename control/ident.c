@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "byz/err.h"
+#include "byz/file.h"
 #include "byz/ident.h"
 
 #define SK_HEADER "byzreduce-secret-key-v1\n"
@@ -210,18 +211,13 @@ int byz_ident_load(struct byz_ident *id, const char *path, char *why, size_t why
 		return -EINVAL;
 	}
 	memset(id, 0, sizeof(*id));
-	int fd = open(path, O_RDONLY | O_NOFOLLOW);
-	if (fd < 0) {
-		int e = -errno;
-		if (why && why_len)
-			snprintf(why, why_len, "cannot open %s: %s", path, strerror(errno));
-		return e;
-	}
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		say(why, why_len, "not a regular file");
-		return -EBADMSG;
+	char err[96];
+	int fd = byz_file_open_regular(path, O_NOFOLLOW, &st, err, sizeof(err));
+	if (fd < 0) {
+		if (why && why_len)
+			snprintf(why, why_len, "%s: %s", path, err);
+		return fd;
 	}
 	if (st.st_mode & 077) {
 		close(fd);
@@ -253,7 +249,13 @@ int byz_ident_load(struct byz_ident *id, const char *path, char *why, size_t why
 	}
 	close(fd);
 	uint8_t pk2[32];
-	if (got < sizeof(SK_HEADER) - 1 || memcmp(buf, SK_HEADER, sizeof(SK_HEADER) - 1) != 0) {
+	if (got >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
+		/* byz-keygen never writes one: an editor touched the file; say so. */
+		say(why, why_len, "secret key file starts with a UTF-8 byte-order mark (BOM); "
+			      "byz-keygen writes none: remove it or regenerate the key");
+		rc = -EBADMSG;
+	} else if (got < sizeof(SK_HEADER) - 1 ||
+		   memcmp(buf, SK_HEADER, sizeof(SK_HEADER) - 1) != 0) {
 		say(why, why_len, "not a byzreduce secret key file (bad header line)");
 		rc = -EBADMSG;
 	} else if (got != SK_FILE_LEN || buf[SK_FILE_LEN - 1] != '\n') {

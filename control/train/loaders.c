@@ -12,6 +12,7 @@
 
 #include "byz/data.h"
 #include "byz/err.h"
+#include "byz/file.h"
 
 #define IDX_IMAGES_MAGIC 0x00000803u /* unsigned byte, 3 dimensions */
 #define IDX_LABELS_MAGIC 0x00000801u /* unsigned byte, 1 dimension */
@@ -30,17 +31,10 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 	int rc = 0;
 	*buf = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Refuses a FIFO or device without blocking on it. */
+	int fd = byz_file_open_regular(path, 0, &st, NULL, 0);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		goto out;
-	}
+		return fd == -EBADMSG ? -EINVAL : fd;
 	if ((uint64_t)st.st_size > BYZ_DATA_MAX_FILE) {
 		rc = -ERANGE;
 		goto out;

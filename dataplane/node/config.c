@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "byz/config.h"
+#include "byz/file.h"
 #include "byz/frame.h"
 
 enum sec { S_RUN, S_EAL, S_PORT, S_PROTO, S_GRAD, S_CHAN, S_PEER, S_COUNT };
@@ -205,10 +206,52 @@ static int parse_mac(const char *v, uint8_t mac[6])
 	return 0;
 }
 
+/* Why @p ip cannot be a host's address, or NULL when it can: 0.0.0.0, the
+ * limited broadcast, multicast (224/4) and the reserved 240/4 are refused. */
+static const char *ip_not_host(uint32_t ip)
+{
+	if (ip == 0)
+		return "the unspecified address 0.0.0.0";
+	if (ip == 0xffffffffu)
+		return "the broadcast address";
+	if ((ip & 0xf0000000u) == 0xe0000000u)
+		return "a multicast address (224.0.0.0/4)";
+	if ((ip & 0xf0000000u) == 0xf0000000u)
+		return "a reserved address (240.0.0.0/4)";
+	return NULL;
+}
+
 /* A unicast host address: not 0, not multicast, reserved or broadcast. */
 static int ip_unicast(uint32_t ip)
 {
-	return ip != 0 && ip < 0xe0000000u;
+	return ip_not_host(ip) == NULL;
+}
+
+/* A peer's own keys: a pubkey must be an Ed25519 point a signature can be
+ * checked against (canonical, on the curve, not of small order: the all-zero
+ * and all-ff keys are refused), an ip a host address, a mac a unicast one. */
+static int peer_key(struct ctx *x, const struct key *k, const struct byz_config_peer *p,
+		    const char *v)
+{
+	if (k->ty == T_HEX32) {
+		if (!crypto_core_ed25519_is_valid_point(p->pk))
+			return fail(x, "%s: not a usable Ed25519 public key (not a canonical "
+				    "curve point, or of small order): '%s'", k->name, v);
+	} else if (k->ty == T_IPV4) {
+		const char *why = ip_not_host(p->ip);
+		if (why)
+			return fail(x, "%s: %s is %s, not a host address", k->name, v, why);
+	} else if (k->ty == T_MAC) {
+		static const uint8_t zero[6];
+		if (p->mac[0] & 1)
+			return fail(x, "%s: %s is a %s address (group bit set), not a station's",
+				    k->name, v,
+				    memcmp(p->mac, "\xff\xff\xff\xff\xff\xff", 6) ? "multicast"
+										: "broadcast");
+		if (!memcmp(p->mac, zero, 6))
+			return fail(x, "%s: the all-zero address is not a station's", k->name);
+	}
+	return 0;
 }
 
 /* Keys of [port] that describe the subnet: remember their lines for the
@@ -221,11 +264,13 @@ static int net_key(struct ctx *x, struct byz_config *c, const struct key *k, con
 		c->prefix_line = x->line;
 	} else if (!strcmp(k->name, "gateway")) {
 		if (!ip_unicast(c->gateway))
-			return fail(x, "gateway: not a unicast address: '%s'", v);
+			return fail(x, "gateway: not a unicast address: '%s' is %s", v,
+				    ip_not_host(c->gateway));
 		c->gateway_line = x->line;
 	} else if (!strcmp(k->name, "ip")) {
 		if (!ip_unicast(c->port_ip))
-			return fail(x, "ip: not a unicast address: '%s'", v);
+			return fail(x, "ip: not a unicast address: '%s' is %s", v,
+				    ip_not_host(c->port_ip));
 		c->port_ip_line = x->line;
 	}
 	return 0;
@@ -240,7 +285,8 @@ static void eal_key(const struct ctx *x, struct byz_config *c, const struct key 
 }
 
 /* An EAL -l list ("0", "0-3", "0,2,5-7") into @p set; @p first gets the
- * lowest lcore, which the EAL makes the main lcore. -1 when malformed. */
+ * lowest lcore, which the EAL makes the main lcore. -1 when malformed, -2
+ * when an lcore is named twice. */
 static int lcore_list(const char *v, uint8_t set[BYZ_CONFIG_MAX_LCORE], unsigned *first)
 {
 	memset(set, 0, BYZ_CONFIG_MAX_LCORE);
@@ -263,8 +309,11 @@ static int lcore_list(const char *v, uint8_t set[BYZ_CONFIG_MAX_LCORE], unsigned
 			if (!nd || b >= BYZ_CONFIG_MAX_LCORE || b < a)
 				return -1;
 		}
-		for (unsigned i = a; i <= b; i++)
+		for (unsigned i = a; i <= b; i++) {
+			if (set[i])
+				return -2; /* named twice: the EAL would refuse or merge it */
 			set[i] = 1;
+		}
 		if (a < lo_all)
 			lo_all = a;
 		if (*p == 0)
@@ -276,22 +325,25 @@ static int lcore_list(const char *v, uint8_t set[BYZ_CONFIG_MAX_LCORE], unsigned
 	return 0;
 }
 
-/* dp_lcore must be a worker: in lcores and not the main lcore. */
+/* lcores must be a well-formed list whether or not dp_lcore is given (the EAL
+ * gets it as -l); dp_lcore must be a worker: in lcores and not the main lcore. */
 static int check_lcores(struct ctx *x, struct byz_config *c)
 {
 	static uint8_t set[BYZ_CONFIG_MAX_LCORE];
 	unsigned first;
 	c->main_lcore = -1;
 	int bad = lcore_list(c->lcores, set, &first);
-	if (!bad)
-		c->main_lcore = (int)first;
-	if (!c->dp_lcore_line)
-		return 0;
 	if (bad) {
 		x->line = c->lcores_line;
-		return fail(x, "lcores: expected a list of lcores such as '0-1' or '0,2' (below "
-			    "%u) to place dp_lcore: '%s'", BYZ_CONFIG_MAX_LCORE, c->lcores);
+		if (bad == -2)
+			return fail(x, "lcores: an lcore is named twice in '%s'", c->lcores);
+		return fail(x, "lcores: expected a list of lcores or ascending ranges such as "
+			    "'0-1' or '0,2,4-7' (each below %u): '%s'", BYZ_CONFIG_MAX_LCORE,
+			    c->lcores);
 	}
+	c->main_lcore = (int)first;
+	if (!c->dp_lcore_line)
+		return 0;
 	x->line = c->dp_lcore_line;
 	if (!set[c->dp_lcore])
 		return fail(x, "dp_lcore %u is not in [eal] lcores '%s'", c->dp_lcore, c->lcores);
@@ -483,6 +535,9 @@ int byz_config_parse(const char *text, size_t len, const char *name, struct byz_
 	enum sec cur = S_RUN;
 	char line[BYZ_CONFIG_MAX_LINE + 2];
 	size_t pos = 0;
+	/* A UTF-8 byte-order mark, as some editors write, is skipped (docs/byzd.md). */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		pos = 3;
 	while (pos < len) {
 		x.line++;
 		size_t e = pos;
@@ -558,6 +613,8 @@ int byz_config_parse(const char *text, size_t len, const char *name, struct byz_
 			eal_key(&x, c, key);
 		if (!r && cur == S_GRAD && !strcmp(key->name, "fingerprint"))
 			c->fingerprint_line = x.line; /* byzd compares it with its own */
+		if (!r && cur == S_PEER)
+			r = peer_key(&x, key, &c->peers[c->n - 1], v);
 		if (r)
 			return r;
 	}
@@ -621,6 +678,19 @@ int byz_config_net(const struct byz_config *c, uint32_t self, const char *name,
 			return fail(&x, "gateway %s is not on this node's subnet %s/%u", a, b,
 				    c->prefix);
 	}
+	/* With the subnet known, its broadcast address is no peer's (for /31 and
+	 * /32 every address is a host, RFC 3021). */
+	if (c->prefix_line && c->prefix <= 30) {
+		uint32_t host = ~0u >> c->prefix;
+		for (uint32_t i = 0; i < c->n; i++)
+			if (same_net(c->peers[i].ip, me, c->prefix) &&
+			    (c->peers[i].ip & host) == host) {
+				x.line = c->peers[i].line;
+				ip_str(c->peers[i].ip, a, sizeof(a));
+				return fail(&x, "[peer] %u: %s is the broadcast address of this "
+					    "node's subnet /%u", i, a, c->prefix);
+			}
+	}
 	if (!out->arp)
 		return 0;
 	for (uint32_t i = 0; i < c->n; i++) {
@@ -647,16 +717,12 @@ int byz_config_load(const char *path, struct byz_config *c, char *why, size_t wh
 	struct ctx x = {.name = path ? path : "(null)", .why = why, .whylen = whylen};
 	if (!path)
 		return fail(&x, "no file name");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		fail(&x, "cannot open: %s", strerror(e));
-		return -e;
-	}
 	struct stat st;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(&x, "not a regular file");
+	char err[96];
+	int fd = byz_file_open_regular(path, 0, &st, err, sizeof(err));
+	if (fd < 0) {
+		fail(&x, "%s", err);
+		return fd == -EBADMSG ? -EINVAL : fd;
 	}
 	if (st.st_size > (off_t)BYZ_CONFIG_MAX_BYTES) {
 		close(fd);

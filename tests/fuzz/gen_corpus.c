@@ -372,7 +372,7 @@ static void ident(const char *tmp)
  * sides of each check). */
 #define CFG_RUN "run_id = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
 #define CFG_PK0 "pubkey = 4c27b500b58d41b10f5354c3cb30ca5aca69c1807148b2d9e907e69c8660e831\n"
-#define CFG_PK1 "pubkey = 1111111111111111111111111111111111111111111111111111111111111111\n"
+#define CFG_PK1 "pubkey = 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c\n"
 #define CFG_HEAD CFG_RUN "key_file = k0\n[port]\nname = net_ring0\n"
 #define CFG_PEERS "[peer]\n" CFG_PK0 "ip = 10.0.0.1\n[peer]\n" CFG_PK1 "ip = 10.0.0.2\n"
 
@@ -422,6 +422,13 @@ static void config(void)
 		{"bad-nopci", CFG_HEAD "[eal]\nno_pci = yes\npci = 0000:01:00.0\n" CFG_PEERS},
 		{"bad-ctrl", CFG_HEAD "[eal]\nlcores = \x01\n" CFG_PEERS},
 		{"bad-source", CFG_HEAD "[gradient]\nsource = resnet\n" CFG_PEERS},
+		{"bad-lcores", CFG_HEAD "[eal]\nlcores = 3-1\n" CFG_PEERS},
+		{"bad-pubkey", CFG_HEAD "[peer]\npubkey = 0000000000000000000000000000000000000000"
+				       "000000000000000000000000\nip = 10.0.0.1\n" CFG_PEERS},
+		{"bad-peer-ip", CFG_HEAD "[peer]\n" CFG_PK0 "ip = 224.0.0.1\n" CFG_PEERS},
+		{"bad-mac-group", CFG_HEAD "[peer]\n" CFG_PK0 "ip = 10.0.0.1\n"
+					   "mac = ff:ff:ff:ff:ff:ff\n" CFG_PEERS},
+		{"bom", "\xef\xbb\xbf" CFG_HEAD CFG_PEERS},
 	};
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
 		put("config", c[i].name, -1, c[i].text, strlen(c[i].text));

@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "byz/config.h"
 #include "byz_test.h"
 
 #define PK0 "pubkey = 4c27b500b58d41b10f5354c3cb30ca5aca69c1807148b2d9e907e69c8660e831\n"
-#define PK1 "pubkey = 1111111111111111111111111111111111111111111111111111111111111111\n"
+#define PK1 "pubkey = 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c\n"
 #define RUN "run_id = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
 #define HEAD RUN "key_file = k0\n[port]\nname = net_ring0\n"
 #define PEERS "[peer]\n" PK0 "ip = 10.0.0.1\n[peer]\n" PK1 "ip = 10.0.0.2\n"
@@ -56,7 +58,7 @@ static void test_good(void)
 	CU_ASSERT_EQUAL(cfg.peers[0].has_mac, 1);
 	CU_ASSERT_EQUAL(cfg.peers[0].mac[5], 0x0f);
 	CU_ASSERT_EQUAL(cfg.peers[1].has_mac, 0);
-	CU_ASSERT_EQUAL(cfg.peers[1].pk[31], 0x11);
+	CU_ASSERT_EQUAL(cfg.peers[1].pk[31], 0x5c);
 }
 
 /* Each bad text must fail with "bad.conf:LINE: " and mention @p frag. */
@@ -128,7 +130,7 @@ static void test_errors(void)
 
 /* A PCI port (ARP on by default) at lines 1-6; [port] keys follow at line 7. */
 #define PCIHEAD RUN "key_file = k0\n[eal]\npci = 0000:3b:00.0\n[port]\nname = 0000:3b:00.0\n"
-#define PK2 "pubkey = 2222222222222222222222222222222222222222222222222222222222222222\n"
+#define PK2 "pubkey = 8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394\n"
 /* peer 0 (self) and 1 on 10.0.0.0/24 without mac, peer 2 elsewhere */
 #define PEERS3(mac2) "[peer]\n" PK0 "ip = 10.0.0.1\n[peer]\n" PK1 "ip = 10.0.0.2\n" \
 	"[peer]\n" PK2 "ip = 10.0.1.3\n" mac2
@@ -274,9 +276,82 @@ static void test_lcores(void)
 	bad(HEAD "[eal]\nlcores = 2-1\ndp_lcore = 1\n" PEERS, 6, "lcores: expected a list");
 	bad(HEAD "[eal]\nlcores = 0,,1\ndp_lcore = 1\n" PEERS, 6, "lcores: expected a list");
 	bad(HEAD "[eal]\nlcores = 0-1,\ndp_lcore = 1\n" PEERS, 6, "lcores: expected a list");
-	/* an odd lcores alone is the EAL's business, as before */
-	CU_ASSERT_EQUAL(parse_ok(HEAD "[eal]\nlcores = 0@1\n" PEERS), 0);
-	CU_ASSERT_EQUAL(cfg.main_lcore, -1);
+	/* lcores goes to the EAL as -l: checked with or without dp_lcore */
+	static const char *const badl[] = {"abc", "-5", "3-1", "1,,2", "99999", "1024",
+					   "0@1", "0-1,", ",0", "0 1", "1,1", "0-3,2", "123456"};
+	for (size_t i = 0; i < sizeof(badl) / sizeof(badl[0]); i++) {
+		char t[1024];
+		snprintf(t, sizeof(t), HEAD "[eal]\nlcores = %s\n" PEERS, badl[i]);
+		bad(t, 6, "lcores: ");
+	}
+	bad(HEAD "[eal]\nlcores = 0-2,1\n" PEERS, 6, "an lcore is named twice in '0-2,1'");
+	bad(HEAD "[eal]\nlcores = x\n" PEERS, 6, "ascending ranges");
+	CU_ASSERT_EQUAL(parse_ok(HEAD "[eal]\nlcores = 1023\n" PEERS), 0);
+	CU_ASSERT_EQUAL(cfg.main_lcore, 1023);
+}
+
+/* Peer keys checked at config time: pubkeys must be usable Ed25519 points,
+ * ips host addresses, macs unicast; a UTF-8 BOM is skipped. */
+static void test_peer_values(void)
+{
+	static const char *const badpk[] = {
+		"0000000000000000000000000000000000000000000000000000000000000000", /* small order */
+		"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", /* not canonical */
+		"0100000000000000000000000000000000000000000000000000000000000000", /* identity */
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", /* y = -1, order 2 */
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", /* order 8 */
+		"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", /* y = p */
+		"1111111111111111111111111111111111111111111111111111111111111111", /* off the curve */
+	};
+	for (size_t i = 0; i < sizeof(badpk) / sizeof(badpk[0]); i++) {
+		char t[1024];
+		snprintf(t, sizeof(t), HEAD "[peer]\n" PK0 "ip = 10.0.0.1\n[peer]\npubkey = %s\n"
+			 "ip = 10.0.0.2\n", badpk[i]);
+		bad(t, 9, "pubkey: not a usable Ed25519 public key");
+	}
+	static const struct {
+		const char *ip, *frag;
+	} badip[] = {
+		{"0.0.0.0", "the unspecified address"},
+		{"255.255.255.255", "the broadcast address"},
+		{"224.0.0.1", "a multicast address"},
+		{"239.255.255.250", "a multicast address"},
+		{"240.0.0.1", "a reserved address"},
+	};
+	for (size_t i = 0; i < sizeof(badip) / sizeof(badip[0]); i++) {
+		char t[1024], frag[96];
+		snprintf(t, sizeof(t), HEAD "[peer]\n" PK0 "ip = %s\n" "[peer]\n" PK1
+			 "ip = 10.0.0.2\n", badip[i].ip);
+		snprintf(frag, sizeof(frag), "ip: %s is %s", badip[i].ip, badip[i].frag);
+		bad(t, 7, frag);
+	}
+	bad(HEAD "[peer]\n" PK0 "ip = 10.0.0.1\nmac = ff:ff:ff:ff:ff:ff\n", 8,
+	    "mac: ff:ff:ff:ff:ff:ff is a broadcast address (group bit set)");
+	bad(HEAD "[peer]\n" PK0 "ip = 10.0.0.1\nmac = 01:00:5e:00:00:01\n", 8,
+	    "is a multicast address (group bit set)");
+	bad(HEAD "[peer]\n" PK0 "ip = 10.0.0.1\nmac = 33:33:00:00:00:01\n", 8, "multicast");
+	bad(HEAD "[peer]\n" PK0 "ip = 10.0.0.1\nmac = 00:00:00:00:00:00\n", 8, "all-zero");
+	bad(PCIHEAD "gateway = 0.0.0.0\n" PEERS, 7, "is the unspecified address");
+	/* a locally administered unicast mac is a station's */
+	CU_ASSERT_EQUAL(parse_ok(HEAD "[peer]\n" PK0 "ip = 10.0.0.1\nmac = 02:00:00:00:00:01\n"
+				 "[peer]\n" PK1 "ip = 10.0.0.2\n"), 0);
+
+	/* the subnet's broadcast address, once byz_config_net knows the prefix */
+	netbad(PCIHEAD "prefix = 24\n[peer]\n" PK0 "ip = 10.0.0.1\n[peer]\n" PK1
+	       "ip = 10.0.0.255\nmac = 0c:42:a1:00:00:03\n", 0, 11,
+	       "[peer] 1: 10.0.0.255 is the broadcast address of this node's subnet /24");
+	/* ... but not on /31 (RFC 3021), nor for a peer on another subnet */
+	CU_ASSERT_EQUAL(parse_net(PCIHEAD "prefix = 31\n[peer]\n" PK0 "ip = 10.0.0.0\n[peer]\n"
+				  PK1 "ip = 10.0.0.1\nmac = 0c:42:a1:00:00:03\n", 0), 0);
+	CU_ASSERT_EQUAL(parse_net(PCIHEAD "prefix = 24\ngateway = 10.0.0.254\n[peer]\n" PK0
+				  "ip = 10.0.0.1\n[peer]\n" PK1 "ip = 10.0.1.255\n", 0), 0);
+
+	/* UTF-8 BOM: skipped, line numbers unchanged */
+	CU_ASSERT_EQUAL(parse_ok("\xef\xbb\xbf" HEAD PEERS), 0);
+	CU_ASSERT_EQUAL(cfg.n, 2);
+	bad("\xef\xbb\xbf" HEAD "tau = 3\n" PEERS, 5, "unknown key 'tau' in [port]");
+	/* only at the start: elsewhere it is part of a key */
+	bad(HEAD "\xef\xbb\xbfmtu = 1500\n" PEERS, 5, "unknown key");
 }
 
 static void test_files(void)
@@ -286,6 +361,21 @@ static void test_files(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "/nonexistent/byzd.conf: cannot open"));
 	CU_ASSERT_EQUAL(byz_config_load("/", &cfg, why, sizeof(why)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "not a regular file"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "/: is a directory"));
+	/* a FIFO without a writer: refused at once, not a block in open() */
+	char dir[] = "/tmp/byz_cfg_XXXXXX", fifo[64];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/byzd.conf", dir);
+	CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	CU_ASSERT_EQUAL(byz_config_load(fifo, &cfg, why, sizeof(why)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "is a FIFO (named pipe), not a regular file"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, fifo));
+	CU_ASSERT_EQUAL(byz_config_load("/dev/null", &cfg, why, sizeof(why)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "character device"));
+	alarm(0);
+	unlink(fifo);
+	rmdir(dir);
 }
 
 /* [gradient] fingerprint: 64 hex digits, its line kept for byzd's check;
@@ -328,6 +418,7 @@ int main(void)
 		{"[port] network keys and ARP", test_net},
 		{"[eal] dp_lcore against lcores", test_lcores},
 		{"[gradient] fingerprint", test_fingerprint},
+		{"[peer] pubkey, ip, mac; BOM", test_peer_values},
 		{NULL, NULL},
 	};
 	return byz_test_run("node-config", cases);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "byz/err.h"
+#include "byz/file.h"
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -428,25 +429,15 @@ int byz_npy_read_f32(const char *path, struct byz_npy_array *a, char *msg,
 		return -EINVAL;
 	}
 	memset(a, 0, sizeof(*a));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char why[96];
+	int fd = byz_file_open_regular(path, 0, &st, why, sizeof(why));
 	if (fd < 0) {
-		int e = errno;
-		npy_fail(msg, msglen, "cannot open: %s", strerror(e));
-		return -e;
+		npy_fail(msg, msglen, "%s", why);
+		return fd;
 	}
 	int rc;
 	unsigned char *hdr = NULL;
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		npy_fail(msg, msglen, "cannot stat: %s", strerror(-rc));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		npy_fail(msg, msglen, "not a regular file");
-		rc = -EBADMSG;
-		goto out;
-	}
 	uint64_t fsize = (uint64_t)st.st_size;
 
 	/* Read the fixed preamble first, then exactly the header it announces (capped). */
