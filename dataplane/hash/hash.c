@@ -103,27 +103,7 @@ int byz_hash_many(const uint8_t *const *msg, const size_t *len, size_t count,
 
 int byz_hash_leaves(const void *buf, size_t len, size_t leaf, uint8_t (*out)[32])
 {
-	if (leaf == 0 || (len && (!buf || !out)))
-		return -EINVAL;
-	/* A multiple of every lane count, so only the last batch has idle
-	 * lanes. */
-	enum { BATCH = 64 };
-	const uint8_t *b = buf;
-	const uint8_t *m[BATCH];
-	size_t l[BATCH];
-	size_t nl = len / leaf + (len % leaf != 0);
-	for (size_t i = 0; i < nl; i += BATCH) {
-		size_t c = nl - i < BATCH ? nl - i : BATCH;
-		for (size_t k = 0; k < c; k++) {
-			size_t off = (i + k) * leaf;
-			m[k] = b + off;
-			l[k] = len - off < leaf ? len - off : leaf;
-		}
-		int r = byz_hash_many(m, l, c, out + i, BYZ_HASH_AUTO);
-		if (r)
-			return r;
-	}
-	return 0;
+	return byz_leaf_hash(BYZ_LEAF_BLAKE2B, buf, len, leaf, out);
 }
 
 /* ---- SHA-256 ---- */
