@@ -14,6 +14,12 @@
  * withholding: the key is banned, and the swarm goes on without it. Outside
  * that window the same key comes back.
  *
+ * The run's leaf hash is part of its identity (byz_node_cfg.leaf_hash bound
+ * into the run id): a node configured with another one, from the start or
+ * when it restarts, is refused at the dataplane and named on both sides,
+ * never banned; restarted with the run's hash the same key is admitted. An
+ * all-sha256 run steps like a blake2b one.
+ *
  * Exit 77 when the EAL cannot start here.
  */
 #include <stdio.h>
