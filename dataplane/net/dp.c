@@ -775,6 +775,7 @@ static int rx_frame(struct byz_dp *dp, struct rte_mbuf *m, uint64_t now)
 	}
 	if (h->session != dp->cfg.session) {
 		dp->st.drop_session++;
+		dp->st.drop_session_src[h->src] = h->session; /* h->src < r->n, checked above */
 		return 0;
 	}
 	dp->st.rx_frames++;

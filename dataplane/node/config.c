@@ -21,6 +21,7 @@
 #include "byz/config.h"
 #include "byz/file.h"
 #include "byz/frame.h"
+#include "byz/hash.h"
 
 enum sec { S_RUN, S_EAL, S_PORT, S_PROTO, S_GRAD, S_CHAN, S_PEER, S_COUNT };
 static const char *const sec_name[S_COUNT] = {"run", "eal", "port", "protocol",
@@ -28,7 +29,7 @@ static const char *const sec_name[S_COUNT] = {"run", "eal", "port", "protocol",
 
 enum ty {
 	T_HEX32, T_STR, T_U64, T_U32, T_U16, T_DBL, T_BOOL, T_IPV4, T_MAC, T_LIST, T_SRC,
-	T_MASK, T_ARP
+	T_MASK, T_ARP, T_HASH
 };
 
 struct key {
@@ -49,6 +50,7 @@ static const struct key keys[] = {
 	{S_RUN, "key_file", T_STR, C(key_file), 0, 0, 1},
 	{S_RUN, "start_time", T_U64, C(start_time), 0, 4102444800.0, 0},
 	{S_RUN, "steps", T_U64, C(steps), 0, 1e12, 0},
+	{S_RUN, "leaf_hash", T_HASH, C(leaf_hash), 0, 0, 0},
 	{S_EAL, "lcores", T_STR, C(lcores), 0, 0, 0},
 	{S_EAL, "mem_mb", T_U32, C(mem_mb), 64, 1048576, 0},
 	{S_EAL, "no_huge", T_BOOL, C(no_huge), 0, 0, 0},
@@ -379,6 +381,17 @@ static int set_value(struct ctx *x, struct byz_config *c, const struct key *k, v
 		else if (parse_bool(v, &b))
 			return fail(x, "%s: expected auto, yes or no: '%s'", k->name, v);
 		memcpy(dst, &b, sizeof(b));
+		return 0;
+	}
+	case T_HASH: {
+		enum byz_leaf_alg a;
+		if (!strcmp(v, "auto"))
+			return fail(x, "%s: 'auto' is for benchmarks; a run names blake2b or sha256 "
+				    "so that every peer uses the same", k->name);
+		if (byz_leaf_alg_parse(v, &a))
+			return fail(x, "%s: expected blake2b or sha256: '%s'", k->name, v);
+		uint32_t w = (uint32_t)a;
+		memcpy(dst, &w, 4);
 		return 0;
 	}
 	case T_HEX32: {

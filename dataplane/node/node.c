@@ -239,6 +239,36 @@ static void copy_chan_stats(struct byz_node *n)
 	n->st.peer_restarts = c->peer_restarts;
 }
 
+/* Frames of another session: from a roster peer, with the session this run
+ * has under another leaf hash, they come from a peer configured with that
+ * algorithm. The dataplane keeps the last such session per source; a scan
+ * of the roster only when its drop_session counter moved. */
+static void check_mixed(struct byz_node *n)
+{
+	const struct byz_dp_stats *ds = byz_dp_stats(n->dp);
+	uint64_t seen = __atomic_load_n(&ds->drop_session, __ATOMIC_RELAXED);
+	if (seen == n->drop_session_seen)
+		return;
+	n->drop_session_seen = seen;
+	for (uint16_t src = 0; src < n->nn; src++) {
+		uint32_t sess = __atomic_load_n(&ds->drop_session_src[src], __ATOMIC_RELAXED);
+		if (!sess || src == n->self)
+			continue;
+		for (int a = 0; a < BYZ_LEAF_ALG_COUNT; a++)
+			if (a != (int)n->cfg.leaf_hash && sess == n->sess_alg[a] &&
+			    n->mixed[src] != a) {
+				if (n->mixed[src] < 0)
+					n->st.mixed_hash_peers++;
+				n->mixed[src] = (int8_t)a;
+			}
+	}
+}
+
+int byz_node_mixed_hash(const struct byz_node *n, uint16_t who)
+{
+	return n && who < n->nn ? n->mixed[who] : -1;
+}
+
 unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
 {
 	unsigned work = 0;
@@ -283,6 +313,7 @@ unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
 		work += byz_dp_poll(n->dp, now_ns);
 	}
 	copy_chan_stats(n);
+	check_mixed(n);
 	return work;
 }
 
@@ -323,7 +354,22 @@ struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
 	n->cfg = *cfg;
 	n->nn = (uint16_t)cfg->run->n;
 	n->self = cfg->self;
-	struct byz_peer_cfg pc = {.run = cfg->run, .self = cfg->self, .sk = cfg->sk,
+	/* The leaf hash is part of the run's identity: the peer signs, and the
+	 * dataplane tags every frame, with the run id bound to it. */
+	e = -EINVAL;
+	if (cfg->leaf_hash >= BYZ_LEAF_ALG_COUNT)
+		goto fail;
+	n->run = *cfg->run;
+	n->cfg.run = &n->run;
+	for (int a = 0; a < BYZ_LEAF_ALG_COUNT; a++) {
+		uint8_t id[32];
+		byz_leaf_run_id(cfg->run->run_id, (enum byz_leaf_alg)a, id);
+		n->sess_alg[a] = byz_le32_get(id);
+		if (a == (int)cfg->leaf_hash)
+			memcpy(n->run.run_id, id, 32);
+	}
+	memset(n->mixed, -1, sizeof(n->mixed));
+	struct byz_peer_cfg pc = {.run = &n->run, .self = cfg->self, .sk = cfg->sk,
 				  .oracle = cfg->oracle, .hooks = cfg->hooks,
 				  .joiner = cfg->rejoin != 0};
 	n->peer = byz_peer_new(&pc, &e);
@@ -339,7 +385,7 @@ struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
 	struct byz_dp_cfg dc = {
 		.self = cfg->self, .n_peers = n->nn, .port_id = cfg->port_id,
 		.tx_queue_per_peer = cfg->tx_queue_per_peer, .pool = cfg->pool,
-		.session = byz_le32_get(cfg->run->run_id), .max_shard = 64, .scfg = sc,
+		.session = byz_le32_get(n->run.run_id), .max_shard = 64, .scfg = sc,
 		.udp_port = cfg->udp_port, .ctrl_ring_size = 4096,
 	};
 	n->dp = byz_dp_create(&dc, &e);

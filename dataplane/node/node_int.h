@@ -2,6 +2,7 @@
 #ifndef BYZ_NODE_INT_H
 #define BYZ_NODE_INT_H
 
+#include "byz/hash.h"
 #include "byz/node.h"
 
 struct chan;
@@ -25,6 +26,10 @@ struct byz_node {
 	struct byz_node_stats st;
 	struct node_split *split; /* NULL: single-lcore mode */
 	uint64_t fail_base;       /* ctrl_out_fail when the split began */
+	struct byz_run run;       /* cfg.run with the run id bound to the leaf hash */
+	uint32_t sess_alg[BYZ_LEAF_ALG_COUNT]; /* session tag of the run under each leaf hash */
+	uint64_t drop_session_seen;            /* the dataplane's drop_session last looked at */
+	int8_t mixed[BYZ_RINGNET_MAX];         /* per peer: its other leaf hash, -1: none seen */
 };
 
 /* Unregister @p n from telemetry if it is the registered node. */

@@ -88,6 +88,7 @@ static int stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 	U64("syncing", (uint64_t)byz_peer_syncing(n->peer));
 	U64("resyncs", s->resyncs);
 	U64("joined", s->joined);
+	U64("mixed_hash_peers", s->mixed_hash_peers);
 	struct rte_tel_data *b = rte_tel_data_alloc();
 	if (b) {
 		rte_tel_data_start_array(b, RTE_TEL_INT_VAL);

@@ -55,6 +55,7 @@ struct byz_config {
 	char key_file[BYZ_CONFIG_STR];
 	uint64_t start_time;     /**< unix seconds of protocol time 0; 0: at start-up */
 	uint64_t steps;          /**< 0: until SIGINT/SIGTERM */
+	uint32_t leaf_hash;      /**< enum byz_leaf_alg (byz/hash.h); default blake2b */
 	/* [eal] */
 	char lcores[64];
 	uint32_t mem_mb;

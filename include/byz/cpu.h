@@ -26,6 +26,15 @@ enum byz_simd_level {
  */
 enum byz_simd_level byz_cpu_simd_level(void);
 
+/**
+ * @brief 1 when the CPU has the x86 SHA extensions (CPUID leaf 7, EBX bit 29)
+ *        and the SSSE3 and SSE4.1 they are used with, else 0. BYZ_SIMD_MAX=scalar
+ *        turns it off too (the portable fallback); avx2 leaves it on (AMD EPYC
+ *        without AVX-512 has SHA-NI). The OS needs nothing beyond SSE state.
+ *        Read once.
+ */
+int byz_cpu_has_sha(void);
+
 #ifdef __cplusplus
 }
 #endif

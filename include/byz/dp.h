@@ -186,6 +186,10 @@ struct byz_dp_stats {
 	uint64_t drop_spoof;     /**< source IP not the roster's */
 	uint64_t drop_dst;       /**< not addressed to us */
 	uint64_t drop_session;   /**< other run */
+	/** per roster source: the session of its last frame counted in
+	 * drop_session (0: none). Lets the node tell a peer of the same run
+	 * under another leaf hash (byz_leaf_run_id) from a stray frame. */
+	uint32_t drop_session_src[BYZ_RINGNET_MAX];
 	uint64_t drop_step;      /**< other step */
 	uint64_t drop_nostream;  /**< no stream armed for it */
 	uint64_t data_bad;       /**< DATA refused by the stream */

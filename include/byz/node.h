@@ -70,6 +70,13 @@ struct byz_node_cfg {
 	 * the protocol time of that poll, and re-syncs from the swarm. 0: a
 	 * fresh start at protocol time 0 with the initial parameters. */
 	int rejoin;
+	/** The run's leaf hash (enum byz_leaf_alg, byz/hash.h); 0: blake2b. It
+	 * is bound into the run id the node uses on the wire,
+	 * byz_leaf_run_id(run->run_id, leaf_hash): peers configured with
+	 * different algorithms are in different runs, so none of their frames
+	 * or messages (a JOIN included) is accepted and none is judged; the node
+	 * reports such peers (byz_node_mixed_hash). */
+	uint32_t leaf_hash;
 };
 
 /** Counters (one writer: the polling thread). */
@@ -89,6 +96,8 @@ struct byz_node_stats {
 	uint64_t steps, restarts, skipped, accusations, silent, left, bans;
 	uint64_t resyncs;                 /**< state snapshots installed (RESYNCED) */
 	uint64_t joined;                  /**< admissions seen (JOINED, any peer) */
+	uint64_t mixed_hash_peers;        /**< roster peers seen sending frames of this run
+					       under another leaf hash (refused) */
 	uint64_t ticks, polls;
 };
 
@@ -170,6 +179,14 @@ const uint8_t *byz_node_digest(const struct byz_node *n);
 int byz_node_has_banned(const struct byz_node *n, uint16_t who);
 /** @brief Counters. */
 const struct byz_node_stats *byz_node_stats(const struct byz_node *n);
+/**
+ * @brief The leaf hash (enum byz_leaf_alg) that roster peer @p who was seen
+ *        using when it is not ours: its frames carry the session of this run's
+ *        configured id under that algorithm and are all refused. -1: not seen
+ *        (the same algorithm, silent, or @p who out of range).
+ */
+int byz_node_mixed_hash(const struct byz_node *n, uint16_t who);
+
 /** @brief The dataplane underneath (its own counters: byz_dp_stats). */
 struct byz_dp *byz_node_dp(struct byz_node *n);
 /** @brief The protocol peer (read-only inspection). */

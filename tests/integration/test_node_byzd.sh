@@ -53,6 +53,19 @@ EOC
 write good.conf k0 3 ""
 out=$("$BYZD" --check-config good.conf) || fail "check-config good: $out"
 echo "$out" | grep -q "good.conf: OK: .*2 peers, self = 0" || fail "summary: $out"
+# the leaf hash: blake2b by default, under the configured run id; sha256
+# under the run id bound to it (byz_leaf_run_id), so never the same
+echo "$out" | grep -q "good.conf: leaf hash blake2b (.*), run id on the wire 01234567\.\.\." ||
+	fail "leaf hash line: $out"
+write sha.conf k0 3 "leaf_hash = sha256"
+out=$("$BYZD" --check-config sha.conf) || fail "check-config sha: $out"
+echo "$out" | grep -q "sha.conf: leaf hash sha256 (.*), run id on the wire" ||
+	fail "sha256 leaf hash line: $out"
+echo "$out" | grep -q "run id on the wire 01234567\.\.\." && fail "sha256 run id not bound: $out"
+write shabad.conf k0 3 "leaf_hash = auto"
+err=$("$BYZD" --check-config shabad.conf 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "shabad rc $rc"
+echo "$err" | grep -q "shabad.conf:5: leaf_hash: 'auto' is for benchmarks" || fail "shabad: $err"
 
 write bad1.conf k0 3 "colour = blue"
 err=$("$BYZD" --check-config bad1.conf 2>&1); rc=$?

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "byz/config.h"
+#include "byz/hash.h"
 #include "byz_test.h"
 
 #define PK0 "pubkey = 4c27b500b58d41b10f5354c3cb30ca5aca69c1807148b2d9e907e69c8660e831\n"
@@ -59,6 +60,10 @@ static void test_good(void)
 	CU_ASSERT_EQUAL(cfg.peers[0].mac[5], 0x0f);
 	CU_ASSERT_EQUAL(cfg.peers[1].has_mac, 0);
 	CU_ASSERT_EQUAL(cfg.peers[1].pk[31], 0x5c);
+	CU_ASSERT_EQUAL(cfg.leaf_hash, BYZ_LEAF_BLAKE2B); /* default */
+	const char *t2 = RUN "leaf_hash = sha256\nkey_file = k0\n[port]\nname = p\n" PEERS;
+	CU_ASSERT_EQUAL(byz_config_parse(t2, strlen(t2), "sha.conf", &cfg, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(cfg.leaf_hash, BYZ_LEAF_SHA256);
 }
 
 /* Each bad text must fail with "bad.conf:LINE: " and mention @p frag. */
@@ -107,6 +112,13 @@ static void test_errors(void)
 	bad(HEAD "[peer]\n" PK0 "mac = 0a:0b:0c:0d:0e\n", 7, "mac: expected xx:xx:xx:xx:xx:xx");
 	bad(HEAD "[peer]\npubkey = zz\n", 6, "pubkey: expected 64 hex digits");
 	bad(HEAD "[gradient]\nsource = resnet\n" PEERS, 6, "source: expected toy, softmax or mlp");
+	bad(RUN "leaf_hash = md5\nkey_file = k0\n[port]\nname = p\n" PEERS, 2,
+	    "leaf_hash: expected blake2b or sha256: 'md5'");
+	bad(RUN "leaf_hash = auto\nkey_file = k0\n[port]\nname = p\n" PEERS, 2,
+	    "leaf_hash: 'auto' is for benchmarks");
+	bad(RUN "leaf_hash = sha256\nleaf_hash = sha256\nkey_file = k0\n[port]\nname = p\n"
+	    PEERS, 3, "duplicate key 'leaf_hash' in [run]");
+	bad(HEAD "leaf_hash = sha256\n" PEERS, 5, "unknown key 'leaf_hash' in [port]");
 	bad(HEAD "[channel]\nrto_us = 900\nrto_max_us = 800\n" PEERS, 0,
 	    "rto_max_us (800) is below rto_us (900)");
 	bad(HEAD "[eal]\nno_pci = yes\npci = 0000:01:00.0\n" PEERS, 0, "no_pci");

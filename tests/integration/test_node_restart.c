@@ -14,6 +14,12 @@
  * withholding: the key is banned, and the swarm goes on without it. Outside
  * that window the same key comes back.
  *
+ * The run's leaf hash is part of its identity (byz_node_cfg.leaf_hash bound
+ * into the run id): a node configured with another one, from the start or
+ * when it restarts, is refused at the dataplane and named on both sides,
+ * never banned; restarted with the run's hash the same key is admitted. An
+ * all-sha256 run steps like a blake2b one.
+ *
  * Exit 77 when the EAL cannot start here.
  */
 #include <stdio.h>
@@ -26,6 +32,7 @@
 
 #include "byz/dp.h"
 #include "byz/err.h"
+#include "byz/hash.h"
 #include "byz/node.h"
 #include "byz_test.h"
 
@@ -55,6 +62,12 @@ struct sw {
 	uint64_t resynced;           /* RESYNCED of the restarted node */
 	int resync_digest_ok;        /* its params matched REF's at that moment */
 	uint64_t last_done_ns, max_gap_ns; /* REF's step completions */
+	/* leaf hashes (enum byz_leaf_alg): of the victim, and of everyone else */
+	uint32_t victim_hash, hash;
+	/* the victim is in another run (another leaf hash): its events are its
+	 * own, not the swarm's; only its bans are counted, here */
+	int apart;
+	uint64_t apart_bans;
 };
 
 static void derive(uint64_t seed, struct sw *s)
@@ -78,6 +91,7 @@ static struct byz_node *make_node(struct sw *s, uint16_t i, int rejoin)
 		.oracle = {.grad = byz_toy_lsq_grad, .ctx = &s->toy},
 		.port_id = s->net.port[i], .tx_queue_per_peer = 1, .pool = pool, .mtu = 4200,
 		.rto_us = 1000, .rto_max_us = 8000, .rejoin = rejoin,
+		.leaf_hash = i == VICTIM ? s->victim_hash : s->hash,
 	};
 	int err = 0;
 	struct byz_node *n = byz_node_new(&nc, &err);
@@ -128,6 +142,8 @@ static void params_digest(const struct sw *s, uint16_t i, uint8_t out[32])
 static void events(struct sw *s, uint16_t i, uint64_t now)
 {
 	struct byz_event e;
+	while (s->apart && i == VICTIM && byz_node_pop_event(s->node[i], &e))
+		s->apart_bans += e.kind == BYZ_EV_BAN;
 	while (byz_node_pop_event(s->node[i], &e)) {
 		switch (e.kind) {
 		case BYZ_EV_STEP_DONE:
@@ -385,6 +401,131 @@ static void test_long_outage(void)
 	sw_free(&s);
 }
 
+static int victim_left_and(struct sw *s, const void *ctx)
+{
+	return s->left[VICTIM] > 0 && byz_node_step(s->node[REF]) >= *(const uint64_t *)ctx;
+}
+
+/* Survivors: no bans, the same digests, the same params at the same step. */
+static void survivors_agree(struct sw *s)
+{
+	CU_ASSERT_FALSE(s->disagree);
+	for (uint16_t i = 0; i < N; i++)
+		CU_ASSERT_EQUAL(s->bans[i], 0);
+	for (uint16_t i = 0; i < N; i++)
+		if (i != VICTIM && i != REF) {
+			CU_ASSERT_EQUAL(byz_node_step(s->node[i]), byz_node_step(s->node[REF]));
+			CU_ASSERT_EQUAL(memcmp(byz_node_params(s->node[i]),
+					       byz_node_params(s->node[REF]),
+					       s->run.d * sizeof(float)), 0);
+		}
+}
+
+/* A node configured with another leaf hash from the start: it is in another
+ * run (byz_leaf_run_id), so every frame of it is refused at the dataplane,
+ * both sides name the mismatch, and the swarm goes on without it: silent,
+ * then left, never judged or banned. */
+static void test_mixed_hash_at_start(void)
+{
+	struct sw s;
+	sw_init(&s, byz_test_seed() + 200, 2, 2);
+	/* before the origin: nothing was sent yet */
+	byz_node_free(s.node[VICTIM]);
+	s.victim_hash = BYZ_LEAF_SHA256;
+	s.apart = 1;
+	s.node[VICTIM] = make_node(&s, VICTIM, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s.node[VICTIM]);
+	uint64_t until = 4;
+	int ok = run_while(&s, victim_left_and, &until, 16 * attempt_ns(&s));
+	const struct byz_node_stats *rs = byz_node_stats(s.node[REF]);
+	fprintf(stderr, "\n  sha256 node among blake2b: REF step %llu, left %llu, REF sees it as "
+		"%d (%llu mixed peers, %llu frames of another session), it sees REF as %d",
+		(unsigned long long)byz_node_step(s.node[REF]), (unsigned long long)s.left[VICTIM],
+		byz_node_mixed_hash(s.node[REF], VICTIM), (unsigned long long)rs->mixed_hash_peers,
+		(unsigned long long)byz_dp_stats(byz_node_dp(s.node[REF]))->drop_session,
+		byz_node_mixed_hash(s.node[VICTIM], REF));
+	CU_ASSERT_TRUE_FATAL(ok);
+	CU_ASSERT_EQUAL(byz_node_mixed_hash(s.node[REF], VICTIM), BYZ_LEAF_SHA256);
+	CU_ASSERT_EQUAL(rs->mixed_hash_peers, 1);
+	CU_ASSERT_EQUAL(byz_node_mixed_hash(s.node[REF], 1), -1);
+	for (uint16_t i = 0; i < N; i++)
+		if (i != VICTIM)
+			CU_ASSERT_EQUAL(byz_node_mixed_hash(s.node[VICTIM], i), BYZ_LEAF_BLAKE2B);
+	CU_ASSERT_EQUAL(byz_node_stats(s.node[VICTIM])->mixed_hash_peers, N - 1);
+	/* refused, not judged: nothing of it reached a peer, nobody banned */
+	CU_ASSERT_EQUAL(s.apart_bans, 0);
+	CU_ASSERT_EQUAL(s.joined[VICTIM], 0);
+	CU_ASSERT_FALSE(byz_node_has_banned(s.node[REF], VICTIM));
+	CU_ASSERT_EQUAL(byz_node_stats(s.node[REF])->msg_badsig, 0);
+	survivors_agree(&s);
+	sw_free(&s);
+}
+
+/* A member restarts with another leaf hash: its JOIN cannot reach the run
+ * (it never even hears a message it can verify), it says which hash its
+ * peers run, and nobody bans it; restarted once more with the run's hash,
+ * the same key is admitted and becomes active. */
+static void test_mixed_hash_rejoin(void)
+{
+	struct sw s;
+	sw_init(&s, byz_test_seed() + 300, 2, 2);
+	struct at a = {1, BYZ_PH_FINAL_DIG};
+	CU_ASSERT_FATAL(run_while(&s, ref_reached, &a, 4 * attempt_ns(&s)));
+	crash(&s);
+	s.victim_hash = BYZ_LEAF_SHA256;
+	s.apart = 1;
+	restart(&s);
+	uint64_t until = byz_node_step(s.node[REF]) + s.run.silent_limit + 1;
+	int ok = run_while(&s, victim_left_and, &until, 16 * attempt_ns(&s));
+	fprintf(stderr, "\n  rejoin as sha256: REF step %llu, left %llu joined %llu, it sees REF "
+		"as %d, syncing %d",
+		(unsigned long long)byz_node_step(s.node[REF]), (unsigned long long)s.left[VICTIM],
+		(unsigned long long)s.joined[VICTIM], byz_node_mixed_hash(s.node[VICTIM], REF),
+		byz_node_syncing(s.node[VICTIM]));
+	CU_ASSERT_TRUE_FATAL(ok);
+	CU_ASSERT_EQUAL(byz_node_mixed_hash(s.node[VICTIM], REF), BYZ_LEAF_BLAKE2B);
+	CU_ASSERT_TRUE(byz_node_syncing(s.node[VICTIM])); /* never got a state */
+	CU_ASSERT_EQUAL(s.joined[VICTIM], 0);
+	CU_ASSERT_EQUAL(s.resynced, 0);
+	CU_ASSERT_EQUAL(s.apart_bans, 0);
+	survivors_agree(&s);
+	/* the same key with the run's hash: admitted on probation, then active */
+	crash(&s);
+	s.victim_hash = s.hash;
+	s.apart = 0;
+	restart(&s);
+	ok = run_while(&s, victim_active, NULL, 16 * attempt_ns(&s));
+	fprintf(stderr, "\n  rejoin as blake2b: joined %llu active %llu",
+		(unsigned long long)s.joined[VICTIM], (unsigned long long)s.active_ev[VICTIM]);
+	CU_ASSERT_TRUE_FATAL(ok);
+	CU_ASSERT_TRUE(s.joined[VICTIM] >= 1);
+	CU_ASSERT_EQUAL(s.bans[VICTIM], 0);
+	CU_ASSERT_EQUAL(byz_node_mixed_hash(s.node[VICTIM], REF), -1);
+	sw_free(&s);
+}
+
+/* Every node on sha256: the run steps as a blake2b run does, under its own
+ * run id. */
+static void test_sha256_run(void)
+{
+	struct sw s;
+	sw_init(&s, byz_test_seed() + 400, 3, 3);
+	for (uint16_t i = 0; i < N; i++)
+		byz_node_free(s.node[i]);
+	s.hash = s.victim_hash = BYZ_LEAF_SHA256;
+	for (uint16_t i = 0; i < N; i++) {
+		s.node[i] = make_node(&s, i, 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s.node[i]);
+	}
+	uint64_t until = 3;
+	CU_ASSERT_TRUE_FATAL(run_while(&s, all_done, &until, 8 * attempt_ns(&s)));
+	final_checks(&s, until);
+	CU_ASSERT_EQUAL(byz_node_stats(s.node[REF])->mixed_hash_peers, 0);
+	for (uint16_t i = 0; i < N; i++)
+		CU_ASSERT_EQUAL(byz_node_stats(s.node[i])->mixed_hash_peers, 0);
+	sw_free(&s);
+}
+
 static uint64_t phase_len_us(uint64_t fast_ms)
 {
 	/* real-time phases with 1.5x headroom over an idle machine (as in
@@ -419,6 +560,11 @@ int main(void)
 	static const struct byz_test_case cases[] = {
 		{"crash at every phase, restart with the same key", test_every_phase},
 		{"long outage: left, re-admitted on probation", test_long_outage},
+		{"another leaf hash from the start: refused, never banned",
+		 test_mixed_hash_at_start},
+		{"rejoin with another leaf hash: refused at join; with the run's, admitted",
+		 test_mixed_hash_rejoin},
+		{"a sha256 run", test_sha256_run},
 		{NULL, NULL},
 	};
 	int rc = byz_test_run("node-restart", cases);

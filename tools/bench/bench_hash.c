@@ -1,11 +1,14 @@
 /*
- * byz-bench hash: leaf hashing throughput of each BLAKE2b-256 implementation
- * behind byz_hash_many (byz/hash.h).
+ * byz-bench hash: leaf hashing throughput of every implementation of both
+ * leaf hash algorithms (byz/hash.h): BLAKE2b-256 (libsodium, multi-buffer
+ * AVX2 and AVX-512) and SHA-256 (libsodium, SHA-NI two messages interleaved
+ * and one at a time), plus the 'auto' pick (byz_leaf_fastest).
  *
  * For every leaf size it fills --total bytes once, hashes them as independent
- * leaves with libsodium (the baseline, always measured in the same run) and
- * with each SIMD variant the CPU supports (median of --repeat runs), checks
- * every digest against libsodium's, and prints GB/s and the speedup.
+ * leaves with libsodium's BLAKE2b (the baseline, always measured in the same
+ * run) and with each implementation asked for (median of --repeat runs),
+ * checks every digest against libsodium's for that algorithm, and prints GB/s
+ * and the speedup over the baseline.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,19 +16,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "bench_util.h"
+#include "byz/cpu.h"
 #include "byz/err.h"
 #include "byz/hash.h"
 
 #define MAX_REPEAT 64
+
+/* One row: an algorithm and one of its implementations; auto = the
+ * algorithm byz_leaf_fastest() picks, with its best implementation. */
+struct hash_row {
+	enum byz_leaf_alg alg;
+	int impl; /* enum byz_hash_impl or enum byz_sha256_impl */
+	int is_auto;
+	const char *name; /* --impl name */
+};
+
+static const struct hash_row all_rows[] = {
+	{BYZ_LEAF_BLAKE2B, BYZ_HASH_SODIUM, 0, "sodium"},
+	{BYZ_LEAF_BLAKE2B, BYZ_HASH_AVX2, 0, "avx2"},
+	{BYZ_LEAF_BLAKE2B, BYZ_HASH_AVX512, 0, "avx512"},
+	{BYZ_LEAF_SHA256, BYZ_SHA256_SODIUM, 0, "sha256-sodium"},
+	{BYZ_LEAF_SHA256, BYZ_SHA256_SHANI, 0, "shani"},
+	{BYZ_LEAF_SHA256, BYZ_SHA256_SHANI_X1, 0, "shani-x1"},
+	{BYZ_LEAF_BLAKE2B, 0, 1, "auto"},
+};
+#define NROWS (sizeof(all_rows) / sizeof(all_rows[0]))
 
 struct hash_opts {
 	uint64_t leaves[BENCH_MAX_LIST];
 	int nleaves;
 	uint64_t total;
 	int repeat;
-	enum byz_hash_impl impls[4];
-	int nimpls;
+	struct hash_row rows[NROWS];
+	int nrows;
 	const char *csv;
 };
 
@@ -34,45 +60,60 @@ static void hash_usage(FILE *f)
 	fprintf(f,
 "usage: byz-bench hash [options]\n"
 "\n"
-"Hashes --total bytes as independent leaves (BLAKE2b-256, 32-byte digests)\n"
-"with libsodium, one leaf at a time, and with each multi-buffer variant this\n"
-"CPU supports; every digest is checked against libsodium's.\n"
+"Hashes --total bytes as independent leaves (32-byte digests) with every\n"
+"implementation of both leaf hash algorithms this CPU supports: BLAKE2b-256\n"
+"(libsodium one leaf at a time, multi-buffer AVX2 and AVX-512) and SHA-256\n"
+"(libsodium, SHA-NI two leaves interleaved, SHA-NI one at a time). Every\n"
+"digest is checked against libsodium's for its algorithm.\n"
 "\n"
 "  --leaf LIST       leaf sizes in bytes; 4096, 64K, 1M, 2^20     [4K,64K,1M]\n"
 "  --total SIZE      bytes hashed per run (rounded down to whole\n"
 "                    leaves, at least one leaf)                   [256M]\n"
-"  --impl NAME       sodium|avx2|avx512|auto|all                  [all]\n"
-"                    (sodium is measured in every case as the baseline)\n"
+"  --impl NAME       sodium|avx2|avx512 (BLAKE2b), sha256-sodium|\n"
+"                    shani|shani-x1 (SHA-256), auto|all           [all]\n"
+"                    (libsodium BLAKE2b is measured in every case as the\n"
+"                    baseline; auto = the faster algorithm on this machine,\n"
+"                    byz_leaf_fastest, with its best implementation)\n"
 "  --repeat N        timed runs per row; the median is reported   [3]\n"
 "  --csv FILE        also write one CSV row per measurement\n"
 "  -h, --help        this text\n"
 "\n"
-"Columns: leaf (bytes), leaves (per run), seconds (median), GB/s (bytes over\n"
-"time, GB = 1e9 bytes), x sodium (libsodium's time over this one's, measured\n"
-"in this run). Single thread. BYZ_SIMD_MAX=scalar|avx2 caps the variants.\n");
+"Columns: hash (algorithm), impl, leaf (bytes), leaves (per run), seconds\n"
+"(median), GB/s (bytes over time, GB = 1e9 bytes), x sodium (libsodium\n"
+"BLAKE2b's time over this one's, measured in this run). Single thread.\n"
+"BYZ_SIMD_MAX=avx2 caps BLAKE2b at AVX2; BYZ_SIMD_MAX=scalar also turns\n"
+"SHA-NI off. A run does not use auto: its config names the algorithm.\n");
 }
 
-static int parse_impl(const char *s, enum byz_hash_impl *impl)
+static int parse_impl(const char *s, struct hash_row *row)
 {
-	static const enum byz_hash_impl all[] = {BYZ_HASH_AUTO, BYZ_HASH_SODIUM,
-						 BYZ_HASH_AVX2, BYZ_HASH_AVX512};
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(s, byz_hash_impl_name(all[i]))) {
-			*impl = all[i];
+	for (size_t i = 0; i < NROWS; i++)
+		if (!strcmp(s, all_rows[i].name)) {
+			*row = all_rows[i];
 			return 0;
 		}
 	return -1;
 }
 
-/* Median seconds of opt->repeat runs of one implementation over all leaves. */
-static int time_impl(const struct hash_opts *o, enum byz_hash_impl impl,
-		     const uint8_t *const *msg, const size_t *len, size_t n,
-		     uint8_t (*out)[32], double *sec)
+static int hash_row_run(const struct hash_row *r, const uint8_t *const *msg,
+			const size_t *len, size_t n, uint8_t (*out)[32])
+{
+	if (r->is_auto)
+		return byz_leaf_hash_many(byz_leaf_fastest(), msg, len, n, out);
+	if (r->alg == BYZ_LEAF_SHA256)
+		return byz_sha256_many(msg, len, n, out, (enum byz_sha256_impl)r->impl);
+	return byz_hash_many(msg, len, n, out, (enum byz_hash_impl)r->impl);
+}
+
+/* Median seconds of opt->repeat runs of one row over all leaves. */
+static int time_row(const struct hash_opts *o, const struct hash_row *row,
+		    const uint8_t *const *msg, const size_t *len, size_t n,
+		    uint8_t (*out)[32], double *sec)
 {
 	double t[MAX_REPEAT];
 	for (int r = 0; r < o->repeat; r++) {
 		double t0 = bench_now();
-		int rc = byz_hash_many(msg, len, n, out, impl);
+		int rc = hash_row_run(row, msg, len, n, out);
 		t[r] = bench_now() - t0;
 		if (rc)
 			return rc;
@@ -89,6 +130,7 @@ static int run_leaf(const struct hash_opts *o, size_t leaf, FILE *csv)
 	const uint8_t **msg = malloc(n * sizeof(*msg));
 	size_t *len = malloc(n * sizeof(*len));
 	uint8_t(*ref)[32] = malloc(n * 32);
+	uint8_t(*sref)[32] = NULL; /* libsodium SHA-256, on first use */
 	uint8_t(*out)[32] = malloc(n * 32);
 	int rc = 0;
 
@@ -109,53 +151,71 @@ static int run_leaf(const struct hash_opts *o, size_t leaf, FILE *csv)
 		msg[i] = buf + i * leaf;
 		len[i] = leaf;
 	}
+	static const struct hash_row base_row = {BYZ_LEAF_BLAKE2B, BYZ_HASH_SODIUM, 0, "sodium"};
 	double base;
-	rc = time_impl(o, BYZ_HASH_SODIUM, msg, len, n, ref, &base);
+	rc = time_row(o, &base_row, msg, len, n, ref, &base);
 	if (rc)
 		goto out;
-	for (int k = 0; k < o->nimpls; k++) {
-		enum byz_hash_impl impl = o->impls[k];
-		const char *name = byz_hash_impl_name(impl);
+	for (int k = 0; k < o->nrows; k++) {
+		const struct hash_row *row = &o->rows[k];
+		enum byz_leaf_alg alg = row->is_auto ? byz_leaf_fastest() : row->alg;
+		const char *aname = byz_leaf_alg_name(alg);
+		char label[32];
+		if (row->is_auto)
+			snprintf(label, sizeof(label), "auto=%s", byz_leaf_alg_impl(alg));
+		else if (alg == BYZ_LEAF_SHA256)
+			snprintf(label, sizeof(label), "%s",
+				 byz_sha256_impl_name((enum byz_sha256_impl)row->impl));
+		else
+			snprintf(label, sizeof(label), "%s",
+				 byz_hash_impl_name((enum byz_hash_impl)row->impl));
 		double sec = base;
-		if (impl != BYZ_HASH_SODIUM) {
-			rc = time_impl(o, impl, msg, len, n, out, &sec);
+		if (row->is_auto || alg != BYZ_LEAF_BLAKE2B || row->impl != BYZ_HASH_SODIUM) {
+			rc = time_row(o, row, msg, len, n, out, &sec);
 			if (rc == -ENOTSUP) {
-				printf("  %-8s %10zu %8zu   (not supported by this CPU or build)\n",
-				       name, leaf, n);
+				printf("  %-8s %-12s %10zu %8zu   (not supported by this CPU or build)\n",
+				       aname, label, leaf, n);
 				rc = 0;
 				continue;
 			}
 			if (rc) {
-				fprintf(stderr, "byz-bench hash: %s failed: %s\n",
-					name, byz_strerror(rc));
+				fprintf(stderr, "byz-bench hash: %s %s failed: %s\n", aname,
+					label, byz_strerror(rc));
 				goto out;
 			}
-			if (memcmp(out, ref, n * 32)) {
-				fprintf(stderr, "byz-bench hash: %s digests differ from libsodium's at leaf %zu\n",
-					name, leaf);
+			const uint8_t(*want)[32] = ref;
+			if (alg == BYZ_LEAF_SHA256) {
+				if (!sref) {
+					sref = malloc(n * 32);
+					if (!sref) {
+						rc = -ENOMEM;
+						goto out;
+					}
+					for (size_t i = 0; i < n; i++)
+						crypto_hash_sha256(sref[i], msg[i], len[i]);
+				}
+				want = sref;
+			}
+			if (memcmp(out, want, n * 32)) {
+				fprintf(stderr, "byz-bench hash: %s %s digests differ from libsodium's at leaf %zu\n",
+					aname, label, leaf);
 				rc = -EPROTO;
 				goto out;
 			}
 		}
-		char label[24];
-		if (impl == BYZ_HASH_AUTO)
-			snprintf(label, sizeof(label), "auto=%s",
-				 byz_hash_impl_name(byz_hash_best()));
-		else
-			snprintf(label, sizeof(label), "%s", name);
-		printf("  %-12s %10zu %8zu %11.6f %8.3f %9.2f\n", label, leaf, n,
+		printf("  %-8s %-12s %10zu %8zu %11.6f %8.3f %9.2f\n", aname, label, leaf, n,
 		       sec, bytes / sec / 1e9, base / sec);
 		fflush(stdout);
 		if (csv)
-			fprintf(csv, "%s,%zu,%zu,%zu,%.9f,%.6f,%.9f,%.4f\n", label,
-				leaf, n, bytes, sec, bytes / sec / 1e9, base,
-				base / sec);
+			fprintf(csv, "%s,%s,%zu,%zu,%zu,%.9f,%.6f,%.9f,%.4f\n", aname, label,
+				leaf, n, bytes, sec, bytes / sec / 1e9, base, base / sec);
 	}
 out:
 	free(buf);
 	free(msg);
 	free(len);
 	free(ref);
+	free(sref);
 	free(out);
 	return rc;
 }
@@ -240,15 +300,14 @@ int bench_hash_main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(impl, "all")) {
-		o.impls[o.nimpls++] = BYZ_HASH_SODIUM;
-		o.impls[o.nimpls++] = BYZ_HASH_AVX2;
-		o.impls[o.nimpls++] = BYZ_HASH_AVX512;
-	} else if (parse_impl(impl, &o.impls[0])) {
-		fprintf(stderr, "byz-bench hash: --impl: unknown '%s' (sodium, avx2, avx512, auto, all)\n",
-			impl);
+		for (size_t i = 0; i < NROWS; i++)
+			o.rows[o.nrows++] = all_rows[i];
+	} else if (parse_impl(impl, &o.rows[0])) {
+		fprintf(stderr, "byz-bench hash: --impl: unknown '%s' (sodium, avx2, avx512, "
+			"sha256-sodium, shani, shani-x1, auto, all)\n", impl);
 		return 2;
 	} else {
-		o.nimpls = 1;
+		o.nrows = 1;
 	}
 
 	FILE *csv = NULL;
@@ -259,12 +318,16 @@ int bench_hash_main(int argc, char **argv)
 				strerror(errno));
 			return 1;
 		}
-		fprintf(csv, "impl,leaf,leaves,bytes,seconds,gbps,sodium_seconds,ratio_to_sodium\n");
+		fprintf(csv, "hash,impl,leaf,leaves,bytes,seconds,gbps,sodium_seconds,ratio_to_sodium\n");
 	}
-	printf("# byz-bench hash: BLAKE2b-256 of independent leaves, 1 thread, %.0f MiB per run\n",
+	printf("# byz-bench hash: 32-byte digests of independent leaves, 1 thread, %.0f MiB per run\n",
 	       o.total / 1048576.0);
-	printf("# 'x sodium' = libsodium's time / this time, both measured in this run\n");
-	printf("  %-12s %10s %8s %11s %8s %9s\n", "impl", "leaf", "leaves",
+	printf("# 'x sodium' = libsodium BLAKE2b's time / this time, both measured in this run\n");
+	printf("# here: blake2b runs on %s, sha256 on %s (SHA-NI %s); auto picks %s\n",
+	       byz_leaf_alg_impl(BYZ_LEAF_BLAKE2B), byz_leaf_alg_impl(BYZ_LEAF_SHA256),
+	       byz_cpu_has_sha() ? "present" : "absent or off",
+	       byz_leaf_alg_name(byz_leaf_fastest()));
+	printf("  %-8s %-12s %10s %8s %11s %8s %9s\n", "hash", "impl", "leaf", "leaves",
 	       "seconds", "GB/s", "x sodium");
 	int rc = 0;
 	for (int j = 0; j < o.nleaves && !rc; j++)

@@ -19,7 +19,7 @@ static void usage(FILE *f)
 "commands:\n"
 "  clip        CenteredClip implementations against one read of the inputs\n"
 "  allreduce   butterfly all-reduce over the DPDK dataplane (nccl-tests style)\n"
-"  hash        BLAKE2b-256 leaf hashing: libsodium against the SIMD variants\n"
+"  hash        leaf hashing: BLAKE2b and SHA-256, libsodium against SIMD and SHA-NI\n"
 "  grad        built-in models' gradient: deterministic product vs OpenBLAS\n"
 "\n"
 "byz-bench COMMAND --help describes each command's options.\n");

@@ -24,8 +24,10 @@
 #include <rte_mbuf.h>
 
 #include "byz/config.h"
+#include "byz/cpu.h"
 #include "byz/dp.h"
 #include "byz/err.h"
+#include "byz/hash.h"
 #include "byz/ident.h"
 #include "byz/node.h"
 #include "grad.h"
@@ -63,6 +65,20 @@ static uint64_t realtime_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The run's leaf hash, what runs it here, and the run id it puts on the wire. */
+static const char *leaf_hash_line(char *buf, size_t len, const struct byz_config *c)
+{
+	enum byz_leaf_alg a = (enum byz_leaf_alg)c->leaf_hash;
+	uint8_t id[32];
+	byz_leaf_run_id(c->run_id, a, id);
+	snprintf(buf, len, "leaf hash %s (%s%s), run id on the wire %02x%02x%02x%02x...",
+		 byz_leaf_alg_name(a), byz_leaf_alg_impl(a),
+		 a == BYZ_LEAF_SHA256 && !byz_cpu_has_sha() ? ": no SHA-NI on this CPU, the slower fallback"
+							    : "",
+		 id[0], id[1], id[2], id[3]);
+	return buf;
 }
 
 static int find_self(const struct byz_config *c, const uint8_t pk[32])
@@ -193,6 +209,8 @@ int main(int argc, char **argv)
 						    : "not pinned: [gradient] fingerprint = this value "
 						      "makes every peer check it at start-up");
 		}
+		char lh[192];
+		printf("%s: %s\n", path, leaf_hash_line(lh, sizeof(lh), &cfg));
 		if (cfg.dp_lcore_line)
 			printf("%s: lcores '%s': main lcore %d = control thread (channel, signatures, "
 			       "protocol), lcore %u = dataplane RX/TX\n",
@@ -292,6 +310,7 @@ int main(int argc, char **argv)
 		.udp_port = udps[self], .peer_ip = ips, .peer_mac = (const uint8_t(*)[6])macs,
 		.peer_udp = udps, .window = cfg.window, .rto_us = cfg.rto_us,
 		.rto_max_us = cfg.rto_max_us, .clock_ns = realtime_ns,
+		.leaf_hash = cfg.leaf_hash,
 	};
 	uint64_t now = realtime_ns();
 	uint64_t origin = cfg.start_time ? cfg.start_time * 1000000000ull : now + 100000000ull;
@@ -336,6 +355,8 @@ int main(int argc, char **argv)
 		    cfg.dp_lcore, rte_lcore_id());
 	}
 	byz_node_start(node, origin);
+	char lh[192];
+	LOG(NOTICE, "%s\n", leaf_hash_line(lh, sizeof(lh), &cfg));
 	LOG(NOTICE, "peer %d of %u on port '%s' (%s poll), gradient %s d=%zu, phase %" PRIu64
 		    " us, %s in %.3f s\n",
 	    self, cfg.n, cfg.port, cfg.busy_poll ? "busy" : "polite",
@@ -349,14 +370,29 @@ int main(int argc, char **argv)
 		    cfg.fingerprint_line ? "as the config expects" : "not pinned in the config");
 	}
 
+	static uint8_t mixed_logged[BYZ_CONFIG_MAX_PEERS];
 	unsigned idle = 0;
-	uint64_t t_first = 0;
+	uint64_t t_first = 0, mixed = 0;
 	while (!stop_sig && (cfg.steps == 0 || byz_node_step(node) < cfg.steps)) {
 		now = realtime_ns();
 		if (byz_node_poll(node, now))
 			idle = 0;
 		else if (!cfg.busy_poll && ++idle > 64) /* polite poll: shared cores */
 			usleep(idle > 1024 ? 200 : 20);
+		if (byz_node_stats(node)->mixed_hash_peers != mixed) {
+			mixed = byz_node_stats(node)->mixed_hash_peers;
+			for (uint32_t i = 0; i < cfg.n; i++) {
+				int a = byz_node_mixed_hash(node, (uint16_t)i);
+				if (a >= 0 && !mixed_logged[i]) {
+					mixed_logged[i] = 1;
+					LOG(WARNING, "peer %u runs this run with leaf_hash = %s, ours is "
+						     "%s: refused (all its frames and messages, its JOIN "
+						     "too); every peer's [run] leaf_hash must be the same\n",
+					    i, byz_leaf_alg_name((enum byz_leaf_alg)a),
+					    byz_leaf_alg_name((enum byz_leaf_alg)cfg.leaf_hash));
+				}
+			}
+		}
 		struct byz_event e;
 		while (byz_node_pop_event(node, &e)) {
 			switch (e.kind) {
