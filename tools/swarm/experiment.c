@@ -95,16 +95,21 @@ static int is_file(const char *p)
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* First of the MNIST spellings that exists in @p dir ('-' or '.' before idx). */
+/* First of the MNIST spellings that exists in @p dir ('-' or '.' before idx;
+ * plain, or gzip'ed with .gz as distributed, e.g. by Debian's
+ * dataset-fashion-mnist in /usr/share/datasets/fashion-mnist). */
 static int mnist_name(const char *dir, const char *stem, const char *kind, char *out,
 		      size_t len)
 {
 	static const char seps[] = {'-', '.'};
-	for (int s = 0; s < 2; s++) {
-		int k = snprintf(out, len, "%s/%s%c%s", dir, stem, seps[s], kind);
-		if (k > 0 && (size_t)k < len && is_file(out))
-			return 1;
-	}
+	static const char *const exts[] = {"", ".gz"};
+	for (int e = 0; e < 2; e++)
+		for (int s = 0; s < 2; s++) {
+			int k = snprintf(out, len, "%s/%s%c%s%s", dir, stem, seps[s], kind,
+					 exts[e]);
+			if (k > 0 && (size_t)k < len && is_file(out))
+				return 1;
+		}
 	return 0;
 }
 
@@ -117,17 +122,19 @@ static int load_mnist(const char *dir, struct exp_data *d, char *why, size_t why
 	    !mnist_name(dir, "t10k-images", "idx3-ubyte", vi, sizeof(vi)) ||
 	    !mnist_name(dir, "t10k-labels", "idx1-ubyte", vl, sizeof(vl))) {
 		say(why, whylen, "%s: has train-images-idx3-ubyte but lacks one of "
-			"train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte", dir);
+			"train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
+			"(plain or .gz)", dir);
 		return -ENOENT;
 	}
-	int rc = byz_mnist_load(ti, tl, &d->train);
+	char sub[512];
+	int rc = byz_mnist_load_why(ti, tl, &d->train, sub, sizeof(sub));
 	if (rc) {
-		say(why, whylen, "%s: not a valid MNIST training pair: %s", ti, byz_strerror(rc));
+		say(why, whylen, "not a valid MNIST training pair: %s", sub);
 		return rc;
 	}
-	rc = byz_mnist_load(vi, vl, &d->test);
+	rc = byz_mnist_load_why(vi, vl, &d->test, sub, sizeof(sub));
 	if (rc) {
-		say(why, whylen, "%s: not a valid MNIST test pair: %s", vi, byz_strerror(rc));
+		say(why, whylen, "not a valid MNIST test pair: %s", sub);
 		return rc;
 	}
 	snprintf(d->desc, sizeof(d->desc), "MNIST %u train / %u test", d->train.n, d->test.n);
