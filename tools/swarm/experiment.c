@@ -290,6 +290,9 @@ struct run_ctx {
 	/* btard */
 	struct byz_swarm *s;
 	uint16_t first_honest;
+	/* progress lines: the rate since the previous evaluation */
+	uint64_t last_step;
+	double last_t;
 };
 
 static double now_s(void)
@@ -329,9 +332,28 @@ static int evaluate(struct run_ctx *x, const float *params, uint64_t step, int l
 		x->r->final_acc = acc;
 		x->r->final_loss = loss;
 	}
-	if (x->c->log)
-		fprintf(x->c->log, "  step %4llu  accuracy %.4f  loss %.4g\n",
-			(unsigned long long)step, acc, loss);
+	if (x->c->log) {
+		/* Progress for a person watching: steps/s over the last interval
+		 * (evaluation included), and bans so far where there is a protocol. */
+		double t = now_s();
+		char rate[32] = "", bans[32] = "";
+		if (step > x->last_step && t > x->last_t)
+			snprintf(rate, sizeof(rate), "  %.1f steps/s",
+				 (double)(step - x->last_step) / (t - x->last_t));
+		if (x->s) {
+			const struct byz_swarm_report *rep = byz_swarm_report(x->s);
+			const struct byz_peer *h = byz_swarm_peer(x->s, x->first_honest);
+			unsigned nb = 0;
+			for (uint32_t i = 0; i < rep->n; i++)
+				nb += (unsigned)byz_peer_has_banned(h, (uint16_t)i);
+			snprintf(bans, sizeof(bans), "  bans %u", nb);
+		}
+		fprintf(x->c->log, "  step %4llu  accuracy %.4f  loss %.4g%s%s\n",
+			(unsigned long long)step, acc, loss, rate, bans);
+		fflush(x->c->log);
+		x->last_step = step;
+		x->last_t = t;
+	}
 	return add_point(x, step, acc);
 }
 
