@@ -73,4 +73,27 @@ rc=$?
 [ $rc -eq 77 ] && skip "the outside program could not start the EAL (the rest passed)"
 [ $rc -eq 0 ] || fail "outside program exit $rc"
 LD_LIBRARY_PATH=$D$LIBDIR ldd "$T/outside" | grep -q "$D$LIBDIR/$soname" || fail "not linked to the installed $soname"
+
+# The static archive: the same program with libbyzreduce.a and the private
+# libraries of `pkg-config --static` (DPDK and the rest stay shared).
+static=$(PKG_CONFIG_PATH=$T/pc pkg-config --static --libs byzreduce | sed 's/-lbyzreduce\b/-l:libbyzreduce.a/') ||
+	fail "pkg-config --static byzreduce"
+# shellcheck disable=SC2086
+$CC -std=c11 -Wall -Wextra -Werror -o "$T/outside-static" "$SRC" \
+	$(PKG_CONFIG_PATH=$T/pc pkg-config --cflags byzreduce) $static -lm 2>"$T/cc.log" ||
+	fail "outside program does not link statically: $(cat "$T/cc.log")"
+ldd "$T/outside-static" | grep -q byzreduce && fail "the static build loads libbyzreduce.so"
+"$T/outside-static" >"$T/static.out" || fail "static outside program exit $?: $(cat "$T/static.out")"
+grep -q "^node: ok" "$T/static.out" || fail "static outside program: $(cat "$T/static.out")"
+
+# The unit parses (where systemd-analyze exists; the binary path is not
+# installed outside the DESTDIR, which is the only complaint allowed).
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$T/unit"
+	cp "$D$PREFIX/lib/systemd/system/byzd@.service" "$T/unit/"
+	systemd-analyze verify --man=no "$T/unit/byzd@check.service" >"$T/verify.log" 2>&1
+	if grep -v "Command $BINDIR/byzd is not executable" "$T/verify.log" | grep -q .; then
+		fail "systemd-analyze verify byzd@.service: $(cat "$T/verify.log")"
+	fi
+fi
 echo "ok: installed into $D, an outside program linked with pkg-config alone"
