@@ -76,8 +76,9 @@ out:
 	return rc;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *why, size_t whylen, const char *fmt, ...)
+/* Write the reason into @p why (when given); return @p rc. */
+__attribute__((format(printf, 4, 5)))
+static int say(int rc, char *why, size_t whylen, const char *fmt, ...)
 {
 	if (why && whylen) {
 		va_list ap;
@@ -85,8 +86,10 @@ static int fail(char *why, size_t whylen, const char *fmt, ...)
 		vsnprintf(why, whylen, fmt, ap);
 		va_end(ap);
 	}
-	return -EBADMSG;
+	return rc;
 }
+
+#define fail(...) say(-EBADMSG, __VA_ARGS__)
 
 /* The IDX header of @p hdr (images: 16 bytes, labels: 8): the whole file's
  * length into *total. 0, -EBADMSG or -ERANGE. */
@@ -98,16 +101,17 @@ static int idx_size(const uint8_t *hdr, int images, uint64_t *total, char *why, 
 			    images ? "image" : "label", magic,
 			    images ? IDX_IMAGES_MAGIC : IDX_LABELS_MAGIC);
 	uint64_t count = load_be32(hdr + 4);
+	if (count > BYZ_DATA_MAX_EXAMPLES)
+		return say(-ERANGE, why, whylen, "%llu examples, over the limit of %u",
+			   (unsigned long long)count, BYZ_DATA_MAX_EXAMPLES);
 	if (!images) {
-		if (count > BYZ_DATA_MAX_EXAMPLES)
-			return -ERANGE;
 		*total = 8 + count;
 		return 0;
 	}
 	uint64_t dim = (uint64_t)load_be32(hdr + 8) * load_be32(hdr + 12);
-	if (count > BYZ_DATA_MAX_EXAMPLES || dim > BYZ_DATA_MAX_DIM ||
-	    dim * count > BYZ_DATA_MAX_VALUES)
-		return -ERANGE;
+	if (dim > BYZ_DATA_MAX_DIM || dim * count > BYZ_DATA_MAX_VALUES)
+		return say(-ERANGE, why, whylen, "%u x %u x %u pixels, over the limits",
+			   load_be32(hdr + 4), load_be32(hdr + 8), load_be32(hdr + 12));
 	*total = 16 + dim * count;
 	return 0;
 }
@@ -234,11 +238,13 @@ static int mnist_parse_why(const uint8_t *images, size_t images_len,
 	if (labels_len < 8)
 		return fail(why, whylen, "labels: shorter than an IDX header");
 	uint64_t want_i = 0, want_l = 0;
-	int rc = idx_size(images, 1, &want_i, why, whylen);
-	if (!rc)
-		rc = idx_size(labels, 0, &want_l, why, whylen);
+	char sub[160];
+	int rc = idx_size(images, 1, &want_i, sub, sizeof(sub));
 	if (rc)
-		return rc;
+		return say(rc, why, whylen, "images: %s", sub);
+	rc = idx_size(labels, 0, &want_l, sub, sizeof(sub));
+	if (rc)
+		return say(rc, why, whylen, "labels: %s", sub);
 	uint32_t count = load_be32(images + 4);
 	uint32_t rows = load_be32(images + 8);
 	uint32_t cols = load_be32(images + 12);
@@ -256,7 +262,7 @@ static int mnist_parse_why(const uint8_t *images, size_t images_len,
 			    labels_len, (unsigned long long)want_l);
 	for (uint32_t i = 0; i < count; i++)
 		if (labels[8 + i] >= IMAGE_CLASSES)
-			return fail(why, whylen, "label %u of example %u is not below %u",
+			return fail(why, whylen, "labels: label %u of example %u is not below %u",
 				    labels[8 + i], i, IMAGE_CLASSES);
 	rc = byz_dataset_alloc(ds, count, 1, rows, cols, IMAGE_CLASSES);
 	if (rc)
@@ -279,14 +285,14 @@ static int mnist_any(const uint8_t *images, size_t images_len, const uint8_t *la
 	int rc = 0;
 	if (is_gzip(images, images_len)) {
 		rc = idx_gunzip(images, images_len, 1, &gi, &images_len, sub, sizeof(sub));
-		if (rc == -EBADMSG)
-			fail(why, whylen, "images: %s", sub);
+		if (rc)
+			say(rc, why, whylen, "images: %s", sub[0] ? sub : byz_strerror(rc));
 		images = gi;
 	}
 	if (!rc && is_gzip(labels, labels_len)) {
 		rc = idx_gunzip(labels, labels_len, 0, &gl, &labels_len, sub, sizeof(sub));
-		if (rc == -EBADMSG)
-			fail(why, whylen, "labels: %s", sub);
+		if (rc)
+			say(rc, why, whylen, "labels: %s", sub[0] ? sub : byz_strerror(rc));
 		labels = gl;
 	}
 	if (!rc)

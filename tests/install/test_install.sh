@@ -5,9 +5,9 @@
 # exactly the functions the public headers declare, and a program built with
 # `pkg-config --cflags --libs byzreduce` alone runs the public API (clip,
 # swarm, nodes on net_ring) and checks its results.
-# usage: test_install.sh MESON BUILD_ROOT PREFIX LIBDIR BINDIR INCLUDEDIR MANDIR OUTSIDE_C
+# usage: test_install.sh MESON BUILD_ROOT PREFIX LIBDIR BINDIR INCLUDEDIR MANDIR OUTSIDE_C [SANITIZE]
 set -u
-MESON=$1 BUILD=$2 PREFIX=$3 LIBDIR=$4 BINDIR=$5 INCDIR=$6 MANDIR=$7 SRC=$8
+MESON=$1 BUILD=$2 PREFIX=$3 LIBDIR=$4 BINDIR=$5 INCDIR=$6 MANDIR=$7 SRC=$8 SAN=${9:-none}
 case $LIBDIR in /*) ;; *) LIBDIR=$PREFIX/$LIBDIR ;; esac
 case $BINDIR in /*) ;; *) BINDIR=$PREFIX/$BINDIR ;; esac
 case $INCDIR in /*) ;; *) INCDIR=$PREFIX/$INCDIR ;; esac
@@ -16,6 +16,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "skipping: $*"; exit 77; }
 command -v pkg-config >/dev/null || skip "no pkg-config"
 CC=${CC:-cc}
+# A sanitizer build's library needs the program built with the same runtime.
+[ "$SAN" = none ] || CC="$CC -fsanitize=$SAN"
 command -v "${CC%% *}" >/dev/null || skip "no C compiler ($CC)"
 command -v nm >/dev/null || skip "no nm (binutils)"
 T=$(mktemp -d)

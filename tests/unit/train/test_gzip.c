@@ -240,6 +240,9 @@ static void test_hostile(void)
 	put_be32(b + 12, 1u << 10);
 	gb = gz(b, 64, &gbl);
 	CU_ASSERT_EQUAL(byz_mnist_parse(gb, gbl, m.lab, m.ll, &ds), -ERANGE);
+	ip = write_tmp("huge.gz", gb, gbl);
+	CU_ASSERT_EQUAL(byz_mnist_load_why(ip, l1, &ds, why, sizeof(why)), -ERANGE);
+	CU_ASSERT(strstr(why, "huge.gz: 1048576 x 1024 x 1024 pixels, over the limits") != NULL);
 	free(gb);
 	/* The stream ends inside the IDX header; labels' header inside images. */
 	gb = gz(b, 10, &gbl);
@@ -247,7 +250,8 @@ static void test_hostile(void)
 	free(gb);
 	CU_ASSERT_EQUAL(byz_mnist_parse(gl, gll, m.lab, m.ll, &ds), -EBADMSG);
 	free(b);
-	static const char *const made[] = {"lab.gz", "img.gz", "bomb.gz", "lab1", "short.gz"};
+	static const char *const made[] = {"lab.gz", "img.gz", "bomb.gz", "lab1", "short.gz",
+					   "huge.gz"};
 	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
 		char p[128];
 		snprintf(p, sizeof(p), "%s/%s", tmpdir, made[i]);
