@@ -80,9 +80,9 @@ LD_LIBRARY_PATH=$D$LIBDIR ldd "$T/outside" | grep -q "$D$LIBDIR/$soname" || fail
 # libraries of `pkg-config --static` (DPDK and the rest stay shared).
 static=$(PKG_CONFIG_PATH=$T/pc pkg-config --static --libs byzreduce | sed 's/-lbyzreduce\b/-l:libbyzreduce.a/') ||
 	fail "pkg-config --static byzreduce"
+cflags=$(PKG_CONFIG_PATH=$T/pc pkg-config --cflags byzreduce)
 # shellcheck disable=SC2086
-$CC -std=c11 -Wall -Wextra -Werror -o "$T/outside-static" "$SRC" \
-	$(PKG_CONFIG_PATH=$T/pc pkg-config --cflags byzreduce) $static -lm 2>"$T/cc.log" ||
+$CC -std=c11 -Wall -Wextra -Werror -o "$T/outside-static" "$SRC" $cflags $static -lm 2>"$T/cc.log" ||
 	fail "outside program does not link statically: $(cat "$T/cc.log")"
 ldd "$T/outside-static" | grep -q byzreduce && fail "the static build loads libbyzreduce.so"
 "$T/outside-static" >"$T/static.out" || fail "static outside program exit $?: $(cat "$T/static.out")"

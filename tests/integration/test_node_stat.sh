@@ -62,7 +62,7 @@ done
 sum=$("$STAT" --file-prefix $P --interval 0.5) || fail "byz-stat: $sum"
 echo "$sum"
 s=$(echo "$sum" | sed -n 's/^  steps *\([0-9]*\) done.*/\1/p')
-[ -n "$s" ] && [ "$s" -ge 2 ] || fail "no step count >= 2 in: $sum"
+if [ -z "$s" ] || [ "$s" -lt 2 ]; then fail "no step count >= 2 in: $sum"; fi
 rate=$(echo "$sum" | sed -n 's/.*, \([0-9.]*\) steps\/s$/\1/p')
 [ -n "$rate" ] || fail "no steps/s in: $sum"
 awk -v r="$rate" 'BEGIN { exit !(r > 0) }' || fail "steps/s $rate with a node stepping"
@@ -92,5 +92,7 @@ wait $pid; rc=$?
 pid=
 [ $rc -eq 0 ] || fail "byzd rc $rc"
 final=$(sed -n 's/^byzd: stopped: \([0-9]*\) steps.*/\1/p' out.txt)
-[ -n "$final" ] && [ "$final" -ge "$s" ] || fail "stopped at '$final' steps, byz-stat saw $s: $(cat out.txt)"
+if [ -z "$final" ] || [ "$final" -lt "$s" ]; then
+	fail "stopped at '$final' steps, byz-stat saw $s: $(cat out.txt)"
+fi
 echo "ok: byz-stat saw step $s of $final"
