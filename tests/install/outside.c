@@ -4,7 +4,8 @@
  * public API as a user would: CenteredClip with an outlier, error strings,
  * the in-process swarm with a sign-flip attacker (who must be banned), and
  * then the same swarm's honest peers as byz_node instances on net_ring ports
- * (--no-huge), whose final digest must equal the harness's.
+ * (--no-huge), whose final digest must equal the harness's, and a net_memif
+ * port (a PMD the EAL loads from its plugin directory, not linked in).
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep under -std=c11 */
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <byz/node.h>
 #include <byz/oracle.h>
 #include <byz/swarm.h>
+#include <byz/vport.h>
 
 #define CHECK(c)                                                               \
 	do {                                                                   \
@@ -161,6 +163,17 @@ int main(void)
 	}
 	printf("node: ok (3 nodes on net_ring, %u steps, digests equal to the harness's)\n",
 	       sc.steps);
+	/* net_memif is not linked: the EAL found it in its plugin directory. */
+	char devargs[160];
+	snprintf(devargs, sizeof(devargs), "net_memif_outside,role=server,socket=/tmp/%s.sock",
+		 prefix);
+	struct byz_vport vp;
+	rc = byz_vport_open(&vp, devargs, pool, 256, 0, why, sizeof(why));
+	if (rc)
+		fprintf(stderr, "byz_vport_open(%s): %s: %s\n", devargs, byz_strerror(rc), why);
+	CHECK(rc == 0 && vp.mtu > 0);
+	printf("vport: ok (net_memif port %u, MTU %u)\n", vp.port, vp.mtu);
+	byz_vport_close(&vp);
 	for (int i = 0; i < 3; i++)
 		byz_node_free(node[i]);
 	byz_ringnet_destroy(&net);

@@ -4,7 +4,9 @@
 # headers, byzreduce.pc, tools, man pages, byzd@.service), the .so exports
 # exactly the functions the public headers declare, and a program built with
 # `pkg-config --cflags --libs byzreduce` alone runs the public API (clip,
-# swarm, nodes on net_ring) and checks its results.
+# swarm, nodes on net_ring, a net_memif port from the EAL's plugin
+# directory) and checks its results; so does the same program linked with
+# the static archive.
 # usage: test_install.sh MESON BUILD_ROOT PREFIX LIBDIR BINDIR INCLUDEDIR MANDIR OUTSIDE_C [SANITIZE]
 set -u
 MESON=$1 BUILD=$2 PREFIX=$3 LIBDIR=$4 BINDIR=$5 INCDIR=$6 MANDIR=$7 SRC=$8 SAN=${9:-none}
