@@ -3,7 +3,8 @@
 # roster of two; the other is absent, leaves, and the node steps alone):
 # the human summary's step count is one the node logged as done and no more
 # than it reports when stopped, steps/s is positive, --json carries the
-# same counters, --watch repeats, and a wrong prefix is a clear error.
+# same counters, --config finds the prefix in the node's config, --watch
+# repeats, and a wrong prefix is a clear error.
 # usage: test_node_stat.sh BYZD BYZ_KEYGEN BYZ_STAT
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
@@ -83,6 +84,12 @@ assert d["self"] == 0 and d["peers"] == 2 and d["bans"] == 0, d
 assert d["pid"] == int(sys.argv[2]) and d["steps_per_s"] is None, d
 assert all(isinstance(d[k], int) for k in ("frames_out", "drop_unknown", "left")), d
 ' "$s" $pid || fail "--json: $js"
+
+cfg=$("$STAT" --config node.conf --once) || fail "--config: $cfg"
+echo "$cfg" | grep -q "^byzd pid $pid: peer 0 of 2" || fail "--config: $cfg"
+err=$("$STAT" --config k0.pub 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "config without a prefix rc $rc"
+echo "$err" | grep -q "k0.pub: no \[eal\] file_prefix" || fail "config without a prefix: $err"
 
 n=$(timeout 1.5 "$STAT" --file-prefix $P --watch 0.4 | grep -c "^  steps ")
 [ "$n" -ge 2 ] || fail "--watch printed $n reports in 1.5 s"
