@@ -2,7 +2,8 @@
  * @file byz/data.h
  * @brief Datasets for the built-in gradient oracle: a seeded synthetic
  * classification generator, a batch sampler driven by public seeds, and
- * hostile-input-safe loaders for MNIST (IDX) and CIFAR-10 (binary).
+ * hostile-input-safe loaders for MNIST (IDX, plain or gzip'ed) and CIFAR-10
+ * (binary).
  *
  * Every example is a float32 vector of channels*height*width values in CHW
  * order plus a label in [0, classes). Generation and sampling use only
@@ -155,19 +156,36 @@ int byz_dataset_gather(const struct byz_dataset *ds, const uint32_t *idx,
  * big-endian count, rows, cols, then count*rows*cols bytes; labels: magic
  * 0x00000801, count, then count bytes < 10. Sizes must match exactly (no
  * trailing bytes). Pixels become x = p / 255 with shape 1 x rows x cols.
+ *
+ * Either buffer may instead be a gzip stream of such a file (recognised by
+ * its magic 1f 8b, as the *-idx?-ubyte.gz files are distributed): one gzip
+ * member, its CRC-32 and length trailer checked, nothing after it. The IDX
+ * header inside bounds the inflated size, so a stream that inflates to more
+ * (a decompression bomb) or to less is refused without inflating further.
  * @param ds out: owned by the caller
  * @return 0; -EINVAL (NULL); -EBADMSG (bad magic, truncated, trailing
- *         bytes, count mismatch, label >= 10, zero dims); -ERANGE (over the
- *         limits); -ENOMEM. On error @p ds is zeroed.
+ *         bytes, count mismatch, label >= 10, zero dims; a truncated,
+ *         corrupt or over-long gzip stream); -ERANGE (over the limits);
+ *         -ENOMEM. On error @p ds is zeroed.
  */
 int byz_mnist_parse(const uint8_t *images, size_t images_len,
 		    const uint8_t *labels, size_t labels_len,
 		    struct byz_dataset *ds);
 
-/** @brief byz_mnist_parse on two files. @return as byz_mnist_parse, or
- *  -errno from open/read, -ERANGE for a file over BYZ_DATA_MAX_FILE. */
+/** @brief byz_mnist_parse on two files (each plain or gzip'ed). @return as
+ *  byz_mnist_parse, or -errno from open/read, -EINVAL for a path that is not
+ *  a regular file, -ERANGE for a file over BYZ_DATA_MAX_FILE. */
 int byz_mnist_load(const char *images_path, const char *labels_path,
 		   struct byz_dataset *ds);
+
+/**
+ * @brief byz_mnist_load that also says what is wrong: on error @p why
+ * (when not NULL) holds a NUL-terminated message naming the file and the
+ * problem, e.g. "t10k-images-idx3-ubyte.gz: corrupt gzip stream (incorrect
+ * data check)". @return as byz_mnist_load.
+ */
+int byz_mnist_load_why(const char *images_path, const char *labels_path,
+		       struct byz_dataset *ds, char *why, size_t whylen);
 
 /** Bytes of one CIFAR-10 record: 1 label + 3 x 32 x 32 pixels (CHW). */
 #define BYZ_CIFAR10_RECORD 3073u

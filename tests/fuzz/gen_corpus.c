@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <zlib.h>
 
 #include "byz/data.h"
 #include "byz/frame.h"
@@ -326,6 +327,24 @@ static void npy(const char *tmp)
 	put("npy", "file-v2", 1, b, 12 + sizeof(d2) - 1 + 4);
 }
 
+/* gzip @p in (one member, as gzip(1) writes it) into @p out; its length. */
+static size_t gz(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		die("deflateInit2");
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		die("deflate");
+	size_t len = cap - z.avail_out;
+	deflateEnd(&z);
+	return len;
+}
+
 static void loaders(void)
 {
 	/* MNIST: 3 images of 2 x 3 pixels; prefix = images length (LE16). */
@@ -337,6 +356,19 @@ static void loaders(void)
 	lab[4] = 0; lab[5] = 0; lab[6] = 0; lab[7] = 3;
 	lab[8] = 7; lab[9] = 0; lab[10] = 9;
 	put("mnist", "three", -1, m, sizeof(m));
+	/* The same files gzip'ed (as MNIST is distributed): images only, both,
+	 * and both with a byte of trailing garbage after the labels' member. */
+	uint8_t gi[128], gl[64], g[2 + 128 + 64 + 1];
+	size_t gil = gz(m + 2, 34, gi, sizeof(gi)), gll = gz(lab, 11, gl, sizeof(gl));
+	g[0] = (uint8_t)gil;
+	g[1] = 0;
+	memcpy(g + 2, gi, gil);
+	memcpy(g + 2 + gil, lab, 11);
+	put("mnist", "three-gz-images", -1, g, 2 + gil + 11);
+	memcpy(g + 2 + gil, gl, gll);
+	put("mnist", "three-gz-both", -1, g, 2 + gil + gll);
+	g[2 + gil + gll] = 0;
+	put("mnist", "three-gz-trailing", -1, g, 2 + gil + gll + 1);
 	/* CIFAR-10: two records. */
 	static uint8_t c[2 * BYZ_CIFAR10_RECORD];
 	for (size_t i = 0; i < sizeof(c); i++)

@@ -96,16 +96,21 @@ static int is_file(const char *p)
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* First of the MNIST spellings that exists in @p dir ('-' or '.' before idx). */
+/* First of the MNIST spellings that exists in @p dir ('-' or '.' before idx;
+ * plain, or gzip'ed with .gz as distributed, e.g. by Debian's
+ * dataset-fashion-mnist in /usr/share/datasets/fashion-mnist). */
 static int mnist_name(const char *dir, const char *stem, const char *kind, char *out,
 		      size_t len)
 {
 	static const char seps[] = {'-', '.'};
-	for (int s = 0; s < 2; s++) {
-		int k = snprintf(out, len, "%s/%s%c%s", dir, stem, seps[s], kind);
-		if (k > 0 && (size_t)k < len && is_file(out))
-			return 1;
-	}
+	static const char *const exts[] = {"", ".gz"};
+	for (int e = 0; e < 2; e++)
+		for (int s = 0; s < 2; s++) {
+			int k = snprintf(out, len, "%s/%s%c%s%s", dir, stem, seps[s], kind,
+					 exts[e]);
+			if (k > 0 && (size_t)k < len && is_file(out))
+				return 1;
+		}
 	return 0;
 }
 
@@ -118,17 +123,19 @@ static int load_mnist(const char *dir, struct exp_data *d, char *why, size_t why
 	    !mnist_name(dir, "t10k-images", "idx3-ubyte", vi, sizeof(vi)) ||
 	    !mnist_name(dir, "t10k-labels", "idx1-ubyte", vl, sizeof(vl))) {
 		say(why, whylen, "%s: has train-images-idx3-ubyte but lacks one of "
-			"train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte", dir);
+			"train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
+			"(plain or .gz)", dir);
 		return -ENOENT;
 	}
-	int rc = byz_mnist_load(ti, tl, &d->train);
+	char sub[512];
+	int rc = byz_mnist_load_why(ti, tl, &d->train, sub, sizeof(sub));
 	if (rc) {
-		say(why, whylen, "%s: not a valid MNIST training pair: %s", ti, byz_strerror(rc));
+		say(why, whylen, "not a valid MNIST training pair: %s", sub);
 		return rc;
 	}
-	rc = byz_mnist_load(vi, vl, &d->test);
+	rc = byz_mnist_load_why(vi, vl, &d->test, sub, sizeof(sub));
 	if (rc) {
-		say(why, whylen, "%s: not a valid MNIST test pair: %s", vi, byz_strerror(rc));
+		say(why, whylen, "not a valid MNIST test pair: %s", sub);
 		return rc;
 	}
 	snprintf(d->desc, sizeof(d->desc), "MNIST %u train / %u test", d->train.n, d->test.n);
@@ -285,6 +292,9 @@ struct run_ctx {
 	struct byz_swarm *s;
 	uint16_t first_honest;
 	uint8_t run_id[32]; /* of the digest outside btard */
+	/* progress lines: the rate since the previous evaluation */
+	uint64_t last_step;
+	double last_t;
 };
 
 static double now_s(void)
@@ -324,9 +334,28 @@ static int evaluate(struct run_ctx *x, const float *params, uint64_t step, int l
 		x->r->final_acc = acc;
 		x->r->final_loss = loss;
 	}
-	if (x->c->log)
-		fprintf(x->c->log, "  step %4llu  accuracy %.4f  loss %.4g\n",
-			(unsigned long long)step, acc, loss);
+	if (x->c->log) {
+		/* Progress for a person watching: steps/s over the last interval
+		 * (evaluation included), and bans so far where there is a protocol. */
+		double t = now_s();
+		char rate[32] = "", bans[32] = "";
+		if (step > x->last_step && t > x->last_t)
+			snprintf(rate, sizeof(rate), "  %.1f steps/s",
+				 (double)(step - x->last_step) / (t - x->last_t));
+		if (x->s) {
+			const struct byz_swarm_report *rep = byz_swarm_report(x->s);
+			const struct byz_peer *h = byz_swarm_peer(x->s, x->first_honest);
+			unsigned nb = 0;
+			for (uint32_t i = 0; i < rep->n; i++)
+				nb += (unsigned)byz_peer_has_banned(h, (uint16_t)i);
+			snprintf(bans, sizeof(bans), "  bans %u", nb);
+		}
+		fprintf(x->c->log, "  step %4llu  accuracy %.4f  loss %.4g%s%s\n",
+			(unsigned long long)step, acc, loss, rate, bans);
+		fflush(x->c->log);
+		x->last_step = step;
+		x->last_t = t;
+	}
 	return add_point(x, step, acc);
 }
 

@@ -46,7 +46,7 @@ struct exp_data {
  * @brief Load "synthetic" (the default Gaussian mixture of byz/data.h, from
  * @p seed) or a path: a directory holding MNIST IDX files
  * (train-images-idx3-ubyte ... t10k-labels-idx1-ubyte, '-' or '.' before
- * idx) or CIFAR-10 binaries (data_batch_1..5.bin + test_batch.bin, directly
+ * idx, plain or .gz) or CIFAR-10 binaries (data_batch_1..5.bin + test_batch.bin, directly
  * or in cifar-10-batches-bin/), or one CIFAR-10 .bin file (its last sixth is
  * held out).
  * @param why out: a message naming the problem on error
