@@ -70,6 +70,11 @@ struct byz_node_cfg {
 	 * the protocol time of that poll, and re-syncs from the swarm. 0: a
 	 * fresh start at protocol time 0 with the initial parameters. */
 	int rejoin;
+	/** 0 (default): every frame carries a tag under per-pair keys derived
+	 * from sk, the roster and the run id (byz/auth.h); frames whose tag
+	 * fails are dropped (dp stats drop_auth). 1: no tags, for trusted links;
+	 * every node of a run must agree. */
+	int auth_off;
 };
 
 /** Counters (one writer: the polling thread). */

@@ -9,6 +9,7 @@
 int bench_clip_main(int argc, char **argv);
 int bench_allreduce_main(int argc, char **argv);
 int bench_hash_main(int argc, char **argv);
+int bench_mac_main(int argc, char **argv);
 
 static void usage(FILE *f)
 {
@@ -19,6 +20,7 @@ static void usage(FILE *f)
 "  clip        CenteredClip implementations against one read of the inputs\n"
 "  allreduce   butterfly all-reduce over the DPDK dataplane (nccl-tests style)\n"
 "  hash        BLAKE2b-256 leaf hashing: libsodium against the SIMD variants\n"
+"  mac         per-frame authentication tag: Poly1305 and keyed BLAKE2b vs CRC32C\n"
 "\n"
 "byz-bench COMMAND --help describes each command's options.\n");
 }
@@ -42,6 +44,8 @@ int main(int argc, char **argv)
 		return bench_allreduce_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "hash"))
 		return bench_hash_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "mac"))
+		return bench_mac_main(argc - 1, argv + 1);
 	fprintf(stderr, "byz-bench: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return 2;
