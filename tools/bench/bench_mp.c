@@ -226,8 +226,8 @@ static void publish_counters(struct child *c)
 	 * ARP parser instead; it is garbage all the same */
 	for (int r = 0; r < BYZ_ARP_DROP_COUNT; r++)
 		me->parse_drop += st->arp.drop[r];
-	me->other_drop = st->drop_unknown + st->drop_banned + st->drop_spoof + st->drop_dst +
-			 st->drop_session + st->drop_step + st->drop_nostream;
+	me->other_drop = st->drop_unknown + st->drop_banned + st->drop_spoof + st->drop_auth +
+			 st->drop_dst + st->drop_session + st->drop_step + st->drop_nostream;
 	me->f_lost = me->f_duped = me->f_corrupted = me->f_held = 0;
 	for (int p = 0; p < c->nports; p++) {
 		if (!c->fault[p])
