@@ -183,6 +183,11 @@ struct byz_dp *byz_dp_create(const struct byz_dp_cfg *cfg, int *err)
 	if (!dp->def || !dp->txq || !dp->addr || !dp->arp || !dp->nh || !dp->dyn)
 		goto fail;
 	if (cfg->auth) {
+		/* picks libsodium's SIMD Poly1305/ChaCha20; idempotent */
+		if (sodium_init() < 0) {
+			e = -EIO;
+			goto fail;
+		}
 		dp->key = rte_zmalloc("byz_key", n * sizeof(*dp->key), RTE_CACHE_LINE_SIZE);
 		if (!dp->key)
 			goto fail;

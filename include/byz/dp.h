@@ -211,7 +211,8 @@ struct byz_dp;
 /**
  * @brief Create a peer: allocates every stream (capacity max_shard) and the
  * two rings. The initial roster admits peers 0..n-1 at 10.0.0.(1+i).
- * @return the peer or NULL with *err = -EINVAL / -ENOMEM
+ * @return the peer or NULL with *err = -EINVAL / -ENOMEM / -EIO (cfg.auth and
+ *         libsodium failed to initialise)
  */
 struct byz_dp *byz_dp_create(const struct byz_dp_cfg *cfg, int *err);
 
