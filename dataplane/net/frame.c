@@ -77,6 +77,8 @@ static void hdr_encode(uint8_t *p, const struct byz_hdr *h, uint16_t plen)
 	byz_le32_put(p + BYZ_HO_CRC, 0);
 	byz_le64_put(p + BYZ_HO_TS, h->ts);
 	byz_le64_put(p + BYZ_HO_TS_ECHO, h->ts_echo);
+	byz_le64_put(p + BYZ_HO_CTR, h->ctr);
+	memset(p + BYZ_HO_TAG, 0, BYZ_TAG_LEN); /* byz_frame_seal writes it */
 }
 
 static void hdr_decode(const uint8_t *p, struct byz_hdr *h)
@@ -96,15 +98,19 @@ static void hdr_decode(const uint8_t *p, struct byz_hdr *h)
 	h->crc = byz_le32_get(p + BYZ_HO_CRC);
 	h->ts = byz_le64_get(p + BYZ_HO_TS);
 	h->ts_echo = byz_le64_get(p + BYZ_HO_TS_ECHO);
+	h->ctr = byz_le64_get(p + BYZ_HO_CTR);
 }
 
 static uint32_t frame_crc(const uint8_t *hdr, const uint8_t *payload, size_t plen)
 {
-	/* The crc field counts as zero: hash around it rather than copy the header. */
-	static const uint8_t zero[4];
+	/* The crc and tag fields count as zero: hash around them rather than copy
+	 * the header. The tag is written after the CRC (byz_frame_seal). */
+	static const uint8_t zero[BYZ_TAG_LEN];
 	uint32_t c = byz_crc32c(0, hdr, BYZ_HO_CRC);
 	c = byz_crc32c(c, zero, 4);
-	c = byz_crc32c(c, hdr + BYZ_HO_CRC + 4, BYZ_HDR_LEN - BYZ_HO_CRC - 4);
+	c = byz_crc32c(c, hdr + BYZ_HO_CRC + 4, BYZ_HO_TAG - BYZ_HO_CRC - 4);
+	c = byz_crc32c(c, zero, BYZ_TAG_LEN);
+	_Static_assert(BYZ_HO_TAG + BYZ_TAG_LEN == BYZ_HDR_LEN, "tag ends the header");
 	return byz_crc32c(c, payload, plen);
 }
 
@@ -245,12 +251,14 @@ enum byz_drop byz_frame_parse(const uint8_t *buf, size_t len, uint16_t port,
 	if (port && be16_get(udp + 2) != port)
 		return BYZ_DROP_UDP_PORT;
 	size_t ulen = iplen - BYZ_IPV4_HLEN - BYZ_UDP_HLEN;
+	const uint8_t *bh = udp + BYZ_UDP_HLEN;
+	/* The version byte first: an older header is shorter, and its frames
+	 * must be counted as another version, not as short. */
+	if (ulen >= 1 && bh[BYZ_HO_VERSION] != BYZ_FRAME_VERSION)
+		return BYZ_DROP_VERSION;
 	if (ulen < BYZ_HDR_LEN)
 		return BYZ_DROP_SHORT_HDR;
-	const uint8_t *bh = udp + BYZ_UDP_HLEN;
 	hdr_decode(bh, &v->h);
-	if (v->h.version != BYZ_FRAME_VERSION)
-		return BYZ_DROP_VERSION;
 	enum byz_drop d = check_type(&v->h);
 	if (d)
 		return d;

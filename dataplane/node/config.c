@@ -71,6 +71,7 @@ static const struct key keys[] = {
 	{S_PORT, "netmask", T_MASK, C(prefix), 0, 0, 0},
 	{S_PORT, "gateway", T_IPV4, C(gateway), 0, 0, 0},
 	{S_PORT, "arp", T_ARP, C(arp), 0, 0, 0},
+	{S_PORT, "auth", T_BOOL, C(auth), 0, 0, 0},
 	{S_PROTO, "tau", T_DBL, C(tau), 1e-30, 1e30, 0},
 	{S_PROTO, "eps", T_DBL, C(eps), 1e-30, 1e30, 0},
 	{S_PROTO, "kappa", T_DBL, C(kappa), 1e-30, 1e30, 0},
@@ -114,6 +115,7 @@ void byz_config_defaults(struct byz_config *c)
 	c->udp_port = BYZ_UDP_PORT;
 	c->rx_desc = 1024;
 	c->arp = BYZ_CONFIG_ARP_AUTO;
+	c->auth = 1;
 	c->nb_mbufs = 8191;
 	c->tau = 10.0;
 	c->eps = 1e-5;

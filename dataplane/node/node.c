@@ -35,6 +35,8 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include <sodium.h>
+
 #include "byz/err.h"
 #include "byz/node.h"
 #include "chan.h"
@@ -336,6 +338,30 @@ static uint64_t incarnation(void)
 	}
 }
 
+/* Frame keys towards every peer. The counters start at the incarnation
+ * (wall-clock ns), above any counter an earlier incarnation of this node
+ * used under the same run's keys. A peer whose roster key yields no keys (a
+ * duplicate or an invalid point) stays without: its frames are dropped. */
+static int node_auth_keys(struct byz_node *n, uint64_t ctr0)
+{
+	const struct byz_run *run = n->cfg.run;
+	const uint8_t *self_pk = run->roster + 32u * n->self;
+	for (uint16_t i = 0; i < n->nn; i++) {
+		struct byz_auth_keys k;
+		if (i == n->self)
+			continue;
+		int e = byz_auth_derive(n->cfg.sk, self_pk, run->roster + 32u * i, run->run_id, &k);
+		if (e == -EIO)
+			return e;
+		if (e == 0)
+			e = byz_dp_set_keys(n->dp, i, &k, ctr0);
+		sodium_memzero(&k, sizeof(k));
+		if (e && e != -EINVAL)
+			return e;
+	}
+	return 0;
+}
+
 struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
 {
 	int e = -EINVAL;
@@ -386,10 +412,13 @@ struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
 		.self = cfg->self, .n_peers = n->nn, .port_id = cfg->port_id,
 		.tx_queue_per_peer = cfg->tx_queue_per_peer, .pool = cfg->pool,
 		.session = byz_le32_get(n->run.run_id), .max_shard = 64, .scfg = sc,
-		.udp_port = cfg->udp_port, .ctrl_ring_size = 4096,
+		.udp_port = cfg->udp_port, .ctrl_ring_size = 4096, .auth = !cfg->auth_off,
 	};
 	n->dp = byz_dp_create(&dc, &e);
 	if (!n->dp)
+		goto fail;
+	uint64_t inc = incarnation();
+	if (!cfg->auth_off && (e = node_auth_keys(n, inc)) != 0)
 		goto fail;
 	struct byz_roster *r = &n->rosters[1]; /* epoch 1 lives in slot 1 */
 	r->n = n->nn;
@@ -418,7 +447,7 @@ struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
 		.backlog_max = 65536,
 		.rto_ns = (cfg->rto_us ? cfg->rto_us : 2000) * 1000u,
 		.rto_max_ns = (cfg->rto_max_us ? cfg->rto_max_us : 50000) * 1000u,
-		.incarnation = incarnation(),
+		.incarnation = inc,
 	};
 	if (cc.rto_max_ns < cc.rto_ns)
 		cc.rto_max_ns = cc.rto_ns;

@@ -49,6 +49,8 @@ static int stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 	U64("drop_unknown", ds->drop_unknown);
 	U64("drop_banned", ds->drop_banned);
 	U64("drop_spoof", ds->drop_spoof);
+	U64("drop_auth", ds->drop_auth);
+	U64("tx_nokey", ds->tx_nokey);
 	U64("drop_dst", ds->drop_dst);
 	U64("drop_session", ds->drop_session);
 	U64("drop_step", ds->drop_step);

@@ -81,6 +81,7 @@ struct byz_config {
 	uint32_t prefix;         /**< subnet prefix length, from prefix or netmask */
 	uint32_t gateway;        /**< default gateway (host order); 0: none */
 	int arp;                 /**< BYZ_CONFIG_ARP_AUTO, _NO or _YES */
+	int auth;                /**< [port] auth: per-frame tags (default on; off for trusted links) */
 	unsigned port_ip_line, prefix_line, gateway_line; /**< 0: key not given */
 	/* [protocol] */
 	double tau, eps, kappa, lr;

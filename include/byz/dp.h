@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "byz/arp.h"
+#include "byz/auth.h"
 #include "byz/frame.h"
 #include "byz/stream.h"
 
@@ -128,6 +129,9 @@ struct byz_dp_cfg {
 	uint16_t leaf_rings;      /**< leaf rings, one per consumer (worker); 0: 1;
 				       at most BYZ_DP_LEAF_RINGS_MAX */
 	uint32_t leaf_ring_size;  /**< entries per leaf ring (power of two); 0: 4096 */
+	int auth;                 /**< 1: seal every frame we send and drop every frame
+				       whose tag fails (byz/auth.h); keys per peer with
+				       byz_dp_set_keys(). 0: no tags (trusted links) */
 };
 
 /** Most leaf rings a peer may have (byz_dp_cfg.leaf_rings). */
@@ -184,6 +188,8 @@ struct byz_dp_stats {
 	uint64_t drop_unknown;   /**< src not in the roster */
 	uint64_t drop_banned;    /**< src banned */
 	uint64_t drop_spoof;     /**< source IP not the roster's */
+	uint64_t drop_auth;      /**< auth on: tag wrong, or no key for the source */
+	uint64_t tx_nokey;       /**< auth on: frame to a peer without keys (not sent) */
 	uint64_t drop_dst;       /**< not addressed to us */
 	uint64_t drop_session;   /**< other run */
 	/** per roster source: the session of its last frame counted in
@@ -209,7 +215,8 @@ struct byz_dp;
 /**
  * @brief Create a peer: allocates every stream (capacity max_shard) and the
  * two rings. The initial roster admits peers 0..n-1 at 10.0.0.(1+i).
- * @return the peer or NULL with *err = -EINVAL / -ENOMEM
+ * @return the peer or NULL with *err = -EINVAL / -ENOMEM / -EIO (cfg.auth and
+ *         libsodium failed to initialise)
  */
 struct byz_dp *byz_dp_create(const struct byz_dp_cfg *cfg, int *err);
 
@@ -263,6 +270,19 @@ uint32_t byz_dp_peer_ip(uint16_t i);
  * @return 0 or -EINVAL (n mismatch, epoch not newer)
  */
 int byz_dp_publish_roster(struct byz_dp *dp, const struct byz_roster *r);
+
+/**
+ * @brief Install the keys between us and @p peer (byz_auth_derive) for a
+ * dataplane created with cfg.auth = 1. Frames to the peer carry counters
+ * @p ctr0, ctr0 + 1, ...: the caller picks @p ctr0 so that no counter is
+ * used twice under the same key (a restart within one run must start above
+ * what the last incarnation sent; the node runtime uses wall-clock ns).
+ * Until a peer has keys, frames from it count in drop_auth and frames to it
+ * in tx_nokey. Setup only (before the first poll). The keys are copied.
+ * @return 0; -EINVAL (peer out of range or self, NULL keys, auth off)
+ */
+int byz_dp_set_keys(struct byz_dp *dp, uint16_t peer, const struct byz_auth_keys *k,
+		    uint64_t ctr0);
 
 /** @brief Epoch of the roster the dataplane last used. */
 uint32_t byz_dp_roster_epoch(const struct byz_dp *dp);

@@ -5,16 +5,25 @@
  *
  * A frame is
  *
- *     Ethernet (14) | IPv4, no options, DF (20) | UDP (8) | byz header (48) | payload
+ *     Ethernet (14) | IPv4, no options, DF (20) | UDP (8) | byz header (72) | payload
  *
  * Ethernet, IPv4 and UDP fields are in network byte order as their RFCs
  * say. The byz header and every payload structure defined here are
  * little-endian with explicit widths; readers and writers go through the
  * byz_le*() helpers, never through a cast of the packet bytes.
  *
- * The CRC32C (Castagnoli, as iSCSI) covers the byz header with its crc field
- * set to zero, followed by the payload. It catches corruption, not attackers:
- * authenticity comes from the control plane's signed commitments.
+ * The CRC32C (Castagnoli, as iSCSI) covers the byz header with its crc and
+ * tag fields set to zero, followed by the payload. It catches corruption,
+ * not attackers. Attackers are kept out by the per-frame tag (byz/auth.h):
+ * with authentication on, every frame carries a Poly1305 tag under the key
+ * of its direction (sender, receiver) and a counter that never repeats under
+ * that key; the tag covers the header up to the tag field (crc and counter
+ * included) and the payload. With authentication off (trusted links) both
+ * fields are zero. Content authenticity stays with the control plane's
+ * signed commitments either way.
+ *
+ * Version history: 1 had a 48-byte header without ctr and tag; version 2
+ * appended them. Frames of any other version are refused (BYZ_DROP_VERSION).
  *
  * Nothing in this file depends on DPDK: the builder and parser work on plain
  * byte buffers so that unit tests, fuzzers and the sans-IO stream code can
@@ -33,11 +42,11 @@ extern "C" {
 
 /* ---------------------------------------------------------------- limits */
 
-#define BYZ_FRAME_VERSION   1u     /**< version byte this code writes and accepts */
+#define BYZ_FRAME_VERSION   2u     /**< version byte this code writes and accepts */
 #define BYZ_ETH_HLEN        14u
 #define BYZ_IPV4_HLEN       20u    /**< IHL 5 only: options are rejected */
 #define BYZ_UDP_HLEN        8u
-#define BYZ_HDR_LEN         48u    /**< byz header, fixed */
+#define BYZ_HDR_LEN         72u    /**< byz header, fixed */
 #define BYZ_FRAME_OVERHEAD  (BYZ_ETH_HLEN + BYZ_IPV4_HLEN + BYZ_UDP_HLEN + BYZ_HDR_LEN)
 /** Offset of the byz header inside the frame. */
 #define BYZ_HDR_OFF         (BYZ_ETH_HLEN + BYZ_IPV4_HLEN + BYZ_UDP_HLEN)
@@ -100,6 +109,8 @@ enum byz_stream_kind {
  *    28    4 crc          CRC32C of header (crc = 0) + payload
  *    32    8 ts           sender clock (ns) when the frame was built
  *    40    8 ts_echo      the ts of the frame that caused this one (SACK, PROBE reply)
+ *    48    8 ctr          authentication counter (nonce); 0 with authentication off
+ *    56   16 tag          Poly1305 tag of bytes 0..55 + payload; zeros when off
  */
 #define BYZ_HO_VERSION   0u
 #define BYZ_HO_TYPE      1u
@@ -116,10 +127,13 @@ enum byz_stream_kind {
 #define BYZ_HO_CRC       28u
 #define BYZ_HO_TS        32u
 #define BYZ_HO_TS_ECHO   40u
+#define BYZ_HO_CTR       48u
+#define BYZ_HO_TAG       56u
+#define BYZ_TAG_LEN      16u
 
-_Static_assert(BYZ_HO_TS_ECHO + 8u == BYZ_HDR_LEN, "byz header layout");
+_Static_assert(BYZ_HO_TAG + BYZ_TAG_LEN == BYZ_HDR_LEN, "byz header layout");
 _Static_assert(BYZ_HDR_LEN % 8u == 0, "64-bit fields stay 8-byte aligned in the header");
-_Static_assert(BYZ_FRAME_OVERHEAD == 90u, "frame overhead");
+_Static_assert(BYZ_FRAME_OVERHEAD == 114u, "frame overhead");
 _Static_assert(BYZ_PAYLOAD_MAX <= UINT16_MAX, "payload_len is 16 bits");
 _Static_assert(BYZ_PEERS_MAX <= UINT16_MAX, "peer fields are 16 bits");
 
@@ -140,6 +154,7 @@ struct byz_hdr {
 	uint32_t crc;
 	uint64_t ts;
 	uint64_t ts_echo;
+	uint64_t ctr;     /**< written by byz_frame_build; the tag is left to byz_frame_seal */
 };
 
 /*
@@ -285,8 +300,11 @@ int byz_frame_build(uint8_t *out, size_t cap, const struct byz_l2l3 *a,
  * Checks, in order: Ethernet length and type; IPv4 version, IHL, total
  * length (frames may carry Ethernet padding after it), no fragmentation,
  * protocol, header checksum; UDP length and destination port (@p port, 0 to
- * accept any); byz version, type, flags, kind, peers, payload length against
- * the frame and against the type; CRC32C.
+ * accept any); byz version (its one byte is read before the header length
+ * is checked, so shorter headers of other versions count as BYZ_DROP_VERSION),
+ * header length, type, flags, kind, peers, payload length against the frame
+ * and against the type; CRC32C. The authentication tag is not checked here:
+ * it needs the sender's key (byz_frame_verify in byz/auth.h).
  *
  * @param buf   frame bytes
  * @param len   frame length

@@ -77,6 +77,11 @@ struct byz_node_cfg {
 	 * or messages (a JOIN included) is accepted and none is judged; the node
 	 * reports such peers (byz_node_mixed_hash). */
 	uint32_t leaf_hash;
+	/** 0 (default): every frame carries a tag under per-pair keys derived
+	 * from sk, the roster and the run id (byz/auth.h); frames whose tag
+	 * fails are dropped (dp stats drop_auth). 1: no tags, for trusted links;
+	 * every node of a run must agree. */
+	int auth_off;
 };
 
 /** Counters (one writer: the polling thread). */

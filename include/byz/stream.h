@@ -39,8 +39,12 @@ extern "C" {
 #define BYZ_SEG_MIN         64u
 /** Highest pacing rate accepted, bytes per second (800 Gbit/s). */
 #define BYZ_PACE_MAX_BPS    100000000000ull
-/** Default seg for a 1500-byte MTU: 1500 - 20 - 8 - 48 = 1424, rounded down to 16. */
-#define BYZ_SEG_1500        1424u
+/** Default seg for a 1500-byte MTU: 1500 - 20 - 8 - 72 = 1400, rounded down to 16. */
+#define BYZ_SEG_1500        1392u
+_Static_assert(BYZ_SEG_1500 % 16u == 0 &&
+	       BYZ_SEG_1500 <= 1500u - BYZ_IPV4_HLEN - BYZ_UDP_HLEN - BYZ_HDR_LEN &&
+	       BYZ_SEG_1500 + 16u > 1500u - BYZ_IPV4_HLEN - BYZ_UDP_HLEN - BYZ_HDR_LEN,
+	       "BYZ_SEG_1500 fills a 1500-byte MTU");
 
 /** Tunables shared by both ends; byz_stream_cfg_default() fills them. */
 struct byz_stream_cfg {

@@ -91,7 +91,8 @@ static size_t read_hex_file(const char *path, uint8_t *out, size_t cap)
 static void frames(const char *vectors)
 {
 	static const char *const kat[] = {"bad_crc", "bad_ipcsum", "bad_parity", "bad_version",
-					  "control", "data_full", "data_last"};
+					  "control", "data_full", "data_last", "old_v1",
+					  "sealed_control", "sealed_bad_tag"};
 	static uint8_t buf[BYZ_FRAME_MAX];
 	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
 		char path[4096], name[64];

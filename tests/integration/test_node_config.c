@@ -25,7 +25,7 @@ static void test_good(void)
 {
 	const char *t = "# a node\n" RUN "key_file = /etc/byz/k0   # secret\nsteps = 7\n"
 			"[eal]\nlcores = 0-1\nno_huge = yes\nvdev = net_ring0\nvdev = net_null0\n"
-			"[port]\nname = net_ring0\nmtu = 9000\nbusy_poll = on\n"
+			"[port]\nname = net_ring0\nmtu = 9000\nbusy_poll = on\nauth = off\n"
 			"[protocol]\ntau = 1.5\nphase_us = 20000\nd = 1000\n"
 			"[gradient]\nsource = softmax\nbatch = 8\n"
 			"[channel]\nrto_us = 500\n"
@@ -46,6 +46,7 @@ static void test_good(void)
 	CU_ASSERT_STRING_EQUAL(cfg.vdev[1], "net_null0");
 	CU_ASSERT_EQUAL(cfg.mtu, 9000);
 	CU_ASSERT_EQUAL(cfg.busy_poll, 1);
+	CU_ASSERT_EQUAL(cfg.auth, 0);
 	CU_ASSERT_EQUAL(cfg.tau, 1.5);
 	CU_ASSERT_EQUAL(cfg.eps, 1e-5); /* default */
 	CU_ASSERT_EQUAL(cfg.phase_us, 20000);
@@ -97,6 +98,7 @@ static void test_errors(void)
 	bad(HEAD "mtu = 1500x\n" PEERS, 5, "mtu: not an integer");
 	bad(HEAD "udp_port = 70000\n" PEERS, 5, "udp_port");
 	bad(HEAD "busy_poll = maybe\n" PEERS, 5, "busy_poll: expected yes/no");
+	bad(HEAD "auth = sometimes\n" PEERS, 5, "auth: expected yes/no");
 	bad(HEAD "mtu = 1500\nmtu = 9000\n" PEERS, 6, "duplicate key 'mtu' in [port]");
 	bad("key_file = k\n[port]\nname = p\n" PEERS, 0, "missing required key 'run_id'");
 	bad(RUN "[port]\nname = p\n" PEERS, 0, "missing required key 'key_file'");
@@ -212,6 +214,7 @@ static void test_net(void)
 	CU_ASSERT_EQUAL_FATAL(parse_net(PCIHEAD "arp = no\n" PEERS3(""), 0), 0);
 	CU_ASSERT(!net.arp && net.n_dyn == 0);
 	CU_ASSERT_EQUAL_FATAL(parse_net(HEAD "arp = auto\n" PEERS, 0), 0);
+	CU_ASSERT_EQUAL(cfg.auth, 1); /* frame authentication is on unless turned off */
 	CU_ASSERT_EQUAL(cfg.arp, BYZ_CONFIG_ARP_AUTO);
 
 	/* values the parser refuses */

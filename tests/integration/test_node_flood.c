@@ -4,9 +4,11 @@
  * Byzantine member's port keeps the victim's RX ring as full as the victim
  * drains it (up to 128 frames, the victim's RX budget, per poll turn) with
  * random bytes, truncated frames, bad CRCs, valid frames from unknown ids,
- * frames spoofing an honest id from the wrong address, replays of captured
- * honest CONTROL fragments, and well-formed CONTROL fragments carrying
- * garbage or wrongly-signed protocol messages.
+ * frames spoofing an honest id from the wrong address, frames spoofing an
+ * honest id and its address with no valid frame tag (byz/auth.h), replays of
+ * captured honest CONTROL fragments, and well-formed CONTROL fragments
+ * carrying garbage or wrongly-signed protocol messages (sealed with the
+ * hostile member's own frame keys: a member's frames pass the tag check).
  *
  * Checks: every honest node completes every step with the params digest of
  * the in-process harness (same seed, no flood) and its bans; the victim's
@@ -31,6 +33,7 @@
 #include <rte_ring.h>
 #include <sodium.h>
 
+#include "byz/auth.h"
 #include "byz/dp.h"
 #include "byz/err.h"
 #include "byz/node.h"
@@ -56,17 +59,18 @@
 #define OFF_BYZ 42u
 #define OFF_PAYLOAD (OFF_BYZ + BYZ_HDR_LEN)
 
-enum cat { C_RANDOM, C_TRUNC, C_BADCRC, C_UNKNOWN, C_SPOOF, C_REPLAY, C_GARBAGE, C_BADSIG, C_N };
+enum cat { C_RANDOM, C_TRUNC, C_BADCRC, C_UNKNOWN, C_SPOOF, C_FORGE, C_REPLAY, C_GARBAGE,
+	   C_BADSIG, C_N };
 static const char *const cat_name[C_N] = {"random bytes", "truncated",    "bad CRC",
-					  "unknown src",  "spoofed src",  "replayed",
-					  "garbage msg",  "bad signature"};
+					  "unknown src",  "spoofed src",  "forged tag",
+					  "replayed",     "garbage msg",  "bad signature"};
 /* One flood round of 32 frames: mostly cheap junk, 2 messages that cost the
  * victim a signature check, 1 garbage message. */
 static const uint8_t pattern[32] = {
 	C_RANDOM, C_TRUNC, C_BADCRC, C_UNKNOWN, C_SPOOF, C_REPLAY, C_RANDOM, C_TRUNC,
 	C_BADCRC, C_UNKNOWN, C_SPOOF, C_REPLAY, C_BADSIG, C_RANDOM, C_TRUNC, C_BADCRC,
 	C_UNKNOWN, C_SPOOF, C_REPLAY, C_RANDOM, C_TRUNC, C_BADCRC, C_UNKNOWN, C_SPOOF,
-	C_REPLAY, C_GARBAGE, C_RANDOM, C_TRUNC, C_BADCRC, C_REPLAY, C_BADSIG, C_RANDOM,
+	C_REPLAY, C_GARBAGE, C_FORGE, C_TRUNC, C_BADCRC, C_REPLAY, C_BADSIG, C_FORGE,
 };
 
 static struct rte_mempool *pool, *hpool;
@@ -76,6 +80,8 @@ struct hostile {
 	struct rte_ring *vring; /* the victim's RX ring */
 	struct byz_l2l3 a;
 	uint32_t session, chan_seq;
+	uint8_t key[BYZ_AUTH_KEY_LEN]; /* our frame key towards the victim */
+	uint64_t ctr;
 	uint64_t rng;
 	uint8_t cap[NCAP][CAP_MAX];
 	uint16_t caplen[NCAP];
@@ -121,7 +127,7 @@ static int build(uint8_t *out, uint16_t src, uint32_t src_ip, const uint8_t *p, 
 	a.src_ip = src_ip;
 	struct byz_hdr h = {.version = BYZ_FRAME_VERSION, .type = BYZ_T_CONTROL,
 			    .kind = BYZ_K_NONE, .src = src, .dst = H.victim,
-			    .session = H.session, .ts = H.turn};
+			    .session = H.session, .ts = H.turn, .ctr = ++H.ctr};
 	int n = byz_frame_build(out, CAP_MAX, &a, &h, p, plen);
 	if (n <= 0)
 		abort(); /* arguments are ours: a failure is a bug in this test */
@@ -183,6 +189,19 @@ static void make_frame(struct rte_mbuf *mb, enum cat c)
 		len = build(d, src, own_ip, pl, pn);
 		break;
 	}
+	case C_FORGE: {
+		/* an honest id from its own address (IP spoofing): only the tag
+		 * tells, and ours is random */
+		uint16_t src;
+		do
+			src = (uint16_t)(rnd() % N);
+		while (src == H.self || src == H.victim);
+		uint32_t pn = chan_frag(pl, (uint32_t)rnd(), (const uint8_t *)"x", 1);
+		len = build(d, src, byz_dp_peer_ip(src), pl, pn);
+		for (unsigned i = 0; i < BYZ_TAG_LEN; i++)
+			d[OFF_BYZ + BYZ_HO_TAG + i] = (uint8_t)rnd();
+		break;
+	}
 	case C_REPLAY: {
 		unsigned k = (unsigned)(rnd() % H.ncap);
 		len = H.caplen[k];
@@ -194,6 +213,7 @@ static void make_frame(struct rte_mbuf *mb, enum cat c)
 		unsigned k = c == C_GARBAGE ? 0 : 1 + (unsigned)(rnd() & 1);
 		uint32_t pn = chan_frag(pl, H.chan_seq++, H.msg[k], H.msglen[k]);
 		len = build(d, H.self, own_ip, pl, pn);
+		byz_frame_seal(d, (size_t)len, H.key);
 		break;
 	}
 	default:
@@ -350,6 +370,10 @@ static void test_flood(void)
 	while (honest == bad || honest == victim)
 		honest++;
 	make_messages(run_id, honest);
+	struct byz_auth_keys hk;
+	CU_ASSERT_EQUAL_FATAL(byz_auth_derive(sks[bad], roster + 32u * bad, roster + 32u * victim,
+					      run_id, &hk), 0);
+	memcpy(H.key, hk.tx, sizeof(H.key));
 	const struct rte_eth_rxtx_callback *cb =
 		rte_eth_add_rx_callback(net.port[victim], 0, capture, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cb);
@@ -465,6 +489,7 @@ static void test_flood(void)
 	CU_ASSERT(d1->drop[BYZ_DROP_CRC] - d0.drop[BYZ_DROP_CRC] >= H.sent[C_BADCRC]);
 	CU_ASSERT_EQUAL(d1->drop_unknown - d0.drop_unknown, H.sent[C_UNKNOWN]);
 	CU_ASSERT_EQUAL(d1->drop_spoof - d0.drop_spoof, H.sent[C_SPOOF]);
+	CU_ASSERT_EQUAL(d1->drop_auth - d0.drop_auth, H.sent[C_FORGE]);
 	CU_ASSERT_EQUAL(d1->ctrl_full, 0);
 	CU_ASSERT_EQUAL(s1->msg_badmsg - s0.msg_badmsg, H.sent[C_GARBAGE]);
 	CU_ASSERT_EQUAL(s1->msg_badsig - s0.msg_badsig, H.sent[C_BADSIG]);
@@ -492,10 +517,11 @@ static void test_flood(void)
 			fprintf(stderr, "    dropped parse:%-10s %8llu\n",
 				byz_drop_name((enum byz_drop)r),
 				(unsigned long long)(d1->drop[r] - d0.drop[r]));
-	fprintf(stderr, "    dropped unknown-src %8llu, spoofed-src %llu, channel dup %llu "
+	fprintf(stderr, "    dropped unknown-src %8llu, spoofed-src %llu, bad tag %llu, channel dup %llu "
 			"(honest retx elsewhere %llu), message parse %llu, signature %llu\n",
 		(unsigned long long)(d1->drop_unknown - d0.drop_unknown),
-		(unsigned long long)(d1->drop_spoof - d0.drop_spoof), (unsigned long long)dup,
+		(unsigned long long)(d1->drop_spoof - d0.drop_spoof),
+		(unsigned long long)(d1->drop_auth - d0.drop_auth), (unsigned long long)dup,
 		(unsigned long long)retx_others,
 		(unsigned long long)(s1->msg_badmsg - s0.msg_badmsg),
 		(unsigned long long)(s1->msg_badsig - s0.msg_badsig));

@@ -58,6 +58,8 @@ static void ar_usage(FILE *f)
 "  --seed S          data and fault seed                          [1]\n"
 "  --pace GBIT       pace every peer's egress to GBIT Gbit/s on the wire, split\n"
 "                    evenly over its n-1 concurrent streams; 0 = grants only [0]\n"
+"  --auth on|off     tag every frame with its pair's key (byz/auth.h), as byzd\n"
+"                    does by default; off = trusted links                [on]\n"
 "  --csv FILE        write size_bytes,time_us,algbw,busbw,plain_busbw\n"
 "multi-process transports only:\n"
 "  --busy-poll       never yield the core (default: polite polling when the\n"
@@ -236,7 +238,7 @@ int bench_allreduce_main(int argc, char **argv)
 {
 	struct ar_opts o = {.b = 1u << 20, .e = 16u << 20, .f = 2, .peers = 4, .iters = 5,
 			    .warmup = 1, .tau = 1.0, .seed = 1, .busy_poll = -1, .kill_peer = -1,
-			    .tc_sec = "tc"};
+			    .tc_sec = "tc", .auth = 1};
 	static const struct option lopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"peers", required_argument, NULL, 'p'},
@@ -259,6 +261,7 @@ int bench_allreduce_main(int argc, char **argv)
 		{"memif-dir", required_argument, NULL, 'M'},
 		{"workers", required_argument, NULL, 'W'},
 		{"pace", required_argument, NULL, 'a'},
+		{"auth", required_argument, NULL, 'U'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -410,6 +413,17 @@ int bench_allreduce_main(int argc, char **argv)
 		case 'c':
 			o.csv = optarg;
 			break;
+		case 'U':
+			if (!strcmp(optarg, "on")) {
+				o.auth = 1;
+			} else if (!strcmp(optarg, "off")) {
+				o.auth = 0;
+			} else {
+				fprintf(stderr, "byz-bench allreduce: --auth wants on or off, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'W':
 			o.workers = (int)strtol(optarg, &end, 10);
 			if (*end || !*optarg || o.workers < 0 || o.workers > AR_WK_MAX) {
@@ -496,10 +510,14 @@ int bench_allreduce_main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		struct byz_dp_cfg dc = {.self = (uint16_t)i, .n_peers = (uint16_t)n,
 					.port_id = net.port[i], .tx_queue_per_peer = 1, .pool = pool,
-					.session = 1, .max_shard = maxpart, .scfg = sc};
+					.session = 1, .max_shard = maxpart, .scfg = sc, .auth = o.auth};
 		int err = 0;
 		struct peer *p = &r.p[i];
 		p->dp = byz_dp_create(&dc, &err);
+		if (p->dp && o.auth && (err = ar_auth_keys(p->dp, i, n, o.seed)) != 0) {
+			fprintf(stderr, "byz-bench allreduce: frame keys: %s\n", strerror(-err));
+			goto out;
+		}
 		p->grad = malloc(gbytes);
 		p->result = malloc(gbytes);
 		p->agg = malloc(maxpart);
@@ -521,8 +539,9 @@ int bench_allreduce_main(int argc, char **argv)
 
 	double t_mc = bench_read_seconds(r.p[0].grad, gbytes, 3);
 	printf("# byz-bench allreduce: %d peers, transport ring (net_ring ports, in-process), "
-	       "seg %u B, window %u, faults loss %.3g dup %.3g corrupt %.3g reorder %.3g\n", n, BYZ_SEG_1500,
-	       sc.window, o.loss, o.dup, o.corrupt, o.reorder);
+	       "seg %u B, window %u, faults loss %.3g dup %.3g corrupt %.3g reorder %.3g, "
+	       "frame auth %s\n", n, BYZ_SEG_1500, sc.window, o.loss, o.dup, o.corrupt, o.reorder,
+	       o.auth ? "on (Poly1305 per frame)" : "off");
 	printf("# one thread polls every peer in turn (run-to-completion, busy poll): times are "
 	       "the whole swarm's on one core\n");
 	if (o.pace_gbit > 0)

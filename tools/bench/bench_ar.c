@@ -4,7 +4,9 @@
 #include <sodium.h>
 
 #include "bench_ar.h"
+#include "byz/auth.h"
 #include "byz/clip.h"
+#include "byz/dp.h"
 #include "byz/hash.h"
 
 const char *ar_transport_name(enum ar_transport t)
@@ -20,6 +22,35 @@ const char *ar_transport_name(enum ar_transport t)
 		return "afxdp";
 	}
 	return "?";
+}
+
+static void ar_ident(uint64_t seed, int i, uint8_t pk[32], uint8_t sk[64])
+{
+	uint8_t s[32] = {'b', 'e', 'n', 'c', 'h'};
+	memcpy(s + 8, &seed, sizeof(seed));
+	s[16] = (uint8_t)i;
+	crypto_sign_seed_keypair(pk, sk, s);
+}
+
+int ar_auth_keys(struct byz_dp *dp, int self, int n, uint64_t seed)
+{
+	uint8_t run_id[32], pk[32], sk[64], peer_pk[32], peer_sk[64];
+	crypto_generichash(run_id, sizeof(run_id), (const uint8_t *)&seed, sizeof(seed), NULL, 0);
+	ar_ident(seed, self, pk, sk);
+	int e = 0;
+	for (int j = 0; j < n && !e; j++) {
+		if (j == self)
+			continue;
+		struct byz_auth_keys k;
+		ar_ident(seed, j, peer_pk, peer_sk);
+		e = byz_auth_derive(sk, pk, peer_pk, run_id, &k);
+		if (!e)
+			e = byz_dp_set_keys(dp, (uint16_t)j, &k, 1);
+		sodium_memzero(&k, sizeof(k));
+	}
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(peer_sk, sizeof(peer_sk));
+	return e;
 }
 
 void ar_fill_grad(float *g, size_t nf, uint64_t seed, int peer)

@@ -33,6 +33,7 @@ struct ar_opts {
 	const char *memif_dir;  /* where memif sockets go (created and removed) */
 	int workers;            /* hashing worker lcores per peer (multi-process only) */
 	double pace_gbit;       /* per-peer egress pacing, Gbit/s; 0: off */
+	int auth;               /* per-frame tags (byz/auth.h); 1 by default, as byzd */
 };
 
 /* Per-stream pacing rate (bytes/s) for --pace: the peer's rate split over
@@ -45,6 +46,13 @@ static inline uint64_t ar_pace_bps(const struct ar_opts *o)
 }
 
 const char *ar_transport_name(enum ar_transport t);
+
+struct byz_dp;
+/* Frame keys of peer @p self towards every other peer of @p n, from
+ * identities derived from @p seed (as a run's roster would give them) and a
+ * run id of the seed: what byz_node does from the real roster. 0 or a
+ * negative errno. */
+int ar_auth_keys(struct byz_dp *dp, int self, int n, uint64_t seed);
 
 static inline uint32_t ar_leaves(uint32_t bytes)
 {

@@ -226,8 +226,8 @@ static void publish_counters(struct child *c)
 	 * ARP parser instead; it is garbage all the same */
 	for (int r = 0; r < BYZ_ARP_DROP_COUNT; r++)
 		me->parse_drop += st->arp.drop[r];
-	me->other_drop = st->drop_unknown + st->drop_banned + st->drop_spoof + st->drop_dst +
-			 st->drop_session + st->drop_step + st->drop_nostream;
+	me->other_drop = st->drop_unknown + st->drop_banned + st->drop_spoof + st->drop_auth +
+			 st->drop_dst + st->drop_session + st->drop_step + st->drop_nostream;
 	me->f_lost = me->f_duped = me->f_corrupted = me->f_held = 0;
 	for (int p = 0; p < c->nports; p++) {
 		if (!c->fault[p])
@@ -597,7 +597,7 @@ static int child_dataplane(struct child *c)
 	int first = c->port_of[c->self == 0 ? 1 : 0];
 	struct byz_dp_cfg dc = {.self = (uint16_t)c->self, .n_peers = (uint16_t)c->n,
 				.port_id = c->port[first].port, .pool = c->pool, .session = 1,
-				.max_shard = c->maxpart, .scfg = sc};
+				.max_shard = c->maxpart, .scfg = sc, .auth = o->auth};
 	if (o->workers) {
 		/* room for every leaf of a step (commitments, scatter, gather) */
 		uint32_t need = (uint32_t)(3 * c->n) * c->Lmax / (uint32_t)o->workers + 64, rs = 1024;
@@ -609,7 +609,7 @@ static int child_dataplane(struct child *c)
 	}
 	int err = 0;
 	c->dp = byz_dp_create(&dc, &err);
-	if (!c->dp) {
+	if (!c->dp || (o->auth && (err = ar_auth_keys(c->dp, c->self, c->n, o->seed)) != 0)) {
 		snprintf(why, sizeof(why), "dataplane: %s", byz_strerror(err));
 		child_fail(c, why);
 		return -1;
@@ -1154,9 +1154,9 @@ int ar_mp_main(const struct ar_opts *oin)
 		goto out;
 
 	printf("# byz-bench allreduce: %d peers, transport %s (one process per peer%s), MTU %u, "
-	       "seg %u B, window %u\n", n, ar_transport_name(o.transport),
+	       "seg %u B, window %u, frame auth %s\n", n, ar_transport_name(o.transport),
 	       o.transport == AR_MEMIF ? ", memif full mesh" : ", veths on a bridge in namespaces",
-	       m.sh->peer[0].mtu, m.sh->seg, m.sh->window);
+	       m.sh->peer[0].mtu, m.sh->seg, m.sh->window, o.auth ? "on (Poly1305 per frame)" : "off");
 	printf("# faults: fault layer loss %.3g dup %.3g corrupt %.3g reorder %.3g%s%s; "
 	       "garbage %u frames per pair per step\n", o.loss, o.dup, o.corrupt, o.reorder,
 	       o.tc_bpf ? "; tc-bpf " : "", o.tc_bpf ? o.tc_bpf : "", o.garbage);

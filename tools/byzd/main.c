@@ -310,7 +310,7 @@ int main(int argc, char **argv)
 		.udp_port = udps[self], .peer_ip = ips, .peer_mac = (const uint8_t(*)[6])macs,
 		.peer_udp = udps, .window = cfg.window, .rto_us = cfg.rto_us,
 		.rto_max_us = cfg.rto_max_us, .clock_ns = realtime_ns,
-		.leaf_hash = cfg.leaf_hash,
+		.leaf_hash = cfg.leaf_hash, .auth_off = !cfg.auth,
 	};
 	uint64_t now = realtime_ns();
 	uint64_t origin = cfg.start_time ? cfg.start_time * 1000000000ull : now + 100000000ull;
@@ -357,9 +357,9 @@ int main(int argc, char **argv)
 	byz_node_start(node, origin);
 	char lh[192];
 	LOG(NOTICE, "%s\n", leaf_hash_line(lh, sizeof(lh), &cfg));
-	LOG(NOTICE, "peer %d of %u on port '%s' (%s poll), gradient %s d=%zu, phase %" PRIu64
-		    " us, %s in %.3f s\n",
-	    self, cfg.n, cfg.port, cfg.busy_poll ? "busy" : "polite",
+	LOG(NOTICE, "peer %d of %u on port '%s' (%s poll, frame auth %s), gradient %s d=%zu, "
+		    "phase %" PRIu64 " us, %s in %.3f s\n",
+	    self, cfg.n, cfg.port, cfg.busy_poll ? "busy" : "polite", cfg.auth ? "on" : "off",
 	    byz_grad_source_name(cfg.source), grad.d, cfg.phase_us,
 	    rejoin ? "re-syncs from the swarm (no state)" : "starts",
 	    origin > now ? (double)(origin - now) / 1e9 : 0.0);
