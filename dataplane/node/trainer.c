@@ -394,8 +394,10 @@ static struct byz_trainer *trainer_create(const struct byz_trainer_cfg *cfg, int
 	t->validate = cfg->validate;
 	t->vctx = cfg->validate_ctx;
 	t->user = cfg->node.hooks;
+	/* A commit sent late in its phase reaches some peers in time and others
+	 * not; better silent for everyone than a split view. */
 	t->grad_timeout_ns = cfg->grad_timeout_ns ? cfg->grad_timeout_ns
-						  : 8u * cfg->node.run->phase_us * 1000u;
+						  : cfg->node.run->phase_us * 1000u / 4u;
 	t->hooks = (struct byz_peer_hooks){.ctx = t, .on_send = hk_send, .on_gradient = hk_grad,
 					   .on_aggregate = hk_agg, .on_phase = hk_phase,
 					   .on_receive = hk_recv};

@@ -52,10 +52,10 @@
  *
  * Time: the protocol's phases run on the clock. The gradient of step s is
  * asked for when step s starts; the polling thread waits for it (the node
- * is not polled meanwhile), so phase_us must exceed the time from one
- * aggregate to the next gradient plus the network's delivery time.
- * A gradient that comes too late makes this peer silent for the step
- * (excluded, never banned).
+ * is not polled meanwhile), at most grad_timeout_ns (a quarter phase by
+ * default), so phase_us must be at least four times the time from one
+ * aggregate to the next gradient. A gradient that comes later makes this
+ * peer silent for the step (nothing is sent: excluded, never banned).
  *
  * Errors: negative errno codes, byz_strerror() for text. Ownership: every
  * buffer passed in is borrowed for the call and copied; every buffer filled
@@ -121,8 +121,9 @@ struct byz_trainer_cfg {
 	void *validate_ctx;
 	uint64_t origin_ns;         /**< protocol time 0 on node.clock_ns; 0: now + 100 ms */
 	int busy;                   /**< 1: the polling thread never sleeps */
-	/** Longest the polling thread waits for a gradient before it reports
-	 * this peer silent for the step; 0: 8 phases. */
+	/** Longest the polling thread waits for a gradient (from the step's
+	 * start) before this peer stays silent for the step; 0: a quarter
+	 * phase (the commit must reach every peer well inside its phase). */
 	uint64_t grad_timeout_ns;
 };
 
