@@ -35,6 +35,7 @@
 #include <rte_mbuf.h>
 #include <sodium.h>
 
+#include "byz/bringup.h"
 #include "byz/config.h"
 #include "byz/dp.h"
 #include "byz/err.h"
@@ -54,10 +55,7 @@ struct owned {
 	struct byz_config cfg;
 	struct byz_ident id;
 	struct byz_run run;
-	uint8_t roster[BYZ_CONFIG_MAX_PEERS * 32];
-	uint32_t ips[BYZ_CONFIG_MAX_PEERS];
-	uint8_t macs[BYZ_CONFIG_MAX_PEERS][6];
-	uint16_t udps[BYZ_CONFIG_MAX_PEERS];
+	struct byz_bringup_addrs a;
 	uint16_t port;
 	int port_started;
 	struct rte_mempool *pool;
@@ -740,25 +738,6 @@ int byz_trainer_local(uint32_t n, size_t d, uint64_t seed, uint64_t phase_us,
 	return 0;
 }
 
-static int setup_port(uint16_t port, uint32_t ndesc, struct rte_mempool *pool)
-{
-	struct rte_eth_conf conf;
-	memset(&conf, 0, sizeof(conf));
-	int r = rte_eth_dev_configure(port, 1, 1, &conf);
-	uint16_t nrx = (uint16_t)ndesc, ntx = (uint16_t)ndesc;
-	if (!r)
-		r = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
-	if (!r)
-		r = rte_eth_rx_queue_setup(port, 0, nrx, rte_eth_dev_socket_id(port), NULL, pool);
-	if (!r)
-		r = rte_eth_tx_queue_setup(port, 0, ntx, rte_eth_dev_socket_id(port), NULL);
-	if (!r)
-		r = rte_eth_dev_start(port);
-	if (!r)
-		rte_eth_promiscuous_enable(port); /* best effort: roster MACs may be virtual */
-	return r;
-}
-
 struct byz_trainer *byz_trainer_open(const char *path, byz_trainer_grad_fn validate,
 				     void *validate_ctx, char *why, size_t whylen, int *err)
 {
@@ -833,46 +812,27 @@ struct byz_trainer *byz_trainer_open(const char *path, byz_trainer_grad_fn valid
 		e = -ENOMEM;
 		goto fail;
 	}
-	r = setup_port(o->port, c->rx_desc, o->pool);
+	r = byz_bringup_port(o->port, c->rx_desc, o->pool);
 	if (r) {
 		say(w, sizeof(w), "port '%s': %s", c->port, rte_strerror(-r));
 		e = -EIO;
 		goto fail;
 	}
 	o->port_started = 1;
-	for (uint32_t i = 0; i < c->n; i++) {
-		memcpy(o->roster + 32u * i, c->peers[i].pk, 32);
-		o->ips[i] = c->peers[i].ip;
-		o->udps[i] = c->peers[i].udp_port ? c->peers[i].udp_port : c->udp_port;
-		uint8_t def[6] = {0x02, 'b', 'y', 'z', (uint8_t)(i >> 8), (uint8_t)i};
-		memcpy(o->macs[i], c->peers[i].has_mac ? c->peers[i].mac : def, 6);
-	}
+	byz_bringup_addrs(c, &o->a);
 	if (!c->peers[self].has_mac) {
 		struct rte_ether_addr ma;
 		if (rte_eth_macaddr_get(o->port, &ma) == 0)
-			memcpy(o->macs[self], ma.addr_bytes, 6);
+			memcpy(o->a.mac[self], ma.addr_bytes, 6);
 	}
 	struct byz_run *run = &o->run;
-	byz_run_defaults(run);
-	memcpy(run->run_id, c->run_id, 32);
-	run->n = c->n;
-	run->roster = o->roster;
-	run->d = c->d;
-	run->tau = c->tau;
-	run->eps = c->eps;
-	run->max_iters = c->max_iters;
-	run->kappa = c->kappa;
-	run->lr = (float)c->lr;
-	run->validators = c->validators;
-	run->silent_limit = c->silent_limit;
-	run->max_attempts = c->max_attempts;
-	run->phase_us = c->phase_us;
+	byz_bringup_run(c, o->a.roster, c->d, run);
 	uint64_t now = realtime_ns();
 	struct byz_trainer_cfg tc = {
 		.node = {.run = run, .self = (uint16_t)self, .sk = o->id.sk, .port_id = o->port,
-			 .pool = o->pool, .mtu = c->mtu, .udp_port = o->udps[self],
-			 .peer_ip = o->ips, .peer_mac = (const uint8_t(*)[6])o->macs,
-			 .peer_udp = o->udps, .window = c->window, .rto_us = c->rto_us,
+			 .pool = o->pool, .mtu = c->mtu, .udp_port = o->a.udp[self],
+			 .peer_ip = o->a.ip, .peer_mac = (const uint8_t(*)[6])o->a.mac,
+			 .peer_udp = o->a.udp, .window = c->window, .rto_us = c->rto_us,
 			 .rto_max_us = c->rto_max_us, .clock_ns = realtime_ns},
 		.validate = validate, .validate_ctx = validate_ctx,
 		.origin_ns = c->start_time ? c->start_time * 1000000000ull : now + 100000000ull,
@@ -888,8 +848,8 @@ struct byz_trainer *byz_trainer_open(const char *path, byz_trainer_grad_fn valid
 		r = byz_dp_set_subnet(byz_node_dp(t->node), net.prefix, net.gateway);
 	for (uint32_t i = 0; !r && i < c->n; i++)
 		if (net.dyn[i])
-			r = byz_dp_set_addr(byz_node_dp(t->node), (uint16_t)i, o->ips[i], NULL,
-					    o->udps[i]);
+			r = byz_dp_set_addr(byz_node_dp(t->node), (uint16_t)i, o->a.ip[i], NULL,
+					    o->a.udp[i]);
 	t->own = o;
 	if (!r)
 		r = trainer_start(t); /* after every byz_dp_set_*: the dataplane is its now */

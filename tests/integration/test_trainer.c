@@ -280,8 +280,56 @@ static void test_bad_args(void)
 	byz_trainer_close(NULL);
 }
 
-int main(void)
+/* --open CONFIG [STEPS]: one trainer from a byzd config file (the other
+ * roster peers absent: they go silent and leave), STEPS steps of a constant
+ * gradient; prints each step's report line. Exit 2 when open fails (the
+ * reason on stderr), 77 when the EAL cannot start. */
+static float g_const[1u << 18];
+
+static int const_grad(void *ctx, uint64_t step, const uint8_t seed[32], float *g, size_t d)
 {
+	for (size_t c = 0; c < d; c++)
+		g[c] = 0.25f;
+	return 0;
+}
+
+static int open_main(const char *path, int steps)
+{
+	char why[512];
+	int err = 0;
+	struct byz_trainer *t = byz_trainer_open(path, const_grad, NULL, why, sizeof(why), &err);
+	if (!t) {
+		fprintf(stderr, "open: %s (%s)\n", why, byz_strerror(err));
+		if (strstr(why, "EAL"))
+			return 77;
+		return 2;
+	}
+	size_t d = byz_trainer_dim(t);
+	printf("opened: self %u of %u, d %zu\n", byz_trainer_self(t), byz_trainer_peers(t), d);
+	for (size_t c = 0; c < d && c < sizeof(g_const) / sizeof(g_const[0]); c++)
+		g_const[c] = 0.25f;
+	static float agg[1u << 18];
+	static struct byz_trainer_report rep;
+	int rc = 0;
+	for (int s = 0; s < steps && !rc; s++) {
+		struct byz_trainer_next nx;
+		rc = byz_trainer_next(t, &nx, 30000000000ull);
+		if (!rc)
+			rc = byz_trainer_step(t, nx.contribute ? g_const : NULL, agg, &rep);
+		if (!rc)
+			printf("step %" PRIu64 ": updated %d contributed %d excluded %u agg[0] %g\n",
+			       rep.step, rep.updated, rep.contributed, rep.excluded, (double)agg[0]);
+	}
+	if (rc)
+		fprintf(stderr, "step: %s\n", byz_strerror(rc));
+	byz_trainer_close(t);
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "--open"))
+		return open_main(argv[2], argc >= 4 ? atoi(argv[3]) : 2);
 	static const struct byz_test_case cases[] = {
 		{"bad arguments", test_bad_args},
 		{"4 trainers, one sign flipper: same aggregate bits, engine's result, ban", test_four_trainers},
