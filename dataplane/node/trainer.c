@@ -82,7 +82,7 @@ struct byz_trainer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	/* under mu */
-	int stop, failed;
+	int stop;
 	uint64_t pub;                     /* reports published (steps 0..pub-1) */
 	struct byz_trainer_next info0;    /* step 0, before any report */
 	int info0_known;
@@ -98,6 +98,7 @@ struct byz_trainer {
 	uint64_t asked;                   /* 1 + last step whose gradient the peer asked */
 	uint64_t contributed;             /* 1 + last step we gave a gradient to */
 	uint64_t mute_step;               /* 1 + step whose COMMIT/PART we withhold */
+	int info0_seen;                   /* info0_known, as this thread last saw it */
 	struct byz_event *log;            /* popped events of unpublished steps */
 	uint32_t nlog, loglost;
 };
@@ -286,8 +287,12 @@ static void hk_recv(void *ctx, struct byz_peer *p, const uint8_t *buf, size_t le
 static void after_poll(struct byz_trainer *t)
 {
 	struct byz_event e;
+	/* most turns decide nothing: no lock then */
+	int more = byz_node_pop_event(t->node, &e);
+	if (!more && (t->info0_seen || !t->node->started))
+		return;
 	pthread_mutex_lock(&t->mu);
-	while (byz_node_pop_event(t->node, &e)) {
+	for (; more; more = byz_node_pop_event(t->node, &e)) {
 		if (e.kind == BYZ_EV_STEP_DONE && e.step >= 1 && e.step - 1 == t->pub) {
 			/* no gradient asked for step e.step: we validate it */
 			struct byz_trainer_next nx = {.step = e.step, .contribute = 0};
@@ -311,6 +316,7 @@ static void after_poll(struct byz_trainer *t)
 		t->info0_known = 1;
 		pthread_cond_broadcast(&t->cv);
 	}
+	t->info0_seen = t->info0_known;
 	pthread_mutex_unlock(&t->mu);
 }
 
@@ -318,12 +324,8 @@ static void *poll_main(void *arg)
 {
 	struct byz_trainer *t = arg;
 	unsigned idle = 0;
-	for (;;) {
-		pthread_mutex_lock(&t->mu);
-		int stop = t->stop;
-		pthread_mutex_unlock(&t->mu);
-		if (stop)
-			break;
+	/* stop is written under mu; a plain atomic load suffices here */
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
 		if (byz_node_poll(t->node, t->clk()))
 			idle = 0;
 		else if (!t->busy && ++idle > 64) /* polite: shared cores */
@@ -617,7 +619,7 @@ void byz_trainer_close(struct byz_trainer *t)
 	if (!t)
 		return;
 	pthread_mutex_lock(&t->mu);
-	t->stop = 1;
+	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&t->cv);
 	pthread_mutex_unlock(&t->mu);
 	if (t->th_up)

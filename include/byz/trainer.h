@@ -174,7 +174,7 @@ uint32_t byz_trainer_peers(const struct byz_trainer *t);
 /**
  * @brief Wait until the library knows what the next step asks (its seed or
  * that this peer validates it).
- * @return 0; -ETIMEDOUT; -ECANCELED (closed); -EIO (the polling thread failed)
+ * @return 0; -ETIMEDOUT; -ECANCELED (closed)
  */
 int byz_trainer_next(struct byz_trainer *t, struct byz_trainer_next *next,
 		     uint64_t timeout_ns);
@@ -182,10 +182,11 @@ int byz_trainer_next(struct byz_trainer *t, struct byz_trainer_next *next,
 /**
  * @brief Hand in the gradient of the current step (borrowed for the call,
  * copied) without waiting. @p grad: d finite floats, or NULL when the step
- * does not ask for one (@c contribute = 0).
- * @return 0; -EINVAL (NULL when one is asked for, or a gradient when none
- *         is); -EDOM (NaN or Inf; nothing handed in); -EBUSY (the previous
- *         step is not collected yet); -ECANCELED; -EIO
+ * does not ask for one (@c contribute = 0; a gradient then is ignored).
+ * Waits only until the step's role is known (as byz_trainer_next).
+ * @return 0; -EINVAL (NULL when a gradient is asked for); -EDOM (NaN or
+ *         Inf; nothing handed in); -EBUSY (submitted already, not collected
+ *         yet); -ECANCELED (closed)
  */
 int byz_trainer_submit(struct byz_trainer *t, const float *grad);
 
@@ -193,7 +194,7 @@ int byz_trainer_submit(struct byz_trainer *t, const float *grad);
  * @brief Collect the submitted step if it is decided: fills @p agg_out (d
  * floats, the caller's) and @p rep (NULL: not wanted).
  * @return 0; -EAGAIN (not decided yet); -EINVAL (nothing submitted);
- *         -ECANCELED; -EIO
+ *         -ECANCELED (closed)
  */
 int byz_trainer_poll(struct byz_trainer *t, float *agg_out, struct byz_trainer_report *rep);
 
