@@ -103,9 +103,7 @@ def _check_vec(x, d, what):
         if x.numel() != d:
             raise ValueError("%s: expected %d elements, got %d" % (what, d, x.numel()))
         x = x.detach()
-        if not bool(t.isfinite(x).all()):
-            raise ValueError("%s: holds NaN or Inf (first at index %d)"
-                             % (what, int((~t.isfinite(x.reshape(-1))).nonzero()[0])))
+        _check_finite(x.numpy(), what)  # a view: same memory
         return x.data_ptr(), "torch"
     np = _sys.modules.get("numpy")
     if np is None:
@@ -119,11 +117,22 @@ def _check_vec(x, d, what):
         raise ValueError("%s: array is not C-contiguous (use numpy.ascontiguousarray)" % what)
     if x.size != d:
         raise ValueError("%s: expected %d elements, got %d" % (what, d, x.size))
-    fin = np.isfinite(x.reshape(-1))
-    if not fin.all():
-        raise ValueError("%s: holds NaN or Inf (first at index %d)"
-                         % (what, int(np.argmin(fin))))
+    _check_finite(x, what)
     return x.ctypes.data, "numpy"
+
+
+def _check_finite(a, what):
+    """ValueError naming the first NaN or Inf of @p a. A finite sum proves
+    every element finite (NaN and Inf propagate through addition), so the
+    element-wise pass runs only when the sum is not (a bad value, or overflow)."""
+    import numpy as np
+    a = a.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(a, dtype=np.float32)):
+            return
+    fin = np.isfinite(a)
+    if not fin.all():
+        raise ValueError("%s: holds NaN or Inf (first at index %d)" % (what, int(np.argmin(fin))))
 
 
 def _out_vec(out, d, kind):
