@@ -95,7 +95,6 @@ struct byz_trainer {
 	uint64_t grad_step;
 	int grad_ready;
 	/* polling thread only */
-	uint64_t asked;                   /* 1 + last step whose gradient the peer asked */
 	uint64_t contributed;             /* 1 + last step we gave a gradient to */
 	uint64_t mute_step;               /* 1 + step whose COMMIT/PART we withhold */
 	int info0_seen;                   /* info0_known, as this thread last saw it */
@@ -223,7 +222,6 @@ static int oracle(void *ctx, const float *x, size_t d, const uint8_t seed[32], f
 	} else if (t->pub == s - 1) {
 		r = publish(t, &nx, 1);
 	}
-	t->asked = s + 1;
 	struct timespec dl = deadline_in(t->grad_timeout_ns);
 	while (!r && !t->stop && !(t->grad_ready && t->grad_step == s))
 		if (pthread_cond_timedwait(&t->cv, &t->mu, &dl) == ETIMEDOUT)
