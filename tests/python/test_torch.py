@@ -9,6 +9,7 @@ opt.report; tensors in give tensors out; bad tensors (float64,
 non-contiguous, wrong length, NaN, on another device) raise clear errors."""
 import sys
 import threading
+import time
 
 from common import check, done, need, raises
 
@@ -115,7 +116,14 @@ res = []
 tb = threading.Thread(target=lambda: res.append(b.step(good if b.next(timeout=30).contribute
                                                        else None)))
 tb.start()
-agg = a.step(good.clone().requires_grad_(True) if nx.contribute else None)
+# the non-blocking pair: submit, then poll until decided
+a.submit(good.clone().requires_grad_(True) if nx.contribute else None)
+raises(byzreduce.ByzError, lambda: a.submit(None if not nx.contribute else good), "resource busy",
+       "second submit")
+agg = None
+while agg is None:
+    agg = a.poll(out=torch.empty(10))
+    time.sleep(0.002)
 tb.join()
 check(isinstance(agg, torch.Tensor) and agg.dtype == torch.float32 and agg.numel() == 10,
       "a tensor in gives a tensor out")
