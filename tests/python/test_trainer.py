@@ -83,7 +83,7 @@ class Player:
 # validator in Python, and every message must meet its phase deadline (a
 # message that arrives late at some peers only can split their views).
 sys.setswitchinterval(0.0005)
-ts = byzreduce.Trainer.local(N, D, seed=11, phase_us=150000)
+ts = byzreduce.Trainer.local(N, D, seed=11, phase_us=200000)
 players = [Player(t) for t in ts]
 check([t.index for t in ts] == list(range(N)) and all(t.dim == D and t.peers == N for t in ts),
       "indices and sizes")
