@@ -167,6 +167,25 @@ int byz_peer_pop_out(struct byz_peer *p, struct byz_out *o)
 	return 1;
 }
 
+const float *byz_peer_aggregate(const struct byz_peer *p)
+{
+	/* have_prev: the last step ended with an update, y still holds it */
+	return p->have_prev ? p->y : NULL;
+}
+
+size_t byz_peer_events_pending(const struct byz_peer *p)
+{
+	return p->nev - p->headev;
+}
+
+int byz_peer_peek_event(const struct byz_peer *p, size_t i, struct byz_event *e)
+{
+	if (i >= p->nev - p->headev)
+		return 0;
+	*e = p->ev[p->headev + i];
+	return 1;
+}
+
 int byz_peer_pop_event(struct byz_peer *p, struct byz_event *e)
 {
 	if (p->headev == p->nev) {

@@ -212,6 +212,22 @@ int byz_peer_is_active(const struct byz_peer *p, uint16_t who);
 /** @brief Fault injection for tests: add 1 to every parameter when step
  * @p step starts (as if memory were corrupted); 0 disables. */
 void byz_peer_corrupt_at(struct byz_peer *p, uint64_t step);
+/**
+ * @brief The aggregate g^ the last completed step applied (d floats, owned
+ * by the peer), or NULL when that step was skipped or none completed yet.
+ * Valid until the RESULT phase of the next step overwrites it; the trainer
+ * API (byz/trainer.h) copies it at the step boundary.
+ */
+const float *byz_peer_aggregate(const struct byz_peer *p);
+/** @brief Decisions queued and not yet popped (byz_peer_pop_event). */
+size_t byz_peer_events_pending(const struct byz_peer *p);
+/**
+ * @brief Read the @p i-th queued decision without popping it (0 = oldest).
+ * For a callback that runs inside byz_peer_on_tick (the oracle) and must see
+ * the decisions of the step that just ended before the driver pops them.
+ * @return 1 if @p e was filled, 0 if @p i is past the queue
+ */
+int byz_peer_peek_event(const struct byz_peer *p, size_t i, struct byz_event *e);
 /** @brief 1 if this peer has banned @p who. */
 int byz_peer_has_banned(const struct byz_peer *p, uint16_t who);
 /** @brief Messages this peer dropped, by reason (diagnostics). */

@@ -23,6 +23,7 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include "byz/bringup.h"
 #include "byz/config.h"
 #include "byz/cpu.h"
 #include "byz/dp.h"
@@ -87,25 +88,6 @@ static int find_self(const struct byz_config *c, const uint8_t pk[32])
 		if (!memcmp(c->peers[i].pk, pk, 32))
 			return (int)i;
 	return -1;
-}
-
-static int setup_port(uint16_t port, const struct byz_config *c, struct rte_mempool *pool)
-{
-	struct rte_eth_conf conf;
-	memset(&conf, 0, sizeof(conf));
-	int r = rte_eth_dev_configure(port, 1, 1, &conf);
-	uint16_t nrx = (uint16_t)c->rx_desc, ntx = (uint16_t)c->rx_desc;
-	if (!r)
-		r = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
-	if (!r)
-		r = rte_eth_rx_queue_setup(port, 0, nrx, rte_eth_dev_socket_id(port), NULL, pool);
-	if (!r)
-		r = rte_eth_tx_queue_setup(port, 0, ntx, rte_eth_dev_socket_id(port), NULL);
-	if (!r)
-		r = rte_eth_dev_start(port);
-	if (!r)
-		rte_eth_promiscuous_enable(port); /* best effort: roster MACs may be virtual */
-	return r;
 }
 
 int main(int argc, char **argv)
@@ -268,46 +250,26 @@ int main(int argc, char **argv)
 		LOG(ERR, "mbuf pool: %s\n", rte_strerror(rte_errno));
 		goto out_eal;
 	}
-	r = setup_port(port, &cfg, pool);
+	r = byz_bringup_port(port, cfg.rx_desc, pool);
 	if (r) {
 		LOG(ERR, "port '%s': %s\n", cfg.port, rte_strerror(-r));
 		goto out_pool;
 	}
-	static uint8_t roster[BYZ_CONFIG_MAX_PEERS * 32];
-	static uint32_t ips[BYZ_CONFIG_MAX_PEERS];
-	static uint8_t macs[BYZ_CONFIG_MAX_PEERS][6];
-	static uint16_t udps[BYZ_CONFIG_MAX_PEERS];
-	for (uint32_t i = 0; i < cfg.n; i++) {
-		memcpy(roster + 32u * i, cfg.peers[i].pk, 32);
-		ips[i] = cfg.peers[i].ip;
-		udps[i] = cfg.peers[i].udp_port ? cfg.peers[i].udp_port : cfg.udp_port;
-		uint8_t def[6] = {0x02, 'b', 'y', 'z', (uint8_t)(i >> 8), (uint8_t)i};
-		memcpy(macs[i], cfg.peers[i].has_mac ? cfg.peers[i].mac : def, 6);
-	}
+	static struct byz_bringup_addrs ad;
+	byz_bringup_addrs(&cfg, &ad);
+	uint32_t *ips = ad.ip;
+	uint16_t *udps = ad.udp;
 	if (!cfg.peers[self].has_mac) {
 		struct rte_ether_addr ma;
 		if (rte_eth_macaddr_get(port, &ma) == 0)
-			memcpy(macs[self], ma.addr_bytes, 6);
+			memcpy(ad.mac[self], ma.addr_bytes, 6);
 	}
 	struct byz_run run;
-	byz_run_defaults(&run);
-	memcpy(run.run_id, cfg.run_id, 32);
-	run.n = cfg.n;
-	run.roster = roster;
-	run.d = grad.d;
-	run.tau = cfg.tau;
-	run.eps = cfg.eps;
-	run.max_iters = cfg.max_iters;
-	run.kappa = cfg.kappa;
-	run.lr = (float)cfg.lr;
-	run.validators = cfg.validators;
-	run.silent_limit = cfg.silent_limit;
-	run.max_attempts = cfg.max_attempts;
-	run.phase_us = cfg.phase_us;
+	byz_bringup_run(&cfg, ad.roster, grad.d, &run);
 	struct byz_node_cfg nc = {
 		.run = &run, .self = (uint16_t)self, .sk = id.sk, .oracle = grad.oracle,
 		.port_id = port, .tx_queue_per_peer = 0, .pool = pool, .mtu = cfg.mtu,
-		.udp_port = udps[self], .peer_ip = ips, .peer_mac = (const uint8_t(*)[6])macs,
+		.udp_port = udps[self], .peer_ip = ips, .peer_mac = (const uint8_t(*)[6])ad.mac,
 		.peer_udp = udps, .window = cfg.window, .rto_us = cfg.rto_us,
 		.rto_max_us = cfg.rto_max_us, .clock_ns = realtime_ns,
 		.leaf_hash = cfg.leaf_hash, .auth_off = !cfg.auth,

@@ -1,0 +1,54 @@
+/**
+ * @file byz/bringup.h
+ * @brief What byzd and the trainer API (byz/trainer.h) both do to bring a
+ * node up from a config file (byz/config.h): start the port, and turn the
+ * config into run constants and peer addresses. One copy, so a config means
+ * the same to both.
+ */
+#ifndef BYZ_BRINGUP_H
+#define BYZ_BRINGUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "byz/config.h"
+#include "byz/proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rte_mempool;
+
+/** Peer addresses derived from a config (roster order). */
+struct byz_bringup_addrs {
+	uint8_t roster[BYZ_CONFIG_MAX_PEERS * 32]; /**< public keys */
+	uint32_t ip[BYZ_CONFIG_MAX_PEERS];         /**< host order */
+	uint8_t mac[BYZ_CONFIG_MAX_PEERS][6];      /**< given, or 02:62:79:7a:hi:lo */
+	uint16_t udp[BYZ_CONFIG_MAX_PEERS];        /**< the peer's, or [port] udp_port */
+};
+
+/**
+ * @brief Configure and start an ethdev port: one RX and one TX queue of
+ * @p ndesc descriptors (adjusted to the device's limits), RX mbufs from
+ * @p pool, promiscuous mode where the device allows (roster MACs may be
+ * virtual).
+ * @return 0 or a negative ethdev code (rte_strerror(-r))
+ */
+int byz_bringup_port(uint16_t port, uint32_t ndesc, struct rte_mempool *pool);
+
+/** @brief Fill @p a from @p c (self's MAC is the config's or the derived one). */
+void byz_bringup_addrs(const struct byz_config *c, struct byz_bringup_addrs *a);
+
+/**
+ * @brief Run constants from [run] and [protocol] (byz_run_defaults for the
+ * rest); @p roster (n keys) is borrowed by @p run.
+ */
+void byz_bringup_run(const struct byz_config *c, const uint8_t *roster, size_t d,
+		     struct byz_run *run);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BYZ_BRINGUP_H */
