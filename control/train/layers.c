@@ -22,8 +22,8 @@
  * C[M x N] = op(A) op(B), row-major, op = transpose when t* is set. The
  * default and portable modes run the in-repo product (gemm.c): a fixed
  * k order per element, fused or not, the same bits at every SIMD level
- * and thread count. The opt-in OpenBLAS mode is faster on big shapes but
- * its kernels (and their split of K over threads) vary with the host.
+ * and thread count. The opt-in OpenBLAS mode is multi-threaded, but its
+ * kernels (and their split of K over threads) vary with the host.
  */
 static void gemm(const struct byz_model *m, int ta, int tb, int M, int N,
 		 int K, const float *A, int lda, const float *B, int ldb,

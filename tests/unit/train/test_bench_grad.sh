@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$bench" grad --batch 5 --repeat 1 --threads 1,3 --csv "$tmp/g.csv" >"$tmp/out" 2>&1 ||
 	fail "run: $(cat "$tmp/out")"
 cat "$tmp/out"
-[ "$(head -n 1 "$tmp/g.csv")" = "model,backend,batch,params,ms,x_openblas_1t,bits" ] ||
+[ "$(head -n 1 "$tmp/g.csv")" = "model,backend,batch,params,ms,cpu_ms,x_openblas_1t,bits" ] ||
 	fail "CSV header: $(head -n 1 "$tmp/g.csv")"
 # levels this CPU runs: scalar, plus avx2 / avx512 as the table says
 lv=$(sed -n 's/.*simd level \([a-z0-9]*\).*/\1/p' "$tmp/out")
