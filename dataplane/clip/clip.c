@@ -92,7 +92,22 @@ int byz_clip_impl_available(enum byz_clip_impl impl)
 	}
 }
 
-enum byz_clip_impl byz_clip_best_impl(void)
+/*
+ * What AUTO means for k inputs and max_iters: the Gram path unless the direct
+ * iteration needs fewer vector operations. Per coordinate the Gram passes
+ * cost about k(k+1)/2 + 12k multiply-adds (the products, then staging,
+ * conversion and the final pass), the direct path about 6k per iteration
+ * plus two passes for the median and the final check; with the iteration
+ * count estimated as min(max_iters, AUTO_ITERS) the direct path wins once
+ * k > 12 min(max_iters, AUTO_ITERS). Measured (docs/clip.md): break-even
+ * near k = 128 at 10-12 iterations with AVX2 and AVX-512 alike, which is
+ * what the rule gives. Only k, max_iters and the kernel level enter, never a
+ * timing, so one machine always makes the same choice and the aggregate's
+ * bits do not depend on load.
+ */
+#define AUTO_ITERS 10u
+
+enum byz_clip_impl byz_clip_auto_impl(uint32_t k, uint32_t max_iters)
 {
 	const char *force = getenv("BYZ_CLIP_IMPL");
 	enum byz_clip_impl impl;
@@ -100,7 +115,18 @@ enum byz_clip_impl byz_clip_best_impl(void)
 	if (force && !byz_clip_impl_parse(force, &impl) &&
 	    impl != BYZ_CLIP_AUTO && byz_clip_impl_available(impl))
 		return impl;
-	return BYZ_CLIP_GRAM;
+	int lvl = simd_level();
+	uint32_t it = max_iters < AUTO_ITERS ? max_iters : AUTO_ITERS;
+	/* No SIMD: the reference is the only direct path, and it is slower
+	 * than the Gram path on the OpenBLAS kernels for every shape. */
+	if (lvl == 0 || (uint64_t)k <= 12ull * it)
+		return BYZ_CLIP_GRAM;
+	return lvl == 2 ? BYZ_CLIP_AVX512 : BYZ_CLIP_AVX2;
+}
+
+enum byz_clip_impl byz_clip_best_impl(void)
+{
+	return byz_clip_auto_impl(16, 1000);
 }
 
 static int ranges_overlap(const void *a, size_t alen, const void *b,
@@ -144,7 +170,7 @@ int byz_clip(const float *const *v, uint32_t k, size_t d,
 
 	enum byz_clip_impl impl = p->impl;
 	if (impl == BYZ_CLIP_AUTO)
-		impl = byz_clip_best_impl();
+		impl = byz_clip_auto_impl(k, p->max_iters);
 	if (!byz_clip_impl_available(impl))
 		return -ENOTSUP;
 	res->impl = impl;
