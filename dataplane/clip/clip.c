@@ -94,16 +94,18 @@ int byz_clip_impl_available(enum byz_clip_impl impl)
 
 /*
  * What AUTO means for k inputs and max_iters: the Gram path unless the direct
- * iteration needs fewer vector operations. Per coordinate the Gram passes
- * cost about k(k+1)/2 + 12k multiply-adds (the products, then staging,
- * conversion and the final pass), the direct path about 6k per iteration
- * plus two passes for the median and the final check; with the iteration
- * count estimated as min(max_iters, AUTO_ITERS) the direct path wins once
- * k > 12 min(max_iters, AUTO_ITERS). Measured (docs/clip.md): break-even
- * near k = 128 at 10-12 iterations with AVX2 and AVX-512 alike, which is
- * what the rule gives. Only k, max_iters and the kernel level enter, never a
- * timing, so one machine always makes the same choice and the aggregate's
- * bits do not depend on load.
+ * iteration needs fewer operations. Per coordinate and input the Gram passes
+ * cost about k/2 + 12 vector operations (k(k+1)/2 products per coordinate,
+ * then staging, conversion and the final pass); the direct path about 12 per
+ * iteration (two conversions, subtractions and multiply-adds, a load and a
+ * store of the partial sum, and the pass over memory that each iteration
+ * is), plus two passes for the median and the final check. With the
+ * iteration count estimated as it = min(max_iters, AUTO_ITERS), direct wins
+ * once k > 24 (it + 1): k > 264 for the usual caps. The factor is measured
+ * (docs/clip.md: at k = 256, 11 iterations, the Gram path is still 0.9x the
+ * direct one with AVX2 and AVX-512). Only k, max_iters and the kernel level
+ * enter, never a timing, so one machine always makes the same choice and
+ * the aggregate's bits do not depend on load.
  */
 #define AUTO_ITERS 10u
 
@@ -119,7 +121,7 @@ enum byz_clip_impl byz_clip_auto_impl(uint32_t k, uint32_t max_iters)
 	uint32_t it = max_iters < AUTO_ITERS ? max_iters : AUTO_ITERS;
 	/* No SIMD: the reference is the only direct path, and it is slower
 	 * than the Gram path on the OpenBLAS kernels for every shape. */
-	if (lvl == 0 || (uint64_t)k <= 12ull * it)
+	if (lvl == 0 || (uint64_t)k <= 24ull * (it + 1))
 		return BYZ_CLIP_GRAM;
 	return lvl == 2 ? BYZ_CLIP_AVX512 : BYZ_CLIP_AVX2;
 }

@@ -38,6 +38,6 @@ static inline double hsum256d(__m256d x)
 #define VD_MUL(a, b) _mm256_mul_pd((a), (b))
 #define VD_STOREF(p, x) _mm_storeu_ps((p), _mm256_cvtpd_ps(x))
 #define GRAM_TI 2
-#define GRAM_TJ 4
+#define GRAM_BLARGE 64
 
 #include "clip_simd_tmpl.h"

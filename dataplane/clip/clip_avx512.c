@@ -31,6 +31,6 @@
 #define VD_MUL(a, b) _mm512_mul_pd((a), (b))
 #define VD_STOREF(p, x) _mm256_storeu_ps((p), _mm512_cvtpd_ps(x))
 #define GRAM_TI 4
-#define GRAM_TJ 4
+#define GRAM_BLARGE 256
 
 #include "clip_simd_tmpl.h"

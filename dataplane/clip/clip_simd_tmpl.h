@@ -11,7 +11,9 @@
  *   VD, VD_N, VD_LOAD, VD_LOADF(p), VD_STORE, VD_ZERO, VD_SET1, VD_SUB, VD_ADD,
  *   VD_FMA(a, b, c) = a*b + c, VD_HSUM(x), VD_STOREF(p, x) (store as
  *   VD_N floats)                       double vectors
- *   GRAM_TI, GRAM_TJ                   register tile of the Gram kernel
+ *   GRAM_TI                            rows of the off-diagonal Gram tile
+ *                                      (by 4 columns)
+ *   GRAM_BLARGE                        Gram block length for k > 32
  *   KTABLE                             name of the kernel table
  */
 #include <math.h>
@@ -31,8 +33,10 @@
 #define STEP_BLOCK 256
 #define GRAM_BMAX 256 /* largest Gram block (gram_blen) */
 
-/* Fixed networks for k <= CLIP_NET_MAXK: the wires are a local array indexed
- * by constants only, so the compiler keeps them in registers. */
+/* Fixed networks for k <= CLIP_NET_MAXK and a few larger k (clip_gen_nets.c):
+ * the wires are a local array indexed by constants only, so the compiler
+ * keeps them in registers (or spills them to fixed stack slots). Four NaN
+ * sums instead of one keep the check's add chain off the critical path. */
 #define MEDIAN_CMP(a, b)                                 \
 	{                                                \
 		VF lo_ = VF_MIN(x[a], x[b]);             \
@@ -259,10 +263,13 @@ static double KFN(resid2_f)(const float *const *v, uint32_t k, size_t c0,
 #define GRAM_UPAD 8  /* doubles: one cache line between U rows */
 #define PF_LINE(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 
-/* Coordinates per block: U (k rows of float64) stays within L1/L2. */
+/* Coordinates per block: U (k rows of float64) stays within L1/L2. Past
+ * k = 32 the including file chooses (GRAM_BLARGE): AVX-512's 4x4 tiles want
+ * long runs, AVX2's 2x4 tiles a U that fits Zen's 32 KiB L1 (measured on
+ * one Xeon, both within noise of each other at 64 to 256 for AVX2). */
 static size_t KFN(gram_blen)(uint32_t k)
 {
-	return k <= 8 ? 256 : k <= 32 ? 128 : 64;
+	return k <= 8 ? 256 : k <= 32 ? 128 : GRAM_BLARGE;
 }
 
 struct KFN(gram_ws) {

@@ -94,7 +94,8 @@ int byz_median_lower(const float *const *v, uint32_t k, size_t d, float *out);
  *
  * BYZ_CLIP_IMPL (ref, avx2, avx512, gram), when set to an implementation
  * this CPU runs, decides. Otherwise the Gram path, unless the direct SIMD
- * iteration needs fewer operations: k > 12 min(max_iters, 10) (docs/clip.md).
+ * iteration needs fewer operations: k > 24 (min(max_iters, 10) + 1)
+ * (docs/clip.md).
  * The choice depends on k, max_iters, the CPU's SIMD level (capped by
  * BYZ_SIMD_MAX) and the environment only, never on timing, so the same call
  * on one machine always gives the same output bits.

@@ -480,11 +480,13 @@ static void test_auto_rule(void)
 	CU_ASSERT_EQUAL(byz_clip_auto_impl(64, 1000), BYZ_CLIP_GRAM);
 	CU_ASSERT_EQUAL(byz_clip_best_impl(), BYZ_CLIP_GRAM);
 	enum byz_clip_impl big = byz_clip_auto_impl(BYZ_CLIP_MAX_K, 1000);
-	enum byz_clip_impl once = byz_clip_auto_impl(64, 1);
+	enum byz_clip_impl once = byz_clip_auto_impl(300, 12);
+	CU_ASSERT_EQUAL(byz_clip_auto_impl(264, 1000), BYZ_CLIP_GRAM);
 	if (direct) {
 		CU_ASSERT(big == BYZ_CLIP_AVX2 || big == BYZ_CLIP_AVX512);
 		CU_ASSERT(once == big);
-		CU_ASSERT_EQUAL(byz_clip_auto_impl(2, 0), big);
+		CU_ASSERT_EQUAL(byz_clip_auto_impl(64, 0), big);
+		CU_ASSERT_EQUAL(byz_clip_auto_impl(265, 1000), big);
 	} else {
 		CU_ASSERT_EQUAL(big, BYZ_CLIP_GRAM);
 		CU_ASSERT_EQUAL(once, BYZ_CLIP_GRAM);
