@@ -199,22 +199,59 @@ static void KFN(wsum)(const float *const *v, uint32_t k, size_t c0,
 	}
 }
 
+/* Copy rows [r0, r1) of the block [c0, c0 + len) into S. */
+static void KFN(stage_rows)(const float *const *v, uint32_t r0, uint32_t r1,
+			    size_t c0, size_t len, float *S, size_t sb)
+{
+	size_t vec = len - len % VF_N;
+	for (uint32_t i = r0; i < r1; i++) {
+		const float *p = v[i] + c0;
+		float *s = S + (size_t)i * sb;
+		size_t j = 0;
+		for (; j < vec; j += VF_N)
+			VF_STORE(s + j, VF_LOAD(p + j));
+		for (; j < len; j++)
+			s[j] = p[j];
+	}
+}
+
+/* One direct iteration. wsum and then dist2_d read every row's block, so
+ * each block is first copied into a buffer with padded rows: inputs at a
+ * power-of-two stride would otherwise map all k rows of a block to the same
+ * cache sets and, past the associativity, lose them between the two reads
+ * (see the Gram passes below). Without memory for the buffer it reads the
+ * inputs directly; the arithmetic is the same either way. */
 static double KFN(step)(const float *const *v, uint32_t k, size_t c0,
 			size_t c1, const double *w, double *y, double *dist2n)
 {
 	alignas(64) double r[STEP_BLOCK];
+	const size_t sb = STEP_BLOCK + 16;
+	float *S = clip_alloc64((size_t)k * sb * sizeof(float));
+	const float **srow = malloc((size_t)k * sizeof(*srow));
 	double rn2 = 0;
 
+	if (S && srow)
+		for (uint32_t i = 0; i < k; i++)
+			srow[i] = S + (size_t)i * sb;
 	for (size_t b0 = c0; b0 < c1; b0 += STEP_BLOCK) {
 		size_t len = c1 - b0 < STEP_BLOCK ? c1 - b0 : STEP_BLOCK;
-		KFN(wsum)(v, k, b0, len, w, y + b0, NULL, r);
+		const float *const *src = v;
+		size_t o = b0;
+		if (S && srow) {
+			KFN(stage_rows)(v, 0, k, b0, len, S, sb);
+			src = srow;
+			o = 0;
+		}
+		KFN(wsum)(src, k, o, len, w, y + b0, NULL, r);
 		for (size_t j = 0; j < len; j++) {
 			double rj = r[j] / k;
 			y[b0 + j] += rj;
 			rn2 += rj * rj;
 		}
-		KFN(dist2_d)(v, k, b0, b0 + len, y, dist2n);
+		KFN(dist2_d)(src, k, o, o + len, y + b0 - o, dist2n);
 	}
+	free(S);
+	free(srow);
 	return rn2;
 }
 
@@ -329,22 +366,6 @@ static void KFN(stage_pf)(const float *const *v, uint32_t r0, uint32_t r1,
 		for (size_t j = 0; j < len; j += 16)
 			PF_LINE(p + j);
 		PF_LINE(p + len - 1);
-	}
-}
-
-/* Copy rows [r0, r1) of the block [c0, c0 + len) into S. */
-static void KFN(stage_rows)(const float *const *v, uint32_t r0, uint32_t r1,
-			    size_t c0, size_t len, float *S, size_t sb)
-{
-	size_t vec = len - len % VF_N;
-	for (uint32_t i = r0; i < r1; i++) {
-		const float *p = v[i] + c0;
-		float *s = S + (size_t)i * sb;
-		size_t j = 0;
-		for (; j < vec; j += VF_N)
-			VF_STORE(s + j, VF_LOAD(p + j));
-		for (; j < len; j++)
-			s[j] = p[j];
 	}
 }
 
