@@ -283,10 +283,11 @@ static double KFN(resid2_f)(const float *const *v, uint32_t k, size_t c0,
  *    rows at one coordinate, as the median does, then evicts lines before
  *    their second use whenever k exceeds the associativity (8 ways in Zen's
  *    L1 and L2). The copy touches every line once, sequentially; everything
- *    after it reads the padded buffer. The next block is staged four rows at
- *    a time between the tile rows of the current one, with its prefetches
- *    two groups ahead, so memory is fetched while the FMA units work and
- *    only a dozen rows' lines are in flight at once.
+ *    after it reads the padded buffer. The next block is staged between the
+ *    tile rows of the current one, in step with the work done and with its
+ *    prefetches a quarter of the block's work ahead, so memory is fetched
+ *    while the FMA units work and only a quarter of the rows' lines are in
+ *    flight at once.
  *  - Median of the block from the staging buffer, then U = S - median
  *    converted once into float64 (rows padded, lanes past the end zero).
  *  - A register tile of accumulators walks the upper triangle: a dedicated
@@ -396,6 +397,15 @@ static void KFN(stage_step)(const float *const *v, uint32_t k, uint32_t g,
 		KFN(stage_rows)(v, r0, r0 + 4 < k ? r0 + 4 : k, nc0, nlen, S, sb);
 }
 
+/* Rows of the next block to have staged once `work` of `total` units of
+ * the current one are done: ceil(k work / total), at most k. */
+static uint32_t KFN(rows_at)(uint32_t k, uint32_t work, uint32_t total)
+{
+	if (work >= total)
+		return k;
+	return (uint32_t)(((uint64_t)k * work + total - 1) / total);
+}
+
 /* U[i][0..len) = S[i] - bd for the k real rows; lanes up to the next
  * vector boundary are zeroed so the tiles may read whole vectors. */
 static void KFN(gram_fill)(const struct KFN(gram_ws) *ws, const float *S,
@@ -490,6 +500,8 @@ static int KFN(gram_base)(const float *const *v, uint32_t k, size_t d,
 		return rc;
 	const size_t B = ws.B;
 	const uint32_t ngroups = ws.kp / 4;
+	const uint32_t total = ngroups * (ngroups + 1) / 2;
+	const uint32_t ahead = total / 4 ? total / 4 : 1;
 	int cur = 0;
 	KFN(stage_first)(v, k, d < B ? d : B, ws.S[0], ws.sb);
 	for (size_t c0 = 0; c0 < d; c0 += B) {
@@ -506,8 +518,15 @@ static int KFN(gram_base)(const float *const *v, uint32_t k, size_t d,
 		for (size_t j = 0; j < len; j++)
 			ws.bd[j] = (double)out[c0 + j];
 		KFN(gram_fill)(&ws, S, len);
-		if (nlen)
-			KFN(stage_pf)(v, 0, k < 8 ? k : 8, nc0, nlen);
+		/* Row group g does ngroups - g of the block's 4x4 products, so
+		 * the next block is staged in proportion to the work done, not
+		 * per group, with prefetches a quarter of the work ahead: the
+		 * small late groups would leave no time to hide a miss. */
+		uint32_t done = 0, st_to = 0, pf_to = 0;
+		if (nlen) {
+			pf_to = KFN(rows_at)(k, ahead, total);
+			KFN(stage_pf)(v, 0, pf_to, nc0, nlen);
+		}
 		size_t n_end = (len + VD_N - 1) / VD_N * VD_N;
 		for (uint32_t g = 0; g < ngroups; g++) {
 			uint32_t r = 4 * g;
@@ -515,7 +534,15 @@ static int KFN(gram_base)(const float *const *v, uint32_t k, size_t d,
 			for (uint32_t tj = r + 4; tj < ws.kp; tj += 4)
 				for (uint32_t x = 0; x < 4; x += GRAM_TI)
 					KFN(gram_tile)(&ws, r + x, tj, n_end);
-			KFN(stage_step)(v, k, g, nc0, nlen, Sn, ws.sb);
+			if (!nlen)
+				continue;
+			done += ngroups - g;
+			uint32_t pf = KFN(rows_at)(k, done + ahead, total);
+			uint32_t st = KFN(rows_at)(k, done, total);
+			KFN(stage_pf)(v, pf_to, pf, nc0, nlen);
+			KFN(stage_rows)(v, st_to, st, nc0, nlen, Sn, ws.sb);
+			pf_to = pf;
+			st_to = st;
 		}
 		cur ^= 1;
 	}
@@ -591,6 +618,8 @@ static int KFN(gram_final)(const float *const *v, uint32_t k, size_t d,
 		for (uint32_t i = 0; i < k; i++)
 			ws.srow[i] = S + (size_t)i * ws.sb;
 
+		if (nlen)
+			KFN(stage_pf)(v, 0, k < 8 ? k : 8, nc0, nlen);
 		/* y = b + sum_i beta_i (v_i - b), rounded in place; e is the
 		 * rounding, exact in float64 (Sterbenz). */
 		size_t j = 0;
@@ -615,9 +644,7 @@ static int KFN(gram_final)(const float *const *v, uint32_t k, size_t d,
 		}
 
 		/* At the new point, while the block is in L1; the next block
-		 * is staged between the row groups. */
-		if (nlen)
-			KFN(stage_pf)(v, 0, k < 8 ? k : 8, nc0, nlen);
+		 * is staged between the row groups (equal work each). */
 		for (uint32_t i = 0; i < k; i += 4) {
 			KFN(final_rows)(s, i, k - i < 4 ? k - i : 4, vec, w, o, e,
 					r, dacc, bacc);
