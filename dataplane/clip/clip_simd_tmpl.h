@@ -13,7 +13,10 @@
  *   VD_N floats)                       double vectors
  *   GRAM_TI                            rows of the off-diagonal Gram tile
  *                                      (by 4 columns)
- *   GRAM_BLARGE                        Gram block length for k > 32
+ *   GRAM_BMID, GRAM_BLARGE             Gram block length for 8 < k <= 32
+ *                                      and for k > 32
+ *   GRAM_STAGE                         1: copy each block into padded rows
+ *                                      first (the Gram passes, direct step)
  *   KTABLE                             name of the kernel table
  */
 #include <math.h>
@@ -226,18 +229,21 @@ static double KFN(step)(const float *const *v, uint32_t k, size_t c0,
 {
 	alignas(64) double r[STEP_BLOCK];
 	const size_t sb = STEP_BLOCK + 16;
-	float *S = clip_alloc64((size_t)k * sb * sizeof(float));
-	const float **srow = malloc((size_t)k * sizeof(*srow));
+	float *S = GRAM_STAGE ? clip_alloc64((size_t)k * sb * sizeof(float)) : NULL;
+	const float **srow = S ? malloc((size_t)k * sizeof(*srow)) : NULL;
 	double rn2 = 0;
 
-	if (S && srow)
-		for (uint32_t i = 0; i < k; i++)
-			srow[i] = S + (size_t)i * sb;
+	if (!srow) {
+		free(S);
+		S = NULL;
+	}
+	for (uint32_t i = 0; S && i < k; i++)
+		srow[i] = S + (size_t)i * sb;
 	for (size_t b0 = c0; b0 < c1; b0 += STEP_BLOCK) {
 		size_t len = c1 - b0 < STEP_BLOCK ? c1 - b0 : STEP_BLOCK;
 		const float *const *src = v;
 		size_t o = b0;
-		if (S && srow) {
+		if (S) {
 			KFN(stage_rows)(v, 0, k, b0, len, S, sb);
 			src = srow;
 			o = 0;
@@ -307,7 +313,7 @@ static double KFN(resid2_f)(const float *const *v, uint32_t k, size_t c0,
  * one Xeon, both within noise of each other at 64 to 256 for AVX2). */
 static size_t KFN(gram_blen)(uint32_t k)
 {
-	return k <= 8 ? 256 : k <= 32 ? 128 : GRAM_BLARGE;
+	return k <= 8 ? 256 : k <= 32 ? GRAM_BMID : GRAM_BLARGE;
 }
 
 struct KFN(gram_ws) {
@@ -370,6 +376,23 @@ static void KFN(stage_pf)(const float *const *v, uint32_t r0, uint32_t r1,
 	}
 }
 
+/* Copy for the Gram passes: with GRAM_STAGE 0 the kernels read the inputs
+ * in place and only the prefetches remain. */
+static void KFN(stage_copy)(const float *const *v, uint32_t r0, uint32_t r1,
+			    size_t c0, size_t len, float *S, size_t sb)
+{
+	if (GRAM_STAGE)
+		KFN(stage_rows)(v, r0, r1, c0, len, S, sb);
+}
+
+/* Row pointers of the block at c0: staged or in place. */
+static void KFN(stage_ptrs)(const float *const *v, uint32_t k, size_t c0,
+			    const float *S, size_t sb, const float **srow)
+{
+	for (uint32_t i = 0; i < k; i++)
+		srow[i] = GRAM_STAGE ? S + (size_t)i * sb : v[i] + c0;
+}
+
 /* The first block, with nothing to overlap: rows staged in order, each
  * prefetched four rows ahead. */
 static void KFN(stage_first)(const float *const *v, uint32_t k, size_t len,
@@ -379,7 +402,7 @@ static void KFN(stage_first)(const float *const *v, uint32_t k, size_t len,
 	for (uint32_t i = 0; i < k; i++) {
 		if (i + 4 < k)
 			KFN(stage_pf)(v, i + 4, i + 5, 0, len);
-		KFN(stage_rows)(v, i, i + 1, 0, len, S, sb);
+		KFN(stage_copy)(v, i, i + 1, 0, len, S, sb);
 	}
 }
 
@@ -394,7 +417,7 @@ static void KFN(stage_step)(const float *const *v, uint32_t k, uint32_t g,
 	if (p0 < k)
 		KFN(stage_pf)(v, p0, p0 + 4 < k ? p0 + 4 : k, nc0, nlen);
 	if (r0 < k)
-		KFN(stage_rows)(v, r0, r0 + 4 < k ? r0 + 4 : k, nc0, nlen, S, sb);
+		KFN(stage_copy)(v, r0, r0 + 4 < k ? r0 + 4 : k, nc0, nlen, S, sb);
 }
 
 /* Rows of the next block to have staged once `work` of `total` units of
@@ -408,13 +431,12 @@ static uint32_t KFN(rows_at)(uint32_t k, uint32_t work, uint32_t total)
 
 /* U[i][0..len) = S[i] - bd for the k real rows; lanes up to the next
  * vector boundary are zeroed so the tiles may read whole vectors. */
-static void KFN(gram_fill)(const struct KFN(gram_ws) *ws, const float *S,
-			   size_t len)
+static void KFN(gram_fill)(const struct KFN(gram_ws) *ws, size_t len)
 {
 	size_t vec = len - len % VD_N;
 	const double *bd = ws->bd;
 	for (uint32_t i = 0; i < ws->k; i++) {
-		const float *si = S + (size_t)i * ws->sb;
+		const float *si = ws->srow[i];
 		double *ui = ws->U + (size_t)i * ws->ub;
 		size_t j = 0;
 		for (; j < vec; j += VD_N)
@@ -507,17 +529,15 @@ static int KFN(gram_base)(const float *const *v, uint32_t k, size_t d,
 	for (size_t c0 = 0; c0 < d; c0 += B) {
 		size_t len = d - c0 < B ? d - c0 : B;
 		size_t nc0 = c0 + B, nlen = nc0 < d ? (d - nc0 < B ? d - nc0 : B) : 0;
-		const float *S = ws.S[cur];
 		float *Sn = ws.S[cur ^ 1];
-		for (uint32_t i = 0; i < k; i++)
-			ws.srow[i] = S + (size_t)i * ws.sb;
+		KFN(stage_ptrs)(v, k, c0, ws.S[cur], ws.sb, ws.srow);
 		if (net)
 			rc = KFN(median)(ws.srow, k, 0, len, net, out + c0);
 		if (rc)
 			break;
 		for (size_t j = 0; j < len; j++)
 			ws.bd[j] = (double)out[c0 + j];
-		KFN(gram_fill)(&ws, S, len);
+		KFN(gram_fill)(&ws, len);
 		/* Row group g does ngroups - g of the block's 4x4 products, so
 		 * the next block is staged in proportion to the work done, not
 		 * per group, with prefetches a quarter of the work ahead: the
@@ -540,7 +560,7 @@ static int KFN(gram_base)(const float *const *v, uint32_t k, size_t d,
 			uint32_t pf = KFN(rows_at)(k, done + ahead, total);
 			uint32_t st = KFN(rows_at)(k, done, total);
 			KFN(stage_pf)(v, pf_to, pf, nc0, nlen);
-			KFN(stage_rows)(v, st_to, st, nc0, nlen, Sn, ws.sb);
+			KFN(stage_copy)(v, st_to, st, nc0, nlen, Sn, ws.sb);
 			pf_to = pf;
 			st_to = st;
 		}
@@ -612,11 +632,9 @@ static int KFN(gram_final)(const float *const *v, uint32_t k, size_t d,
 		size_t len = d - c0 < B ? d - c0 : B;
 		size_t nc0 = c0 + B, nlen = nc0 < d ? (d - nc0 < B ? d - nc0 : B) : 0;
 		size_t vec = len - len % VD_N;
-		const float *S = ws.S[cur];
 		const float *const *s = ws.srow;
 		float *o = out + c0;
-		for (uint32_t i = 0; i < k; i++)
-			ws.srow[i] = S + (size_t)i * ws.sb;
+		KFN(stage_ptrs)(v, k, c0, ws.S[cur], ws.sb, ws.srow);
 
 		if (nlen)
 			KFN(stage_pf)(v, 0, k < 8 ? k : 8, nc0, nlen);
