@@ -313,7 +313,8 @@ static double KFN(resid2_f)(const float *const *v, uint32_t k, size_t c0,
  * one Xeon, both within noise of each other at 64 to 256 for AVX2). */
 static size_t KFN(gram_blen)(uint32_t k)
 {
-	return k <= 8 ? 256 : k <= 32 ? GRAM_BMID : GRAM_BLARGE;
+	static const size_t blen[3] = {256, GRAM_BMID, GRAM_BLARGE};
+	return blen[(k > 8) + (k > 32)];
 }
 
 struct KFN(gram_ws) {
