@@ -282,8 +282,9 @@ static double KFN(resid2_f)(const float *const *v, uint32_t k, size_t c0,
  * tall and skinny; a general GEMM would pack every block first. Here the
  * inputs are walked in blocks of gram_blen(k) coordinates:
  *
- *  - Staging. Each row's block is copied once, front to back, into a float32
- *    buffer whose rows are padded by a cache line. Inputs laid out at a
+ *  - Staging (GRAM_STAGE, the AVX2 variant; AVX-512 reads in place with the
+ *    same prefetch schedule). Each row's block is copied once, front to
+ *    back, into a float32 buffer whose rows are padded by a cache line. Inputs laid out at a
  *    power-of-two stride (one allocation of k rows of 2^n floats) put the
  *    same coordinate of every row in the same cache set, and reading all k
  *    rows at one coordinate, as the median does, then evicts lines before
@@ -308,9 +309,9 @@ static double KFN(resid2_f)(const float *const *v, uint32_t k, size_t c0,
 #define PF_LINE(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 
 /* Coordinates per block: U (k rows of float64) stays within L1/L2. Past
- * k = 32 the including file chooses (GRAM_BLARGE): AVX-512's 4x4 tiles want
- * long runs, AVX2's 2x4 tiles a U that fits Zen's 32 KiB L1 (measured on
- * one Xeon, both within noise of each other at 64 to 256 for AVX2). */
+ * k = 8 the including file chooses (GRAM_BMID, GRAM_BLARGE): AVX-512's 4x4
+ * tiles want long runs, AVX2's 2x4 tiles a U and staging buffer that fit
+ * Zen's 32 KiB L1 (on the Xeon, 64 to 256 were within noise for AVX2). */
 static size_t KFN(gram_blen)(uint32_t k)
 {
 	static const size_t blen[3] = {256, GRAM_BMID, GRAM_BLARGE};
@@ -321,7 +322,7 @@ struct KFN(gram_ws) {
 	uint32_t k, kp;     /* k rounded up to 4 */
 	size_t B, sb, ub;   /* block length, staged and U row strides */
 	float *S[2];        /* staged blocks: current and next, k rows of sb */
-	const float **srow; /* k row pointers into the current staged block */
+	const float **srow; /* k row pointers: the staged block, or the inputs */
 	double *U;          /* kp rows of ub (NULL in the final pass) */
 	double *bd;         /* the base point of the block, in float64 */
 	VD *acc;            /* kp x kp vector accumulators (upper tiles used) */
