@@ -92,7 +92,24 @@ int byz_clip_impl_available(enum byz_clip_impl impl)
 	}
 }
 
-enum byz_clip_impl byz_clip_best_impl(void)
+/*
+ * What AUTO means for k inputs and max_iters: the Gram path unless the direct
+ * iteration needs fewer operations. Per coordinate and input the Gram passes
+ * cost about k/2 + 12 vector operations (k(k+1)/2 products per coordinate,
+ * then staging, conversion and the final pass); the direct path about 12 per
+ * iteration (two conversions, subtractions and multiply-adds, a load and a
+ * store of the partial sum, and the pass over memory that each iteration
+ * is), plus two passes for the median and the final check. With the
+ * iteration count estimated as it = min(max_iters, AUTO_ITERS), direct wins
+ * once k > 24 (it + 1): k > 264 for the usual caps. The factor is measured
+ * (docs/clip.md: at k = 256, 11 iterations, the Gram path is still 0.9x the
+ * direct one with AVX2 and AVX-512). Only k, max_iters and the kernel level
+ * enter, never a timing, so one machine always makes the same choice and
+ * the aggregate's bits do not depend on load.
+ */
+#define AUTO_ITERS 10u
+
+enum byz_clip_impl byz_clip_auto_impl(uint32_t k, uint32_t max_iters)
 {
 	const char *force = getenv("BYZ_CLIP_IMPL");
 	enum byz_clip_impl impl;
@@ -100,7 +117,18 @@ enum byz_clip_impl byz_clip_best_impl(void)
 	if (force && !byz_clip_impl_parse(force, &impl) &&
 	    impl != BYZ_CLIP_AUTO && byz_clip_impl_available(impl))
 		return impl;
-	return BYZ_CLIP_GRAM;
+	int lvl = simd_level();
+	uint32_t it = max_iters < AUTO_ITERS ? max_iters : AUTO_ITERS;
+	/* No SIMD: the reference is the only direct path, and it is slower
+	 * than the Gram path on the OpenBLAS kernels for every shape. */
+	if (lvl == 0 || (uint64_t)k <= 24ull * (it + 1))
+		return BYZ_CLIP_GRAM;
+	return lvl == 2 ? BYZ_CLIP_AVX512 : BYZ_CLIP_AVX2;
+}
+
+enum byz_clip_impl byz_clip_best_impl(void)
+{
+	return byz_clip_auto_impl(16, 1000);
 }
 
 static int ranges_overlap(const void *a, size_t alen, const void *b,
@@ -144,7 +172,7 @@ int byz_clip(const float *const *v, uint32_t k, size_t d,
 
 	enum byz_clip_impl impl = p->impl;
 	if (impl == BYZ_CLIP_AUTO)
-		impl = byz_clip_best_impl();
+		impl = byz_clip_auto_impl(k, p->max_iters);
 	if (!byz_clip_impl_available(impl))
 		return -ENOTSUP;
 	res->impl = impl;

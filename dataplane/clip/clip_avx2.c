@@ -38,6 +38,10 @@ static inline double hsum256d(__m256d x)
 #define VD_MUL(a, b) _mm256_mul_pd((a), (b))
 #define VD_STOREF(p, x) _mm_storeu_ps((p), _mm256_cvtpd_ps(x))
 #define GRAM_TI 2
-#define GRAM_TJ 4
+/* Staged blocks (clip_simd_tmpl.h): AVX2-only machines include Zen 1-3,
+ * whose 8-way L1 and L2 lose power-of-two-strided rows between reads. */
+#define GRAM_BMID 128
+#define GRAM_STAGE 1
+#define GRAM_BLARGE 64
 
 #include "clip_simd_tmpl.h"

@@ -33,7 +33,7 @@ extern "C" {
 
 /** Implementations of CenteredClip. */
 enum byz_clip_impl {
-	BYZ_CLIP_AUTO = 0, /**< best available on this CPU, chosen once */
+	BYZ_CLIP_AUTO = 0, /**< byz_clip_auto_impl(k, max_iters) */
 	BYZ_CLIP_REF,      /**< scalar reference: the specification */
 	BYZ_CLIP_AVX2,     /**< direct iteration, AVX2+FMA */
 	BYZ_CLIP_AVX512,   /**< direct iteration, AVX-512F */
@@ -88,7 +88,21 @@ int byz_clip(const float *const *v, uint32_t k, size_t d,
  */
 int byz_median_lower(const float *const *v, uint32_t k, size_t d, float *out);
 
-/** @brief The implementation AUTO resolves to on this CPU. */
+/**
+ * @brief The implementation AUTO resolves to for @p k inputs and an
+ * iteration cap of @p max_iters on this CPU.
+ *
+ * BYZ_CLIP_IMPL (ref, avx2, avx512, gram), when set to an implementation
+ * this CPU runs, decides. Otherwise the Gram path, unless the direct SIMD
+ * iteration needs fewer operations: k > 24 (min(max_iters, 10) + 1)
+ * (docs/clip.md).
+ * The choice depends on k, max_iters, the CPU's SIMD level (capped by
+ * BYZ_SIMD_MAX) and the environment only, never on timing, so the same call
+ * on one machine always gives the same output bits.
+ */
+enum byz_clip_impl byz_clip_auto_impl(uint32_t k, uint32_t max_iters);
+
+/** @brief What AUTO resolves to for a typical part: byz_clip_auto_impl(16, 1000). */
 enum byz_clip_impl byz_clip_best_impl(void);
 
 /** @brief 1 if @p impl was built and this CPU can run it, else 0. */

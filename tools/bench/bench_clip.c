@@ -48,6 +48,8 @@ static void clip_usage(FILE *f)
 "  --eps E           residual target                              [1e-6]\n"
 "  --max-iters N     iteration cap                                [1000]\n"
 "  --impl NAME       ref|avx2|avx512|gram|auto|all                [all]\n"
+"                    (auto: what AUTO resolves to for each k and\n"
+"                    --max-iters, shown as auto:NAME)\n"
 "                    (ref always runs --ref-iters iterations with eps 0)\n"
 "  --ref-iters N     iterations of the scalar baseline            [20]\n"
 "  --repeat N        timed runs per row; the median is reported   [3]\n"
@@ -133,6 +135,9 @@ static int run_one(const struct clip_opts *o, uint32_t k, size_t d, FILE *csv)
 		char label[32];
 		if (is_ref)
 			snprintf(label, sizeof(label), "ref@%u", o->ref_iters);
+		else if (impl == BYZ_CLIP_AUTO) /* resolved per shape */
+			snprintf(label, sizeof(label), "auto:%s",
+				 byz_clip_impl_name(byz_clip_auto_impl(k, o->max_iters)));
 		else
 			snprintf(label, sizeof(label), "%s", byz_clip_impl_name(impl));
 		if (!byz_clip_impl_available(impl)) {
@@ -297,8 +302,6 @@ int bench_clip_main(int argc, char **argv)
 			fprintf(stderr, "byz-bench clip: --impl: unknown '%s' (ref, avx2, avx512, gram, auto, all)\n", impl);
 			return 2;
 		}
-		if (e == BYZ_CLIP_AUTO)
-			e = byz_clip_best_impl();
 		o.impls[o.nimpls++] = e;
 	}
 

@@ -18,6 +18,11 @@ check "every non-ref row converged" "awk -F, 'NR > 1 && \$1 !~ /^ref/ && \$15 !=
 check "ref rows ran 20 iterations" "awk -F, 'NR > 1 && \$1 ~ /^ref/ && \$8 != 20 { bad = 1 } END { exit bad }' '$tmp/out.csv'"
 check "table has a row per CSV row" "[ \$(grep -c '^  [a-z]' '$tmp/table') -ge $rows ]"
 
+"$bench" clip --peers 4,300 --dim 64 --impl auto --max-iters 20 --repeat 1 --csv "$tmp/auto.csv" >"$tmp/auto" 2>"$tmp/err"
+check "--impl auto exits 0" "[ $? -eq 0 ]"
+check "auto resolves per shape: gram at k = 4" "awk -F, '\$3 == 4 && \$1 == \"auto:gram\" && \$2 == \"gram\" { ok = 1 } END { exit !ok }' '$tmp/auto.csv'"
+check "auto at k = 300: label and implementation agree" "awk -F, '\$3 == 300 && \$1 == \"auto:\" \$2 { ok = 1 } END { exit !ok }' '$tmp/auto.csv'"
+
 for args in "--peers 0" "--dim foo" "--impl sse9" "--tau -1" "--eps nan" "--repeat 0" "--peers 5000" "stray" "--csv /nonexistent/dir/x.csv"; do
 	# shellcheck disable=SC2086
 	"$bench" clip $args >/dev/null 2>"$tmp/err"

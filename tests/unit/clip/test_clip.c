@@ -368,6 +368,149 @@ static void test_zero_iters(void)
 	mat_free(&m);
 }
 
+/* Rows of one allocation at a power-of-two stride: every row's coordinate c
+ * falls in the same cache set, the layout the Gram passes stage around.
+ * k past the fixed networks and not a multiple of 4, d spanning many
+ * blocks with a tail. */
+static void test_aliased_rows(void)
+{
+	struct byz_rng r = {byz_test_seed_used ^ 6};
+	static const uint32_t ks[] = {16, 17, 64, 65};
+	for (size_t a = 0; a < sizeof(ks) / sizeof(ks[0]); a++) {
+		struct mat m = make_case(&r, ks[a], 4096, ks[a] / 3, 20.0);
+		check_all(&m, 1.0, 1e-7, 500);
+		mat_free(&m);
+		m = make_case(&r, ks[a], 1000 + ks[a], ks[a] / 2 - 1, 5.0);
+		check_all(&m, 0.3, 1e-7, 500);
+		mat_free(&m);
+	}
+}
+
+/* No honest majority: every row is Byzantine, far from the others in its
+ * own direction, with norms near 1e15 (squares near 1e30 in the Gram
+ * sums); then every row near float32's largest magnitude. */
+static void test_all_byzantine(void)
+{
+	struct byz_rng r = {byz_test_seed_used ^ 7};
+	struct mat m = mat_new(20, 777);
+	for (uint32_t i = 0; i < m.k; i++)
+		for (size_t c = 0; c < m.d; c++)
+			row(&m, i)[c] = (float)(byz_rng_gauss(&r) * 1e15 / sqrt(777.0) +
+						(c % m.k == i ? 3e14 : 0));
+	check_all(&m, 1e14, 1e3, 500);
+	check_all(&m, 1e16, 1e3, 500);
+	mat_free(&m);
+	m = mat_new(9, 300);
+	for (uint32_t i = 0; i < m.k; i++)
+		for (size_t c = 0; c < m.d; c++)
+			row(&m, i)[c] = (float)((byz_rng_unif(&r) * 2 - 1) * 3e38);
+	check_all(&m, 1e38, 1e33, 300);
+	mat_free(&m);
+}
+
+/* NaN/Inf past the first block of the staged passes, in every row
+ * position class (first, inside a group of 4, last). */
+static void test_nonfinite_late(void)
+{
+	const float bad[] = {NAN, INFINITY, -INFINITY};
+	struct byz_rng r = {byz_test_seed_used ^ 8};
+	static const uint32_t rows_hit[] = {0, 6, 36};
+	for (size_t b = 0; b < 3; b++)
+		for (size_t h = 0; h < 3; h++)
+			for (size_t n = 0; n < NIMPL; n++) {
+				if (!byz_clip_impl_available(all_impls[n]))
+					continue;
+				struct mat m = make_case(&r, 37, 1500, 5, 3);
+				row(&m, rows_hit[h])[700 + 311 * h] = bad[b];
+				float *y = malloc(m.d * sizeof(float));
+				struct byz_clip_params p = {1, 1e-6, 100, all_impls[n]};
+				struct byz_clip_result res;
+				CU_ASSERT_EQUAL(byz_clip(m.rows, m.k, m.d, &p, y, NULL, &res), -EDOM);
+				for (size_t c = 0; c < m.d; c++)
+					CU_ASSERT_EQUAL(y[c], 0.0f);
+				free(y);
+				mat_free(&m);
+			}
+}
+
+/* The same call twice gives the same bits, and AUTO gives the bits of the
+ * implementation it reports: aggregates are hashed and compared. */
+static void test_deterministic(void)
+{
+	struct byz_rng r = {byz_test_seed_used ^ 9};
+	static const uint32_t ks[] = {4, 16, 64, 200};
+	for (size_t a = 0; a < sizeof(ks) / sizeof(ks[0]); a++) {
+		struct mat m = make_case(&r, ks[a], 1031, ks[a] / 4, 10.0);
+		float *y1 = malloc(m.d * sizeof(float)), *y2 = malloc(m.d * sizeof(float));
+		for (size_t n = 0; n < NIMPL; n++) {
+			if (!byz_clip_impl_available(all_impls[n]))
+				continue;
+			struct byz_clip_params p = {1, 1e-6, 200, all_impls[n]};
+			struct byz_clip_result r1, r2;
+			CU_ASSERT_EQUAL_FATAL(byz_clip(m.rows, m.k, m.d, &p, y1, NULL, &r1), 0);
+			CU_ASSERT_EQUAL_FATAL(byz_clip(m.rows, m.k, m.d, &p, y2, NULL, &r2), 0);
+			CU_ASSERT_EQUAL(memcmp(y1, y2, m.d * sizeof(float)), 0);
+			CU_ASSERT_EQUAL(r1.iters, r2.iters);
+			CU_ASSERT(r1.residual == r2.residual);
+			if (all_impls[n] == BYZ_CLIP_AUTO) {
+				CU_ASSERT_EQUAL(r1.impl, byz_clip_auto_impl(m.k, p.max_iters));
+				p.impl = r1.impl;
+				CU_ASSERT_EQUAL_FATAL(byz_clip(m.rows, m.k, m.d, &p, y2, NULL, &r2), 0);
+				CU_ASSERT_EQUAL(memcmp(y1, y2, m.d * sizeof(float)), 0);
+			}
+		}
+		free(y1);
+		free(y2);
+		mat_free(&m);
+	}
+}
+
+/* What AUTO resolves to: a function of k, max_iters and the kernel level
+ * only, the Gram path for the usual shapes, direct where it needs fewer
+ * operations; BYZ_CLIP_IMPL overrides. */
+static void test_auto_rule(void)
+{
+	int direct = byz_clip_impl_available(BYZ_CLIP_AVX2);
+	const char *saved = getenv("BYZ_CLIP_IMPL");
+	char keep[32] = "";
+	if (saved)
+		snprintf(keep, sizeof(keep), "%s", saved);
+	unsetenv("BYZ_CLIP_IMPL");
+	CU_ASSERT_EQUAL(byz_clip_auto_impl(16, 1000), BYZ_CLIP_GRAM);
+	CU_ASSERT_EQUAL(byz_clip_auto_impl(64, 1000), BYZ_CLIP_GRAM);
+	CU_ASSERT_EQUAL(byz_clip_best_impl(), BYZ_CLIP_GRAM);
+	enum byz_clip_impl big = byz_clip_auto_impl(BYZ_CLIP_MAX_K, 1000);
+	enum byz_clip_impl once = byz_clip_auto_impl(300, 12);
+	CU_ASSERT_EQUAL(byz_clip_auto_impl(264, 1000), BYZ_CLIP_GRAM);
+	if (direct) {
+		CU_ASSERT(big == BYZ_CLIP_AVX2 || big == BYZ_CLIP_AVX512);
+		CU_ASSERT(once == big);
+		CU_ASSERT_EQUAL(byz_clip_auto_impl(64, 0), big);
+		CU_ASSERT_EQUAL(byz_clip_auto_impl(265, 1000), big);
+	} else {
+		CU_ASSERT_EQUAL(big, BYZ_CLIP_GRAM);
+		CU_ASSERT_EQUAL(once, BYZ_CLIP_GRAM);
+	}
+	/* Monotone in k: once direct, direct for every larger k. */
+	for (uint32_t it = 1; it <= 64; it *= 2) {
+		int seen_direct = 0;
+		for (uint32_t k = 1; k <= 1024; k++) {
+			int d = byz_clip_auto_impl(k, it) != BYZ_CLIP_GRAM;
+			CU_ASSERT(!seen_direct || d);
+			seen_direct |= d;
+		}
+	}
+	setenv("BYZ_CLIP_IMPL", "ref", 1);
+	CU_ASSERT_EQUAL(byz_clip_auto_impl(16, 1000), BYZ_CLIP_REF);
+	CU_ASSERT_EQUAL(byz_clip_auto_impl(BYZ_CLIP_MAX_K, 1), BYZ_CLIP_REF);
+	setenv("BYZ_CLIP_IMPL", "gram", 1);
+	CU_ASSERT_EQUAL(byz_clip_auto_impl(BYZ_CLIP_MAX_K, 1), BYZ_CLIP_GRAM);
+	if (keep[0])
+		setenv("BYZ_CLIP_IMPL", keep, 1);
+	else
+		unsetenv("BYZ_CLIP_IMPL");
+}
+
 BYZ_TEST_MAIN("clip",
 	      {"implementations agree with the reference (random)", test_random},
 	      {"implementations agree with the reference (adversarial)", test_adversarial},
@@ -376,4 +519,9 @@ BYZ_TEST_MAIN("clip",
 	      {"NaN and Inf rejected", test_nonfinite},
 	      {"bad arguments rejected", test_bad_args},
 	      {"implementation names", test_names},
-	      {"zero iterations returns the median", test_zero_iters})
+	      {"zero iterations returns the median", test_zero_iters},
+	      {"rows at a power-of-two stride", test_aliased_rows},
+	      {"every row Byzantine, huge norms", test_all_byzantine},
+	      {"NaN and Inf past the first block", test_nonfinite_late},
+	      {"same inputs, same bits", test_deterministic},
+	      {"what AUTO resolves to", test_auto_rule})
