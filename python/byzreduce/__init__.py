@@ -27,7 +27,7 @@ import ctypes as _ct
 from . import _lib
 
 __all__ = ["Trainer", "ByzError", "centered_clip", "StepInfo", "Report", "Ban",
-           "EVENT_NAMES"]
+           "EVENT_NAMES", "attack", "ATTACKS"]
 
 EVENT_NAMES = {1: "step-done", 2: "ban", 3: "silent", 4: "left", 5: "restart",
                6: "accuse", 7: "skipped", 8: "joined", 9: "active", 10: "out-of-sync",
@@ -241,9 +241,35 @@ class Trainer:
             _raise(r, "next")
         return StepInfo(int(nx.step), bool(nx.contribute), bytes(nx.seed))
 
+    @classmethod
+    def from_env(cls, dim=None, validator=None):
+        """The trainer byz-run prepared for this process: the byzd config in
+        $BYZ_CONFIG, with its [protocol] d set to @p dim when given (the
+        model's parameter count, which only the script knows); on a peer
+        byz-run made Byzantine, $BYZ_ATTACK names the gradient attack applied
+        to every gradient handed in (see attack())."""
+        import os
+        path = os.environ.get("BYZ_CONFIG")
+        if not path:
+            raise RuntimeError("Trainer.from_env: BYZ_CONFIG is not set (start the script "
+                               "with byz-run, or pass a byzd config to Trainer())")
+        if dim is not None:
+            path = _config_with_dim(path, int(dim))
+        t = cls(path, validator)
+        name = os.environ.get("BYZ_ATTACK", "")
+        if name:
+            t.attack = attack(name, seed=int(os.environ.get("BYZ_RUN_SEED", "1")))
+        return t
+
+    attack = None
+    """None, or a function gradient -> gradient applied by submit() before the
+    gradient is handed in (a Byzantine peer of byz-run)."""
+
     def submit(self, grad):
         """Hand in this step's gradient (None when it asks none); does not wait."""
         h = self._handle("submit")
+        if grad is not None and self.attack is not None:
+            grad = self.attack(grad)
         if grad is None:
             ptr = None
         else:
@@ -312,6 +338,75 @@ class Trainer:
             self.close()
         except Exception:
             pass
+
+
+def _config_with_dim(path, dim):
+    """A copy of the byzd config at @p path whose [protocol] d is @p dim
+    (written beside it; the original is left as it is)."""
+    import re
+    if dim <= 0:
+        raise ValueError("dim: expected a positive parameter count, got %d" % dim)
+    with open(path) as f:
+        lines = f.read().split("\n")
+    out, sect, done = [], "", False
+    for ln in lines:
+        m = re.match(r"\s*\[(\w+)\]", ln)
+        if m:
+            if sect == "protocol" and not done:
+                out.append("d = %d" % dim)
+                done = True
+            sect = m.group(1)
+        elif sect == "protocol" and re.match(r"\s*d\s*=", ln):
+            ln, done = "d = %d" % dim, True
+        out.append(ln)
+    if not done:
+        out += ["[protocol]", "d = %d" % dim]
+    new = "%s.d%d" % (path, dim)
+    with open(new, "w") as f:
+        f.write("\n".join(out))
+    return new
+
+
+# -------------------------------------------------------- attacks
+
+ATTACKS = ("sign-flip", "random-direction", "zero", "none")
+
+
+def attack(name, seed=1):
+    """A gradient attack of spec/protocol.md's catalogue, as a function
+    gradient -> new gradient (the input is not modified): "sign-flip"
+    (-1000 x the honest gradient), "random-direction" (a fixed seeded unit
+    direction, shared by colluders with one seed, scaled to 1000 x the honest
+    norm), "zero", "none". Validators recompute the honest gradient, so each
+    of these but "none" is caught when a validator draws the peer."""
+    import numpy as np
+    if name not in ATTACKS:
+        raise ValueError("attack: unknown '%s' (one of %s)" % (name, ", ".join(ATTACKS)))
+    cache = {}
+
+    def as_np(g):
+        return g.detach().numpy() if _is_tensor(g) else np.asarray(g)
+
+    def back(g, a):
+        if _is_tensor(g):
+            return _torch().from_numpy(a)
+        return a
+
+    def apply(g):
+        a = as_np(g).astype(np.float32, copy=True)
+        if name == "sign-flip":
+            a *= np.float32(-1000.0)
+        elif name == "zero":
+            a[:] = 0
+        elif name == "random-direction":
+            u = cache.get(a.size)
+            if u is None:
+                u = np.random.default_rng(seed ^ 0x7a11d1c).standard_normal(a.size)
+                u = (u / np.linalg.norm(u)).astype(np.float32)
+                cache[a.size] = u
+            a = u * np.float32(1000.0 * float(np.linalg.norm(a)))
+        return back(g, np.ascontiguousarray(a, dtype=np.float32))
+    return apply
 
 
 # -------------------------------------------------------- CenteredClip

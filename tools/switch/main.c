@@ -1,0 +1,315 @@
+/*
+ * byz-switch: a learning Ethernet switch between memif ports, so that
+ * single-port nodes (byzd, trainers opened from a byzd config) in separate
+ * processes on one machine reach each other with no NIC and no hugepages.
+ * byz-run starts one; an operator can start one by hand.
+ *
+ * DESIGN: one lcore polls every port in turn (bursts of 32). A frame's
+ * source MAC is learned for its RX port; a unicast destination that is
+ * learned goes out of that port alone, anything else (unknown, broadcast,
+ * multicast) to every other port, the mbuf shared by reference count. The
+ * table has one slot per port's worth of stations (BYZ_SW_MACS), fixed at
+ * start: no allocation in the loop. A frame whose TX ring is full is
+ * dropped and counted; the nodes' streams retransmit. Polite poll by
+ * default (a short sleep after idle turns), since the switch shares cores
+ * with the nodes it serves.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "byz/dp.h"
+#include "byz/vport.h"
+
+#define BYZ_SW_MAX_PORTS 64
+#define BYZ_SW_MACS 256
+#define BURST 32
+#define IDLE_TURNS 256
+
+struct sw_port {
+	struct byz_vport vp;
+	uint64_t rx, tx, flood, drop_full, drop_runt;
+};
+
+struct sw_mac {
+	uint8_t mac[6];
+	uint16_t port;
+	uint8_t used;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: byz-switch --ports N --dir DIR [options]\n"
+		"A learning Ethernet switch between N memif ports (servers), one per node:\n"
+		"node i connects as a memif client to DIR/p<i>.sock. Runs until SIGINT/SIGTERM,\n"
+		"then prints per-port counters.\n\n"
+		"  --ports N       ports, 2..%d\n"
+		"  --dir DIR       directory of the memif sockets (created if missing, mode 0700)\n"
+		"  --busy-poll     never sleep (a dedicated core); default: polite poll\n"
+		"  --file-prefix P EAL --file-prefix (default byzsw<pid>)\n"
+		"  --mem-mb M      EAL memory in MB (default 128)\n"
+		"  --stats SEC     print counters every SEC seconds (default 0: only at exit)\n"
+		"  --quiet         no counters at exit\n"
+		"  --help          this text\n\n"
+		"Prints 'byz-switch: ready' on stdout once every socket exists.\n",
+		BYZ_SW_MAX_PORTS);
+}
+
+static int parse_uint(const char *opt, const char *arg, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi) {
+		fprintf(stderr, "byz-switch: %s wants an integer in %u..%u, got '%s'\n", opt, lo, hi,
+			arg);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Learn @p src on @p port; a station that moved is re-pointed. */
+static void learn(struct sw_mac *tab, const uint8_t *src, uint16_t port)
+{
+	if (src[0] & 1)
+		return; /* a group address is never a source */
+	int free_slot = -1;
+	for (int i = 0; i < BYZ_SW_MACS; i++) {
+		if (tab[i].used && memcmp(tab[i].mac, src, 6) == 0) {
+			tab[i].port = port;
+			return;
+		}
+		if (!tab[i].used && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot >= 0) { /* a full table floods the rest: never wrong, only slower */
+		memcpy(tab[free_slot].mac, src, 6);
+		tab[free_slot].port = port;
+		tab[free_slot].used = 1;
+	}
+}
+
+static int lookup(const struct sw_mac *tab, const uint8_t *dst)
+{
+	if (dst[0] & 1)
+		return -1;
+	for (int i = 0; i < BYZ_SW_MACS; i++)
+		if (tab[i].used && memcmp(tab[i].mac, dst, 6) == 0)
+			return tab[i].port;
+	return -1;
+}
+
+static void print_stats(const struct sw_port *p, unsigned n, FILE *f)
+{
+	fprintf(f, "%-5s %12s %12s %12s %10s %8s\n", "port", "rx", "tx", "flooded", "drop_full",
+		"runt");
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "%-5u %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %8" PRIu64
+			   "\n",
+			i, p[i].rx, p[i].tx, p[i].flood, p[i].drop_full, p[i].drop_runt);
+	fflush(f);
+}
+
+struct txq {
+	struct rte_mbuf *m[BURST * BYZ_SW_MAX_PORTS];
+	uint16_t n;
+};
+
+static void flush(struct sw_port *p, struct txq *q, uint16_t port)
+{
+	if (!q->n)
+		return;
+	uint16_t sent = rte_eth_tx_burst(p[port].vp.port, 0, q->m, q->n);
+	p[port].tx += sent;
+	for (uint16_t k = sent; k < q->n; k++) {
+		p[port].drop_full++;
+		rte_pktmbuf_free(q->m[k]);
+	}
+	q->n = 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"ports", required_argument, 0, 'n'},
+					     {"dir", required_argument, 0, 'd'},
+					     {"busy-poll", no_argument, 0, 'b'},
+					     {"file-prefix", required_argument, 0, 'p'},
+					     {"mem-mb", required_argument, 0, 'm'},
+					     {"stats", required_argument, 0, 's'},
+					     {"quiet", no_argument, 0, 'q'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	unsigned n = 0, mem = 128, every = 0;
+	int busy = 0, quiet = 0, o;
+	const char *dir = NULL, *prefix = NULL;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'n':
+			if (parse_uint("--ports", optarg, 2, BYZ_SW_MAX_PORTS, &n))
+				return 2;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'b':
+			busy = 1;
+			break;
+		case 'p':
+			prefix = optarg;
+			break;
+		case 'm':
+			if (parse_uint("--mem-mb", optarg, 32, 65536, &mem))
+				return 2;
+			break;
+		case 's':
+			if (parse_uint("--stats", optarg, 0, 86400, &every))
+				return 2;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc || !n || !dir) {
+		fprintf(stderr, "byz-switch: %s (try --help)\n",
+			optind < argc ? "unexpected argument" : "--ports and --dir are required");
+		return 2;
+	}
+	if (strlen(dir) > 80) {
+		fprintf(stderr, "byz-switch: --dir '%s' is too long for a socket path (80 max)\n", dir);
+		return 2;
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		fprintf(stderr, "byz-switch: cannot create %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	char pfx[64];
+	if (!prefix) {
+		snprintf(pfx, sizeof(pfx), "byzsw%ld", (long)getpid());
+		prefix = pfx;
+	}
+	struct byz_eal_cfg ec = {.lcores = "0", .mem_mb = mem, .no_huge = 1, .no_pci = 1,
+				 .file_prefix = prefix, .log_level = "error"};
+	char why[256];
+	int r = byz_eal_init(&ec, why, sizeof(why));
+	if (r) {
+		fprintf(stderr, "byz-switch: EAL: %s\n", why);
+		return 1;
+	}
+	struct rte_mempool *pool = byz_dp_pool_create("byzsw", 2048 * n + 1023, 1500, SOCKET_ID_ANY);
+	struct sw_port *p = calloc(n, sizeof(*p));
+	struct txq *q = calloc(n, sizeof(*q));
+	struct sw_mac *tab = calloc(BYZ_SW_MACS, sizeof(*tab));
+	if (!pool || !p || !q || !tab) {
+		fprintf(stderr, "byz-switch: out of memory (try a larger --mem-mb)\n");
+		return 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		char args[200];
+		snprintf(args, sizeof(args),
+			 "net_memif%u,role=server,id=0,socket=%s/p%u.sock,socket-abstract=no,"
+			 "rsize=11,bsize=2048,mac=02:62:79:73:%02x:%02x",
+			 i, dir, i, i >> 8, i & 0xff);
+		r = byz_vport_open(&p[i].vp, args, pool, 1024, 0, why, sizeof(why));
+		if (r) {
+			fprintf(stderr, "byz-switch: port %u: %s\n", i, why);
+			return 1;
+		}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("byz-switch: ready, %u memif ports under %s (%s poll)\n", n, dir,
+	       busy ? "busy" : "polite");
+	fflush(stdout);
+	double next = every ? now_s() + every : 0;
+	unsigned idle = 0;
+	struct rte_mbuf *b[BURST];
+	while (!stop) {
+		unsigned got = 0;
+		for (unsigned i = 0; i < n; i++) {
+			uint16_t k = rte_eth_rx_burst(p[i].vp.port, 0, b, BURST);
+			got += k;
+			p[i].rx += k;
+			for (uint16_t j = 0; j < k; j++) {
+				struct rte_mbuf *m = b[j];
+				if (rte_pktmbuf_data_len(m) < 14) {
+					p[i].drop_runt++;
+					rte_pktmbuf_free(m);
+					continue;
+				}
+				const uint8_t *e = rte_pktmbuf_mtod(m, const uint8_t *);
+				learn(tab, e + 6, (uint16_t)i);
+				int out = lookup(tab, e);
+				if (out >= 0) {
+					if ((unsigned)out == i) { /* hairpin: the station is here */
+						rte_pktmbuf_free(m);
+						continue;
+					}
+					q[out].m[q[out].n++] = m;
+					continue;
+				}
+				p[i].flood++;
+				if (n > 2)
+					rte_pktmbuf_refcnt_update(m, (int16_t)(n - 2));
+				for (unsigned t = 0; t < n; t++)
+					if (t != i)
+						q[t].m[q[t].n++] = m;
+			}
+			/* bounded queues: flush before another port can add a burst */
+			for (unsigned t = 0; t < n; t++)
+				flush(p, &q[t], (uint16_t)t);
+		}
+		if (got) {
+			idle = 0;
+		} else if (!busy && ++idle > IDLE_TURNS) {
+			usleep(50);
+		}
+		if (every && now_s() >= next) {
+			print_stats(p, n, stdout);
+			next += every;
+		}
+	}
+	if (!quiet)
+		print_stats(p, n, stdout);
+	for (unsigned i = 0; i < n; i++)
+		byz_vport_close(&p[i].vp);
+	free(tab);
+	free(q);
+	free(p);
+	rte_mempool_free(pool);
+	byz_eal_cleanup();
+	return 0;
+}
