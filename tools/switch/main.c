@@ -229,24 +229,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "byz-switch: EAL: %s\n", why);
 		return 1;
 	}
+	int rc = 1;
+	unsigned opened = 0;
 	struct rte_mempool *pool = byz_dp_pool_create("byzsw", 2048 * n + 1023, 1500, SOCKET_ID_ANY);
 	struct sw_port *p = calloc(n, sizeof(*p));
 	struct txq *q = calloc(n, sizeof(*q));
 	struct sw_mac *tab = calloc(BYZ_SW_MACS, sizeof(*tab));
 	if (!pool || !p || !q || !tab) {
 		fprintf(stderr, "byz-switch: out of memory (try a larger --mem-mb)\n");
-		return 1;
+		goto out;
 	}
-	for (unsigned i = 0; i < n; i++) {
+	for (; opened < n; opened++) {
 		char args[200];
 		snprintf(args, sizeof(args),
 			 "net_memif%u,role=server,id=0,socket=%s/p%u.sock,socket-abstract=no,"
 			 "rsize=11,bsize=2048,mac=02:62:79:73:%02x:%02x",
-			 i, dir, i, i >> 8, i & 0xff);
-		r = byz_vport_open(&p[i].vp, args, pool, 1024, 0, why, sizeof(why));
+			 opened, dir, opened, opened >> 8, opened & 0xff);
+		r = byz_vport_open(&p[opened].vp, args, pool, 1024, 0, why, sizeof(why));
 		if (r) {
-			fprintf(stderr, "byz-switch: port %u: %s\n", i, why);
-			return 1;
+			fprintf(stderr, "byz-switch: port %u: %s\n", opened, why);
+			goto out;
 		}
 	}
 	signal(SIGINT, on_signal);
@@ -304,12 +306,14 @@ int main(int argc, char **argv)
 	}
 	if (!quiet)
 		print_stats(p, n, stdout);
-	for (unsigned i = 0; i < n; i++)
+	rc = 0;
+out:
+	for (unsigned i = 0; i < opened; i++)
 		byz_vport_close(&p[i].vp);
 	free(tab);
 	free(q);
 	free(p);
 	rte_mempool_free(pool);
 	byz_eal_cleanup();
-	return 0;
+	return rc;
 }
