@@ -245,7 +245,9 @@ class Trainer:
     def from_env(cls, dim=None, validator=None):
         """The trainer byz-run prepared for this process: the byzd config in
         $BYZ_CONFIG, with its [protocol] d set to @p dim when given (the
-        model's parameter count, which only the script knows); on a peer
+        model's parameter count, which only the script knows) and, under
+        byz-run, its start time agreed once every peer has reached this call;
+        on a peer
         byz-run made Byzantine, $BYZ_ATTACK names the gradient attack applied
         to every gradient handed in (see attack())."""
         import os
@@ -253,8 +255,16 @@ class Trainer:
         if not path:
             raise RuntimeError("Trainer.from_env: BYZ_CONFIG is not set (start the script "
                                "with byz-run, or pass a byzd config to Trainer())")
+        proto, top = {}, {}
         if dim is not None:
-            path = _config_with_dim(path, int(dim))
+            if int(dim) <= 0:
+                raise ValueError("dim: expected a positive parameter count, got %d" % int(dim))
+            proto["d"] = int(dim)
+        if os.environ.get("BYZ_RUN_DIR") and os.environ.get("BYZ_PEER") is not None:
+            top["start_time"] = _rendezvous(os.environ["BYZ_RUN_DIR"], os.environ["BYZ_PEER"],
+                                            float(os.environ.get("BYZ_RUN_READY_TIMEOUT", "600")))
+        if proto or top:
+            path = _config_with(path, top, proto)
         t = cls(path, validator)
         name = os.environ.get("BYZ_ATTACK", "")
         if name:
@@ -340,31 +350,63 @@ class Trainer:
             pass
 
 
-def _config_with_dim(path, dim):
-    """A copy of the byzd config at @p path whose [protocol] d is @p dim
-    (written beside it; the original is left as it is)."""
+def _config_with(path, top=None, protocol=None, tag="local"):
+    """A copy of the byzd config at @p path with the keys of @p top (before
+    any section: [run]) and @p protocol ([protocol]) set, written beside it
+    as PATH.TAG; the original is left as it is."""
     import re
-    if dim <= 0:
-        raise ValueError("dim: expected a positive parameter count, got %d" % dim)
+    want = {"": dict(top or {}), "protocol": dict(protocol or {})}
     with open(path) as f:
         lines = f.read().split("\n")
-    out, sect, done = [], "", False
+    out, sect = [], ""
+
+    def flush(sec):
+        for k, v in want[sec].items():
+            out.append("%s = %s" % (k, v))
+        want[sec].clear()
+
     for ln in lines:
         m = re.match(r"\s*\[(\w+)\]", ln)
         if m:
-            if sect == "protocol" and not done:
-                out.append("d = %d" % dim)
-                done = True
+            if sect in want:
+                flush(sect)
             sect = m.group(1)
-        elif sect == "protocol" and re.match(r"\s*d\s*=", ln):
-            ln, done = "d = %d" % dim, True
+        else:
+            k = re.match(r"\s*(\w+)\s*=", ln)
+            if k and sect in want and k.group(1) in want[sect]:
+                ln = "%s = %s" % (k.group(1), want[sect].pop(k.group(1)))
         out.append(ln)
-    if not done:
-        out += ["[protocol]", "d = %d" % dim]
-    new = "%s.d%d" % (path, dim)
+    if sect in want:
+        flush(sect)
+    if want[""]:  # keys of [run] must come before every section
+        out = ["%s = %s" % kv for kv in want[""].items()] + out
+    if want["protocol"]:
+        out += ["[protocol]"] + ["%s = %s" % kv for kv in want["protocol"].items()]
+    new = "%s.%s" % (path, tag)
     with open(new, "w") as f:
         f.write("\n".join(out))
     return new
+
+
+def _rendezvous(run_dir, peer, timeout):
+    """byz-run's start: announce this peer ready, wait for the start time
+    byz-run writes once every peer is (so slow imports and data loading
+    never make a peer late for protocol time 0)."""
+    import os
+    import time
+    open(os.path.join(run_dir, "ready.%s" % peer), "w").close()
+    start = os.path.join(run_dir, "start")
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with open(start) as f:
+                v = f.read().strip()
+            if v:
+                return int(v)
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError("Trainer.from_env: byz-run gave no start time within %.0f s" % timeout)
 
 
 # -------------------------------------------------------- attacks
