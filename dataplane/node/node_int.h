@@ -25,6 +25,17 @@ struct byz_node {
 	struct byz_node_stats st;
 	struct node_split *split; /* NULL: single-lcore mode */
 	uint64_t fail_base;       /* ctrl_out_fail when the split began */
+	/* TX stall watch: the port refusing frames while sending none */
+	uint64_t tx_seen, txfull_seen; /* dataplane counters at the last look */
+	uint64_t tx_progress_ns;  /* last time tx_frames moved */
+	uint64_t stall_ns;        /* 0: no stall; else when it began */
+	uint64_t stall_warn_ns;   /* last BYZ_EV_TX_STALL */
+	int stall_late;           /* this stall was handed to the peer as lateness */
+	int fatal;                /* enum byz_halt_reason */
+	char fatal_msg[512];
+	uint64_t last_late_us;    /* the last BYZ_EV_LATE, for the fatal message */
+	unsigned last_late_phase;
+	unsigned last_late_cause; /* enum byz_late_cause */
 };
 
 /* Unregister @p n from telemetry if it is the registered node. */

@@ -2,7 +2,8 @@
 # byzd end to end: --help, --check-config on good and bad configs (each
 # refusal names the file and line or the key file), a 3-step single-process
 # smoke run on a net_ring vdev (--no-huge; the other roster peer is absent,
-# so it is silent and leaves), a clean stop on SIGTERM, and a start after
+# so it is silent; with silent_limit 2 it leaves and byzd, alone in a roster
+# of two, stops with exit 3: a minority view), a clean stop on SIGTERM, a start after
 # start_time (a restart: it rejoins and waits for the swarm's state); then
 # the same with [eal] dp_lcore (the dataplane loop on lcore 1, the control
 # thread on the main lcore): --check-config shows the layout and refuses a
@@ -23,7 +24,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 cd "$T" || exit 1
 for k in k0 k1 k2; do "$KEYGEN" "$k" >/dev/null || fail "keygen $k"; done
 RUN=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-write() { # file key steps extra-run-line [extra-eal-lines]
+write() { # file key steps extra-run-line [extra-eal-lines [extra-protocol-lines]]
 	cat > "$1" <<EOC
 # byzd test config
 run_id = $RUN
@@ -40,8 +41,9 @@ ${5:-}
 [port]
 name = net_ring0
 [protocol]
-phase_us = 5000
+phase_us = 50000
 d = 64
+${6:-silent_limit = 8}
 [peer]
 $(cat k0.pub)
 ip = 10.0.0.1
@@ -82,7 +84,16 @@ fi
 [ $rc -eq 0 ] || fail "smoke rc $rc: $out $(cat err.txt)"
 echo "$out" | grep -q "done: 3 steps, 0 bans" || fail "smoke: $out"
 grep -q "step 3 done" err.txt || fail "smoke log: $(cat err.txt)"
-grep -q "peer 1 left" err.txt || fail "silent peer never left: $(cat err.txt)"
+
+# minority view: the absent peer leaves after 2 silent steps; one of two is
+# no majority, so byzd stops with exit 3 and says why (no carrying on alone)
+write minority.conf k0 0 "" "" "silent_limit = 2"
+out=$("$BYZD" minority.conf 2>errm.txt); rc=$?
+[ $rc -eq 3 ] || fail "minority rc $rc: $out $(cat errm.txt)"
+grep -q "peer 1 left" errm.txt || fail "minority: silent peer never left: $(cat errm.txt)"
+grep -q "stopping: step 2: minority view: 1 of 2 roster members active" errm.txt ||
+	fail "minority: no clear error: $(cat errm.txt)"
+echo "$out" | grep -q "byzd: FAILED: 2 steps" || fail "minority summary: $out"
 
 # SIGTERM: a flag the loop checks; exit 0 with a summary
 "$BYZD" --steps 0 good.conf >out2.txt 2>err2.txt &
@@ -142,7 +153,6 @@ grep -q "dataplane RX/TX on lcore 1, control thread on lcore 0" err4.txt ||
 	fail "split log: $(cat err4.txt)"
 echo "$out" | grep -q "done: 3 steps, 0 bans" || fail "split: $out"
 echo "$out" | grep -Eq "frames in [0-9]+ out [1-9]" || fail "split sent nothing: $out"
-grep -q "peer 1 left" err4.txt || fail "split: silent peer never left: $(cat err4.txt)"
 "$BYZD" --steps 0 split.conf >out5.txt 2>err5.txt &
 pid=$!
 i=0
