@@ -8,11 +8,15 @@
 # the same with [eal] dp_lcore (the dataplane loop on lcore 1, the control
 # thread on the main lcore): --check-config shows the layout and refuses a
 # bad dp_lcore at its line, 3 steps finish, SIGTERM stops both lcores.
-# usage: test_node_byzd.sh BYZD BYZ_KEYGEN
+# The af_packet and af_xdp examples of docs/byzd.md pass --check-config as
+# written, with frame and mbuf sizes that agree; a framesz that does not
+# divide blocksz, or cannot hold the MTU, is refused with the fix.
+# usage: test_node_byzd.sh BYZD BYZ_KEYGEN [DOCS_BYZD_MD]
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 BYZD=$(abs "$1")
 KEYGEN=$(abs "$2")
+DOC=$(abs "${3:-docs/byzd.md}")
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -70,6 +74,41 @@ write bad3.conf k2 3 ""
 err=$("$BYZD" --check-config bad3.conf 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "bad3 rc $rc"
 echo "$err" | grep -q "not in any \[peer\] section" || fail "bad3: $err"
+
+# the documented af_packet example, as written (keys filled in)
+"$KEYGEN" k3 >/dev/null || fail "keygen k3"
+awk '/^    # af_packet example$/ {on = 1} on && !/^    / {exit} on {print substr($0, 5)}' \
+	"$DOC" > doc.tmpl
+[ -s doc.tmpl ] || fail "no af_packet example in $DOC"
+awk 'BEGIN {k = 0} /^pubkey = / {while ((getline l < ("k" k ".pub")) > 0) print l; k++; next}
+	{sub(/^key_file = node0.key/, "key_file = k0"); print}' doc.tmpl > afp.conf
+out=$("$BYZD" --check-config afp.conf 2>&1) || fail "docs af_packet example: $out"
+echo "$out" | grep -q "afp.conf: OK: .*4 peers, self = 0" || fail "afp summary: $out"
+# frames of 1514 bytes, mbufs of >= 2048 + headroom, af_packet framesz 2048:
+# the PMD needs framesz - 32 = 2016 bytes of room, the mbufs have it
+echo "$out" | grep -q "port: mtu 1500, frames up to 1514 bytes, mbufs of 2176 bytes, af_packet framesz 2048" ||
+	fail "afp sizes: $out"
+sed 's/net_af_packet0/net_af_xdp0/' afp.conf > xdp.conf
+out=$("$BYZD" --check-config xdp.conf 2>&1) || fail "docs af_xdp example: $out"
+echo "$out" | grep -q "port: mtu 1500, frames up to 1514 bytes, mbufs of 2176 bytes$" ||
+	fail "xdp sizes: $out"
+sed 's/iface=eth1/iface=eth1,framesz=3000/' afp.conf > afp_bad1.conf
+err=$("$BYZD" --check-config afp_bad1.conf 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "afp_bad1 rc $rc"
+echo "$err" | grep -q "framesz 3000 must be a multiple of 16" || fail "afp_bad1: $err"
+sed 's/iface=eth1/iface=eth1,framesz=3072/' afp.conf > afp_bad2.conf
+err=$("$BYZD" --check-config afp_bad2.conf 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "afp_bad2 rc $rc"
+echo "$err" | grep -q "framesz 3072 does not divide blocksz 4096 .*use framesz=2048,blocksz=4096" ||
+	fail "afp_bad2: $err"
+sed 's/^name = net_af_packet0/name = net_af_packet0\nmtu = 9000/' afp.conf > afp_bad3.conf
+err=$("$BYZD" --check-config afp_bad3.conf 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "afp_bad3 rc $rc"
+echo "$err" | grep -q "mtu 9000 needs 9014: use framesz=16384,blocksz=16384" || fail "afp_bad3: $err"
+sed 's/iface=eth1/iface=eth1,framesz=16384,blocksz=16384/; s/^name = net_af_packet0/name = net_af_packet0\nmtu = 9000/' \
+	afp.conf > afp_jumbo.conf
+out=$("$BYZD" --check-config afp_jumbo.conf 2>&1) || fail "afp jumbo: $out"
+echo "$out" | grep -q "mbufs of 16512 bytes, af_packet framesz 16384" || fail "afp jumbo sizes: $out"
 
 err=$("$BYZD" --check-config nothere.conf 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "missing config rc $rc"
