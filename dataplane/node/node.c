@@ -318,18 +318,21 @@ static void watch_tx(struct byz_node *n, uint64_t now_ns)
 	const struct byz_dp_stats *ds = byz_dp_stats(n->dp);
 	uint64_t tx = __atomic_load_n(&ds->tx_frames, __ATOMIC_RELAXED);
 	uint64_t full = __atomic_load_n(&ds->tx_full, __ATOMIC_RELAXED) + n->st.ctrl_out_fail;
-	if (!n->tx_progress_ns)
-		n->tx_progress_ns = now_ns;
 	if (tx != n->tx_seen) {
 		n->tx_seen = tx;
-		n->tx_progress_ns = now_ns;
+		n->refuse_ns = 0;
 		n->stall_ns = 0;
 		n->stall_late = 0;
-	} else if (full != n->txfull_seen && !n->stall_ns &&
-		   now_ns - n->tx_progress_ns >= STALL_MIN_NS) {
-		n->stall_ns = n->tx_progress_ns;
-		n->st.tx_stalls++;
-		n->stall_warn_ns = 0;
+	} else if (full != n->txfull_seen) {
+		/* refused again a while after the first refusal, nothing sent
+		 * between: not one full burst but a port that does not drain */
+		if (!n->refuse_ns) {
+			n->refuse_ns = now_ns;
+		} else if (!n->stall_ns && now_ns - n->refuse_ns >= STALL_MIN_NS) {
+			n->stall_ns = n->refuse_ns;
+			n->st.tx_stalls++;
+			n->stall_warn_ns = 0;
+		}
 	}
 	n->txfull_seen = full;
 	if (!n->stall_ns)
