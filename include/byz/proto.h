@@ -132,7 +132,7 @@ enum byz_halt_reason {
 	BYZ_HALT_MINORITY,   /**< fewer than a majority of the non-banned roster active */
 };
 /** Consecutive late attempts before a peer halts (BYZ_HALT_LATE). */
-#define BYZ_PEER_LATE_LIMIT 3
+#define BYZ_PEER_LATE_LIMIT 3u
 /** Phases a late peer waits for a snapshot before it halts (BYZ_HALT_NO_RESYNC). */
 #define BYZ_PEER_RESYNC_PHASES (8u * BYZ_PH_COUNT)
 /** @brief "late", "no-resync", "minority" */
