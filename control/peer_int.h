@@ -163,7 +163,8 @@ struct byz_peer {
 	 * nobody, does not judge the attempt and re-syncs */
 	int late_attempt;                 /* this attempt: a deadline passed late_us ago */
 	uint32_t late_runs;               /* late attempts with no judged one between */
-	int late_sync;                    /* syncing because it was late */
+	int late_sync;                    /* syncing because it was late: halts unless
+					   * a snapshot comes in time */
 	uint64_t late_since;              /* when that sync began */
 	int halted;                       /* enum byz_halt_reason; 0: running */
 };

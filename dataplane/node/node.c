@@ -175,14 +175,17 @@ static void set_fatal(struct byz_node *n, const struct byz_event *e)
 		break;
 	case BYZ_HALT_NO_RESYNC: {
 		char why[96];
-		if (n->last_late_cause == BYZ_LATE_DRIVER)
+		if (!n->st.late)
+			snprintf(why, sizeof(why), "its state digest differed from the one most "
+				 "committers signed");
+		else if (n->last_late_cause == BYZ_LATE_DRIVER)
 			snprintf(why, sizeof(why), "its TX stalled in phase %s",
 				 phase_name(n->last_late_phase));
 		else
 			snprintf(why, sizeof(why), "phase %s entered %.1f ms after its deadline",
 				 phase_name(n->last_late_phase), (double)n->last_late_us / 1e3);
 		snprintf(n->fatal_msg, sizeof(n->fatal_msg),
-			 "step %llu: out of step since this node was late (%s) and no state "
+			 "step %llu: out of step (%s) and no state "
 			 "snapshot endorsed by a majority came within %u phases: the swarm makes "
 			 "no progress (every node late: raise phase_us) or this node is cut off "
 			 "(TX stalls: %llu)",
@@ -531,6 +534,8 @@ int byz_node_run_until(struct byz_node *n, uint64_t step, volatile const int *st
 	while (byz_peer_step(n->peer) < step) {
 		if (stop && *stop)
 			return -EINTR;
+		if (n->fatal)
+			return -ECANCELED;
 		uint64_t now = clk();
 		if (now - t0 > timeout_ns)
 			return -ETIMEDOUT;

@@ -123,7 +123,8 @@ unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns);
  * @brief Poll (with the configured clock) until step @p step is done, @p stop
  * becomes non-zero or @p timeout_ns passes. With @p polite it backs off
  * when idle (shared cores).
- * @return 0 when the step is done; -EINTR (stop); -ETIMEDOUT
+ * @return 0 when the step is done; -EINTR (stop); -ETIMEDOUT; -ECANCELED when
+ * the node stopped itself (byz_node_fatal)
  */
 int byz_node_run_until(struct byz_node *n, uint64_t step, volatile const int *stop,
 		       uint64_t timeout_ns, int polite);
