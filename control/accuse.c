@@ -16,6 +16,10 @@ int proj_matches(double s, double n, double s2, double n2, uint32_t len);
 int accuse_send(struct byz_peer *p, uint8_t reason, uint16_t accused, uint16_t part,
 		const uint8_t *ev0, size_t len0, const uint8_t *ev1, size_t len1)
 {
+	/* Late ourselves, we may simply not have processed what the accused
+	 * sent in time: our view is not evidence (docs/protocol.md). */
+	if (p->late_attempt)
+		return -EAGAIN;
 	/* Our own cap: receivers ban an accuser holding more (judge.c); what is
 	 * held back is re-made in a later attempt if the lie recurs. */
 	if (p->acc_sent >= byz_peer_accuse_cap(p->run.n)) {

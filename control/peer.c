@@ -98,6 +98,12 @@ const char *byz_ban_reason_name(int reason)
 	return reason > 0 && reason < BYZ_BAN_REASON_END ? names[reason] : "?";
 }
 
+const char *byz_halt_reason_name(int reason)
+{
+	static const char *const names[] = {"?", "late", "no-resync", "minority"};
+	return reason > 0 && reason <= BYZ_HALT_MINORITY ? names[reason] : "?";
+}
+
 const uint8_t *peer_pk(const struct byz_peer *p, uint16_t i)
 {
 	return p->roster + 32u * i;
@@ -548,6 +554,7 @@ static void start_attempt(struct byz_peer *p, uint64_t now)
 	p->acc_sent = 0;
 	p->roles_done = 0;
 	p->have_r = 0;
+	p->late_attempt = 0;
 	p->phase = BYZ_PH_COMMIT;
 	p->t_attempt = now;
 
@@ -612,9 +619,41 @@ static void start_attempt(struct byz_peer *p, uint64_t now)
 		p->hooks.on_phase(p->hooks.ctx, p, BYZ_PH_COMMIT);
 }
 
+/* Stop acting (the driver stops with an error): going on would be a
+ * node carrying on alone or on a schedule it cannot keep. */
+void peer_halt(struct byz_peer *p, int reason)
+{
+	/* An adversary's hooks script its behaviour (control/attack.c): it
+	 * keeps acting, so the harness's runs stay what they were. */
+	if (p->halted || p->has_hooks)
+		return;
+	p->halted = reason;
+	peer_event(p, BYZ_EV_HALT, p->self, -1, (uint8_t)reason);
+}
+
+/* Fewer than a majority of the roster still active in our view (banned
+ * keys are proven liars and do not count; peers that left do, since they
+ * may be the other side of a partition; probationers count on neither
+ * side): whatever we decide now, the swarm may decide otherwise. */
+static int minority_view(const struct byz_peer *p)
+{
+	uint32_t act = 0, roster = 0;
+	for (uint16_t i = 0; i < p->run.n; i++) {
+		if (p->banned[i] || p->probation[i])
+			continue;
+		roster++;
+		act += !p->left[i];
+	}
+	return 2u * act <= roster;
+}
+
 void peer_begin_step(struct byz_peer *p, uint64_t now, int serve)
 {
 	p->t_step = now;
+	if (!p->has_hooks && minority_view(p)) {
+		peer_halt(p, BYZ_HALT_MINORITY);
+		return;
+	}
 	if (p->corrupt_step && p->step == p->corrupt_step) {
 		for (size_t c = 0; c < p->run.d; c++)
 			p->x[c] += 1.0f;
@@ -965,25 +1004,86 @@ uint64_t byz_peer_next_deadline(const struct byz_peer *p)
 	return p->t_attempt + (uint64_t)(p->phase + 1) * p->run.phase_us;
 }
 
+/* This peer is late: what it holds may lack messages that reached it in
+ * time but were not processed, so its view of this attempt is no evidence
+ * against anyone. It keeps sending its own part of the attempt (others may
+ * still get it in time), accuses nobody (accuse_send), and at the end
+ * re-syncs instead of judging. */
+static void go_late(struct byz_peer *p, uint64_t late_by, uint8_t cause, uint16_t phase)
+{
+	if (p->late_attempt)
+		return;
+	p->late_attempt = 1;
+	p->late_runs++;
+	peer_event(p, BYZ_EV_LATE, phase, -1, cause);
+	if (p->nev)
+		p->ev[p->nev - 1].late_us = late_by;
+}
+
+void byz_peer_mark_late(struct byz_peer *p, uint64_t now)
+{
+	if (!p || !p->started || p->syncing || p->halted || p->mute_step == p->step + 1)
+		return;
+	p->now = now;
+	go_late(p, 0, BYZ_LATE_DRIVER, (uint16_t)p->phase);
+}
+
+/* The attempt ended while we were late: leave the schedule and re-sync
+ * from a snapshot a majority endorsed (state.c), as a member out of sync. */
+static void out_of_step(struct byz_peer *p, uint64_t now)
+{
+	if (p->late_runs >= BYZ_PEER_LATE_LIMIT) {
+		peer_halt(p, BYZ_HALT_LATE);
+		return;
+	}
+	p->syncing = 1;
+	p->late_sync = 1;
+	p->late_since = now;
+	p->seen = 1;
+	p->seen_step = p->step;
+	p->seen_attempt = p->attempt;
+	if (peer_is_member(p, p->self)) {
+		uint8_t pl[BYZ_WIRE_FETCH_LEN];
+		byz_wire_put_fetch(pl, BYZ_FETCH_STATE, p->self, 0, p->step);
+		peer_send(p, BYZ_MSG_FETCH, BYZ_WIRE_BCAST, pl, sizeof(pl), 0);
+	}
+}
+
 int byz_peer_on_tick(struct byz_peer *p, uint64_t now)
 {
 	if (!p || !p->started)
 		return -EINVAL;
 	p->now = now;
+	if (p->halted)
+		return 0;
 	if (p->syncing) {
 		/* No schedule without state: a heartbeat, one phase at a time. */
 		while (now >= byz_peer_next_deadline(p))
 			p->t_attempt += p->run.phase_us;
+		if (p->late_sync && now - p->late_since > BYZ_PEER_RESYNC_PHASES * p->run.phase_us)
+			peer_halt(p, BYZ_HALT_NO_RESYNC);
 		return 0;
 	}
-	while (now >= byz_peer_next_deadline(p)) {
+	uint64_t slack = p->run.late_us ? p->run.late_us : p->run.phase_us / 3;
+	while (now >= byz_peer_next_deadline(p) && !p->halted) {
+		uint64_t dl = byz_peer_next_deadline(p);
+		/* A step installed from a snapshot is caught up on purpose (and
+		 * sat out): only a peer on the schedule can be late. */
+		if (now - dl > slack && p->mute_step != p->step + 1)
+			go_late(p, now - dl, BYZ_LATE_DEADLINE,
+				(uint16_t)((p->phase + 1u) % BYZ_PH_COUNT));
 		if (p->phase + 1 < BYZ_PH_COUNT) {
 			p->phase++;
 			enter_phase(p, now);
+		} else if (p->late_attempt) {
+			out_of_step(p, dl);
+			return 0;
 		} else {
-			uint64_t end = byz_peer_next_deadline(p);
+			uint64_t end = dl;
 			uint64_t step0 = p->step;
 			judge_attempt(p, end);
+			if (p->mute_step != step0 + 1)
+				p->late_runs = 0; /* an attempt we took part in, on time */
 			if (p->step != step0)
 				start_step(p, end);
 			else
@@ -1195,6 +1295,8 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 			accuse_malformed(p, buf, len);
 		return rc;
 	}
+	if (p->halted)
+		return -ESTALE;
 	if (p->syncing)
 		return local ? 0 : process_syncing(p, &m);
 	if (m.type == BYZ_MSG_JOIN)
@@ -1484,6 +1586,7 @@ const uint8_t *byz_peer_roster_key(const struct byz_peer *p, uint16_t i)
 	return i < p->run.n ? p->roster + 32u * i : NULL;
 }
 int byz_peer_syncing(const struct byz_peer *p) { return p->syncing; }
+int byz_peer_halted(const struct byz_peer *p) { return p ? p->halted : 0; }
 int byz_peer_is_active(const struct byz_peer *p, uint16_t who)
 {
 	return peer_is_member(p, who) && !p->probation[who];

@@ -159,6 +159,15 @@ struct byz_peer {
 	uint64_t drops[BYZ_PDROP_COUNT];
 	uint64_t adjudications;
 	int drop_why;                     /* set by a cap that refused the message; -1 none */
+
+	/* own lateness (docs/protocol.md, "Own lateness"): a late peer accuses
+	 * nobody, does not judge the attempt and re-syncs */
+	int late_attempt;                 /* this attempt: a deadline passed late_us ago */
+	uint32_t late_runs;               /* late attempts with no judged one between */
+	int late_sync;                    /* syncing because it was late: halts unless
+					   * a snapshot comes in time */
+	uint64_t late_since;              /* when that sync began */
+	int halted;                       /* enum byz_halt_reason; 0: running */
 };
 
 /* peer.c */
@@ -202,5 +211,6 @@ int state_try_install(struct byz_peer *p, uint64_t now);
 void state_free(struct byz_peer *p);
 void peer_begin_step(struct byz_peer *p, uint64_t now, int clear);
 int peer_process(struct byz_peer *p, const uint8_t *buf, size_t len, int local);
+void peer_halt(struct byz_peer *p, int reason);
 
 #endif

@@ -237,6 +237,7 @@ int state_try_install(struct byz_peer *p, uint64_t now)
 			continue;
 		install(p, &s, (uint16_t)self);
 		p->syncing = 0;
+		p->late_sync = 0;
 		p->mute_step = p->step + 1; /* stored +1 so that step 0 is expressible */
 		uint64_t t_step = s.u.state.t_step;
 		/* Replay the buffered commits of this step into the fresh store. */

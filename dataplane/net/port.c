@@ -24,6 +24,16 @@ struct rte_mempool *byz_dp_pool_create(const char *name, unsigned nb_mbufs,
 	return rte_pktmbuf_pool_create(name, nb_mbufs, 256, 0, (uint16_t)room, socket);
 }
 
+struct rte_mempool *byz_dp_pool_create_room(const char *name, unsigned nb_mbufs,
+					    unsigned data_room, int socket)
+{
+	if (data_room < RTE_PKTMBUF_HEADROOM + BYZ_ETH_HLEN + BYZ_MTU_MIN || data_room > UINT16_MAX) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	return rte_pktmbuf_pool_create(name, nb_mbufs, 256, 0, (uint16_t)data_room, socket);
+}
+
 int byz_ringnet_create(struct byz_ringnet *rn, const char *prefix, uint16_t n,
 		       unsigned ring_size, struct rte_mempool *pool)
 {

@@ -1,28 +1,71 @@
 /* Bring-up shared by byzd (tools/byzd) and the trainer API (trainer.c):
  * the port and what a config says about the run and the peers. */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
+#include <rte_mbuf.h>
 
 #include "byz/bringup.h"
 
-int byz_bringup_port(uint16_t port, uint32_t ndesc, struct rte_mempool *pool)
+/* The device's MTU follows [port] mtu where the PMD can set it (af_packet,
+ * af_xdp and most NICs can; ring and memif ports cannot and need not). */
+static int set_mtu(uint16_t port, uint32_t mtu, char *why, size_t cap)
+{
+	struct rte_eth_dev_info di;
+	int r = rte_eth_dev_info_get(port, &di);
+	if (r) {
+		snprintf(why, cap, "device info: %s", rte_strerror(-r));
+		return r;
+	}
+	if (di.max_mtu && mtu > di.max_mtu) {
+		snprintf(why, cap, "[port] mtu %u is above the device's maximum %u", mtu, di.max_mtu);
+		return -ERANGE;
+	}
+	r = rte_eth_dev_set_mtu(port, (uint16_t)mtu);
+	if (r == -ENOTSUP)
+		return 1;
+	if (r)
+		snprintf(why, cap, "cannot set the device MTU to %u: %s", mtu, rte_strerror(-r));
+	return r;
+}
+
+int byz_bringup_port(uint16_t port, uint32_t ndesc, uint32_t mtu, struct rte_mempool *pool,
+		     char *why, size_t cap)
 {
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
 	int r = rte_eth_dev_configure(port, 1, 1, &conf);
+	if (r) {
+		snprintf(why, cap, "configure: %s", rte_strerror(-r));
+		return r;
+	}
+	int nomtu = 0;
+	if (mtu) {
+		r = set_mtu(port, mtu, why, cap);
+		if (r < 0)
+			return r;
+		nomtu = r == 1;
+	}
 	uint16_t nrx = (uint16_t)ndesc, ntx = (uint16_t)ndesc;
-	if (!r)
-		r = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
+	r = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
 	if (!r)
 		r = rte_eth_rx_queue_setup(port, 0, nrx, rte_eth_dev_socket_id(port), NULL, pool);
-	if (!r)
-		r = rte_eth_tx_queue_setup(port, 0, ntx, rte_eth_dev_socket_id(port), NULL);
+	if (r) {
+		snprintf(why, cap, "RX queue (%u descriptors, mbufs of %u bytes): %s", nrx,
+			 rte_pktmbuf_data_room_size(pool), rte_strerror(-r));
+		return r;
+	}
+	r = rte_eth_tx_queue_setup(port, 0, ntx, rte_eth_dev_socket_id(port), NULL);
 	if (!r)
 		r = rte_eth_dev_start(port);
-	if (!r)
-		rte_eth_promiscuous_enable(port); /* best effort: roster MACs may be virtual */
-	return r;
+	if (r) {
+		snprintf(why, cap, "TX queue or start: %s", rte_strerror(-r));
+		return r;
+	}
+	rte_eth_promiscuous_enable(port); /* best effort: roster MACs may be virtual */
+	return nomtu;
 }
 
 void byz_bringup_addrs(const struct byz_config *c, struct byz_bringup_addrs *a)

@@ -26,6 +26,7 @@
  * such a STATE goes to the slots a JOIN came from since the last one.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -151,6 +152,66 @@ static void publish_bans(struct byz_node *n)
 	}
 }
 
+static const char *phase_name(unsigned ph)
+{
+	static const char *const names[BYZ_PH_COUNT] = {
+		"COMMIT", "COMMIT_DIG", "SCATTER", "RESULT", "RESULT_DIG",
+		"REVEAL", "REVEAL_DIG", "PROJ", "FINAL_DIG"};
+	return ph < BYZ_PH_COUNT ? names[ph] : "?";
+}
+
+/* The peer halted: say why in words a operator can act on. */
+static void set_fatal(struct byz_node *n, const struct byz_event *e)
+{
+	n->fatal = e->reason ? e->reason : BYZ_HALT_LATE;
+	uint64_t ph = n->cfg.run->phase_us;
+	switch (e->reason) {
+	case BYZ_HALT_LATE:
+		snprintf(n->fatal_msg, sizeof(n->fatal_msg),
+			 "step %llu: late in %u attempts in a row (last: phase %s entered %.1f ms "
+			 "after its deadline, phase %.1f ms): the phases are too short for this "
+			 "node's load (gradient, CenteredClip, signatures, TX); raise phase_us",
+			 (unsigned long long)e->step, BYZ_PEER_LATE_LIMIT,
+			 phase_name(n->last_late_phase), (double)n->last_late_us / 1e3,
+			 (double)ph / 1e3);
+		break;
+	case BYZ_HALT_NO_RESYNC: {
+		char why[96];
+		if (!n->st.late)
+			snprintf(why, sizeof(why), "its state digest differed from the one most "
+				 "committers signed");
+		else if (n->last_late_cause == BYZ_LATE_DRIVER)
+			snprintf(why, sizeof(why), "its TX stalled in phase %s",
+				 phase_name(n->last_late_phase));
+		else
+			snprintf(why, sizeof(why), "phase %s entered %.1f ms after its deadline",
+				 phase_name(n->last_late_phase), (double)n->last_late_us / 1e3);
+		snprintf(n->fatal_msg, sizeof(n->fatal_msg),
+			 "step %llu: out of step (%s) and no state "
+			 "snapshot endorsed by a majority came within %u phases: the swarm makes "
+			 "no progress (every node late: raise phase_us) or this node is cut off "
+			 "(TX stalls: %llu)",
+			 (unsigned long long)e->step, why, BYZ_PEER_RESYNC_PHASES,
+			 (unsigned long long)n->st.tx_stalls);
+		break;
+	}
+	case BYZ_HALT_MINORITY: {
+		uint32_t act = 0, all = byz_peer_roster_size(n->peer);
+		for (uint16_t i = 0; i < all; i++)
+			act += byz_peer_is_active(n->peer, i) != 0;
+		snprintf(n->fatal_msg, sizeof(n->fatal_msg),
+			 "step %llu: minority view: %u of %u roster members active here (banned "
+			 "keys not counted): stopping rather than carrying on apart from the swarm",
+			 (unsigned long long)e->step, act, all);
+		break;
+	}
+	default:
+		snprintf(n->fatal_msg, sizeof(n->fatal_msg), "step %llu: halted (%s)",
+			 (unsigned long long)e->step, byz_halt_reason_name(e->reason));
+		break;
+	}
+}
+
 static void drain_peer(struct byz_node *n)
 {
 	struct byz_out o;
@@ -214,6 +275,16 @@ static void drain_peer(struct byz_node *n)
 		case BYZ_EV_LEFT:
 			n->st.left++;
 			break;
+		case BYZ_EV_LATE:
+			n->st.late++;
+			n->last_late_us = e.late_us;
+			n->last_late_phase = e.peer;
+			n->last_late_cause = e.reason;
+			break;
+		case BYZ_EV_HALT:
+			if (!n->fatal)
+				set_fatal(n, &e);
+			break;
 		default:
 			break;
 		}
@@ -271,6 +342,51 @@ int byz_node_mixed_hash(const struct byz_node *n, uint16_t who)
 	return n && who < n->nn ? n->mixed[who] : -1;
 }
 
+/* TX stall: the port refuses frames (tx_full grows) while tx_frames stands
+ * still. Reported at once and then at most once a second (BYZ_EV_TX_STALL);
+ * lasting longer than a phase, it is this node's own lateness: nothing it
+ * sends arrives, so its view of the phase is no evidence against others. */
+#define STALL_MIN_NS 1000000ull
+#define STALL_REPORT_NS 1000000000ull
+static void watch_tx(struct byz_node *n, uint64_t now_ns)
+{
+	const struct byz_dp_stats *ds = byz_dp_stats(n->dp);
+	uint64_t tx = __atomic_load_n(&ds->tx_frames, __ATOMIC_RELAXED);
+	uint64_t full = __atomic_load_n(&ds->tx_full, __ATOMIC_RELAXED) + n->st.ctrl_out_fail;
+	if (tx != n->tx_seen) {
+		n->tx_seen = tx;
+		n->refuse_ns = 0;
+		n->stall_ns = 0;
+		n->stall_late = 0;
+	} else if (full != n->txfull_seen) {
+		/* refused again a while after the first refusal, nothing sent
+		 * between: not one full burst but a port that does not drain */
+		if (!n->refuse_ns) {
+			n->refuse_ns = now_ns;
+		} else if (!n->stall_ns && now_ns - n->refuse_ns >= STALL_MIN_NS) {
+			n->stall_ns = n->refuse_ns;
+			n->st.tx_stalls++;
+			n->stall_warn_ns = 0;
+		}
+	}
+	n->txfull_seen = full;
+	if (!n->stall_ns)
+		return;
+	if (!n->stall_warn_ns || now_ns - n->stall_warn_ns >= STALL_REPORT_NS) {
+		struct byz_event e = {.kind = BYZ_EV_TX_STALL, .step = byz_peer_step(n->peer),
+				      .peer = n->self, .accuser = -1,
+				      .late_us = (now_ns - n->stall_ns) / 1000u};
+		ev_push(n, &e);
+		n->stall_warn_ns = now_ns;
+	}
+	if (!n->stall_late && n->started &&
+	    now_ns - n->stall_ns > n->cfg.run->phase_us * 1000u) {
+		n->stall_late = 1;
+		byz_peer_mark_late(n->peer, n->now_us);
+		drain_peer(n);
+	}
+}
+
 unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
 {
 	unsigned work = 0;
@@ -314,6 +430,7 @@ unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
 	} else {
 		work += byz_dp_poll(n->dp, now_ns);
 	}
+	watch_tx(n, now_ns);
 	copy_chan_stats(n);
 	check_mixed(n);
 	return work;
@@ -492,6 +609,8 @@ int byz_node_run_until(struct byz_node *n, uint64_t step, volatile const int *st
 	while (byz_peer_step(n->peer) < step) {
 		if (stop && *stop)
 			return -EINTR;
+		if (n->fatal)
+			return -ECANCELED;
 		uint64_t now = clk();
 		if (now - t0 > timeout_ns)
 			return -ETIMEDOUT;
@@ -568,3 +687,5 @@ const struct byz_node_stats *byz_node_stats(const struct byz_node *n) { return &
 struct byz_dp *byz_node_dp(struct byz_node *n) { return n->dp; }
 const struct byz_peer *byz_node_peer(const struct byz_node *n) { return n->peer; }
 uint64_t byz_node_pending(const struct byz_node *n) { return chan_pending(n->ch); }
+int byz_node_fatal(const struct byz_node *n) { return n ? n->fatal : 0; }
+const char *byz_node_fatal_msg(const struct byz_node *n) { return n ? n->fatal_msg : ""; }

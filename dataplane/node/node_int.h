@@ -30,6 +30,17 @@ struct byz_node {
 	uint32_t sess_alg[BYZ_LEAF_ALG_COUNT]; /* session tag of the run under each leaf hash */
 	uint64_t drop_session_seen;            /* the dataplane's drop_session last looked at */
 	int8_t mixed[BYZ_RINGNET_MAX];         /* per peer: its other leaf hash, -1: none seen */
+	/* TX stall watch: the port refusing frames while sending none */
+	uint64_t tx_seen, txfull_seen; /* dataplane counters at the last look */
+	uint64_t refuse_ns;       /* first refusal since tx_frames last moved; 0: none */
+	uint64_t stall_ns;        /* 0: no stall; else when it began */
+	uint64_t stall_warn_ns;   /* last BYZ_EV_TX_STALL */
+	int stall_late;           /* this stall was handed to the peer as lateness */
+	int fatal;                /* enum byz_halt_reason */
+	char fatal_msg[512];
+	uint64_t last_late_us;    /* the last BYZ_EV_LATE, for the fatal message */
+	unsigned last_late_phase;
+	unsigned last_late_cause; /* enum byz_late_cause */
 };
 
 /* Unregister @p n from telemetry if it is the registered node. */

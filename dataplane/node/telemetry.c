@@ -89,6 +89,9 @@ static int stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 	U64("bans", s->bans);
 	U64("syncing", (uint64_t)byz_peer_syncing(n->peer));
 	U64("resyncs", s->resyncs);
+	U64("late", s->late);
+	U64("tx_stalls", s->tx_stalls);
+	U64("fatal", (uint64_t)n->fatal);
 	U64("joined", s->joined);
 	U64("mixed_hash_peers", s->mixed_hash_peers);
 	struct rte_tel_data *b = rte_tel_data_alloc();

@@ -612,6 +612,11 @@ static struct {
 	uint8_t sk[BYZ_CONFIG_MAX_PEERS][64];
 } loc;
 
+size_t byz_trainer_report_size(void)
+{
+	return sizeof(struct byz_trainer_report);
+}
+
 void byz_trainer_close(struct byz_trainer *t)
 {
 	if (!t)
@@ -812,9 +817,10 @@ struct byz_trainer *byz_trainer_open(const char *path, byz_trainer_grad_fn valid
 		e = -ENOMEM;
 		goto fail;
 	}
-	r = byz_bringup_port(o->port, c->rx_desc, o->pool);
-	if (r) {
-		say(w, sizeof(w), "port '%s': %s", c->port, rte_strerror(-r));
+	char pw[200];
+	r = byz_bringup_port(o->port, c->rx_desc, c->mtu, o->pool, pw, sizeof(pw));
+	if (r < 0) {
+		say(w, sizeof(w), "port '%s': %s", c->port, pw);
 		e = -EIO;
 		goto fail;
 	}

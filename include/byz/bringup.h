@@ -29,13 +29,18 @@ struct byz_bringup_addrs {
 };
 
 /**
- * @brief Configure and start an ethdev port: one RX and one TX queue of
+ * @brief Configure and start an ethdev port: the device MTU set to @p mtu
+ * (the IP MTU, [port] mtu; 0: left as it is), one RX and one TX queue of
  * @p ndesc descriptors (adjusted to the device's limits), RX mbufs from
  * @p pool, promiscuous mode where the device allows (roster MACs may be
  * virtual).
- * @return 0 or a negative ethdev code (rte_strerror(-r))
+ * @param why receives a one-line reason on failure
+ * @return 0; 1: started, but the PMD cannot set an MTU (ring, memif: the
+ *         link must carry @p mtu as it is); -ERANGE (@p mtu above the
+ *         device's maximum); another negative ethdev code (rte_strerror(-r))
  */
-int byz_bringup_port(uint16_t port, uint32_t ndesc, struct rte_mempool *pool);
+int byz_bringup_port(uint16_t port, uint32_t ndesc, uint32_t mtu, struct rte_mempool *pool,
+		     char *why, size_t cap);
 
 /** @brief Fill @p a from @p c (self's MAC is the config's or the derived one). */
 void byz_bringup_addrs(const struct byz_config *c, struct byz_bringup_addrs *a);

@@ -72,6 +72,14 @@ uint64_t byz_dp_now_ns(void);
  */
 struct rte_mempool *byz_dp_pool_create(const char *name, unsigned nb_mbufs,
 				       unsigned mtu, int socket);
+/**
+ * @brief A packet pool whose mbufs have @p data_room bytes (headroom
+ * included, <= 65535): for PMDs that need more room than the MTU (af_packet
+ * wants its whole frame size).
+ * @return the pool, or NULL (rte_errno set)
+ */
+struct rte_mempool *byz_dp_pool_create_room(const char *name, unsigned nb_mbufs,
+					    unsigned data_room, int socket);
 
 /** Largest fabric byz_ringnet_create() builds. */
 #define BYZ_RINGNET_MAX 64u

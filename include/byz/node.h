@@ -104,6 +104,8 @@ struct byz_node_stats {
 	uint64_t mixed_hash_peers;        /**< roster peers seen sending frames of this run
 					       under another leaf hash (refused) */
 	uint64_t ticks, polls;
+	uint64_t late;                    /**< attempts this node was late in (BYZ_EV_LATE) */
+	uint64_t tx_stalls;               /**< TX stalls seen (BYZ_EV_TX_STALL) */
 };
 
 struct byz_node;
@@ -135,7 +137,8 @@ unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns);
  * @brief Poll (with the configured clock) until step @p step is done, @p stop
  * becomes non-zero or @p timeout_ns passes. With @p polite it backs off
  * when idle (shared cores).
- * @return 0 when the step is done; -EINTR (stop); -ETIMEDOUT
+ * @return 0 when the step is done; -EINTR (stop); -ETIMEDOUT; -ECANCELED when
+ * the node stopped itself (byz_node_fatal)
  */
 int byz_node_run_until(struct byz_node *n, uint64_t step, volatile const int *stop,
 		       uint64_t timeout_ns, int polite);
@@ -198,6 +201,17 @@ struct byz_dp *byz_node_dp(struct byz_node *n);
 const struct byz_peer *byz_node_peer(const struct byz_node *n);
 /** @brief Messages queued or in flight in the channel (0: quiescent). */
 uint64_t byz_node_pending(const struct byz_node *n);
+
+/**
+ * @brief 0 while the node runs; once it must stop, the enum byz_halt_reason
+ * (its peer halted: phases too short for this node, no majority snapshot
+ * after being late, a minority view). The node then does nothing more of
+ * the protocol; the driver should stop and exit with an error
+ * (byz_node_fatal_msg says why, for the log).
+ */
+int byz_node_fatal(const struct byz_node *n);
+/** @brief A one-line reason for byz_node_fatal ("" while running); owned by @p n. */
+const char *byz_node_fatal_msg(const struct byz_node *n);
 
 /**
  * @brief Register "/byz/stats" with DPDK telemetry for @p n (one node per

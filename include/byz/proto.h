@@ -70,6 +70,9 @@ struct byz_run {
 	uint32_t probation;     /**< P: validated steps before a newcomer counts */
 	uint32_t admit_rate;    /**< R: at most R admissions ... */
 	uint32_t admit_window;  /**< ... per W steps */
+	uint64_t late_us;       /**< a phase change this long after its deadline means
+				 *   this peer is late (out of step); 0: phase_us / 3,
+				 *   the delivery bound Delta of docs/protocol.md */
 };
 
 /** @brief Fill the default constants (everything but run_id, n, roster, d). */
@@ -105,7 +108,36 @@ enum byz_event_kind {
 	BYZ_EV_ACTIVE,        /**< probation over: peer counts from the next step */
 	BYZ_EV_OUT_OF_SYNC,   /**< this peer's state digest differs from the swarm's */
 	BYZ_EV_RESYNCED,      /**< this peer installed a checked state snapshot */
+	BYZ_EV_LATE,          /**< this peer missed a deadline (its own lateness: reason =
+			       *   enum byz_late_cause, peer = the phase entered late,
+			       *   late_us = by how much): it accuses nobody, does not
+			       *   judge this attempt and re-syncs from the swarm */
+	BYZ_EV_HALT,          /**< this peer stopped acting (reason = enum byz_halt_reason);
+			       *   the driver should stop with an error */
+	BYZ_EV_TX_STALL,      /**< node runtime: frames refused by the port with nothing
+			       *   sent (late_us = how long so far) */
 };
+
+/** Why a peer found itself late (BYZ_EV_LATE reason). */
+enum byz_late_cause {
+	BYZ_LATE_DEADLINE = 1, /**< a phase change ran late_us past its deadline */
+	BYZ_LATE_DRIVER,       /**< the driver said so (byz_peer_mark_late: TX stall...) */
+};
+
+/** Why a peer halted (BYZ_EV_HALT reason). */
+enum byz_halt_reason {
+	BYZ_HALT_LATE = 1,   /**< late in BYZ_PEER_LATE_LIMIT attempts in a row: the phases
+			      *   are too short for this node's load */
+	BYZ_HALT_NO_RESYNC,  /**< out of step and no majority-endorsed snapshot came
+			      *   within BYZ_PEER_RESYNC_PHASES phases */
+	BYZ_HALT_MINORITY,   /**< fewer than a majority of the non-banned roster active */
+};
+/** Consecutive late attempts before a peer halts (BYZ_HALT_LATE). */
+#define BYZ_PEER_LATE_LIMIT 3u
+/** Phases a late peer waits for a snapshot before it halts (BYZ_HALT_NO_RESYNC). */
+#define BYZ_PEER_RESYNC_PHASES (8u * BYZ_PH_COUNT)
+/** @brief "late", "no-resync", "minority" */
+const char *byz_halt_reason_name(int reason);
 
 struct byz_event {
 	enum byz_event_kind kind;
@@ -116,6 +148,7 @@ struct byz_event {
 	uint8_t reason;       /**< enum byz_ban_reason / byz_accuse_reason */
 	uint8_t digest[32];   /**< STEP_DONE: params digest */
 	uint8_t synced;       /**< STEP_DONE: 0 while this peer is re-syncing (no claim) */
+	uint64_t late_us;     /**< LATE, TX_STALL: how late (us) */
 };
 
 /** A message to send: to a peer index, or BYZ_WIRE_BCAST for every other peer. */
@@ -228,6 +261,15 @@ size_t byz_peer_events_pending(const struct byz_peer *p);
  * @return 1 if @p e was filled, 0 if @p i is past the queue
  */
 int byz_peer_peek_event(const struct byz_peer *p, size_t i, struct byz_event *e);
+
+/**
+ * @brief The driver found this peer late by itself (its TX stalled, its
+ * clock jumped): treated as a missed deadline at @p now (BYZ_EV_LATE with
+ * BYZ_LATE_DRIVER). No effect while syncing, halted or not started.
+ */
+void byz_peer_mark_late(struct byz_peer *p, uint64_t now);
+/** @brief 0, or the enum byz_halt_reason once the peer halted. */
+int byz_peer_halted(const struct byz_peer *p);
 /** @brief 1 if this peer has banned @p who. */
 int byz_peer_has_banned(const struct byz_peer *p, uint16_t who);
 /** @brief Messages this peer dropped, by reason (diagnostics). */

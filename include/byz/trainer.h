@@ -219,6 +219,13 @@ const struct byz_node_stats *byz_trainer_stats(const struct byz_trainer *t);
  */
 void byz_trainer_close(struct byz_trainer *t);
 
+/**
+ * @brief sizeof(struct byz_trainer_report) in this library: a binding that
+ * declares the struct itself (python/byzreduce/_lib.py) checks it at load,
+ * so a layout change fails there with a message, not as memory corruption.
+ */
+size_t byz_trainer_report_size(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -31,7 +31,7 @@ __all__ = ["Trainer", "ByzError", "centered_clip", "StepInfo", "Report", "Ban",
 
 EVENT_NAMES = {1: "step-done", 2: "ban", 3: "silent", 4: "left", 5: "restart",
                6: "accuse", 7: "skipped", 8: "joined", 9: "active", 10: "out-of-sync",
-               11: "resynced"}
+               11: "resynced", 12: "late", 13: "halt", 14: "tx-stall"}
 _EV_BAN, _EV_SILENT = 2, 3
 
 StepInfo = _nt("StepInfo", "step contribute seed")

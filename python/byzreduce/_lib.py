@@ -57,7 +57,8 @@ class Event(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_int), ("step", ctypes.c_uint64),
                 ("attempt", ctypes.c_uint16), ("peer", ctypes.c_uint16),
                 ("accuser", ctypes.c_int32), ("reason", ctypes.c_uint8),
-                ("digest", ctypes.c_uint8 * 32), ("synced", ctypes.c_uint8)]
+                ("digest", ctypes.c_uint8 * 32), ("synced", ctypes.c_uint8),
+                ("late_us", ctypes.c_uint64)]
 
 
 class Next(ctypes.Structure):
@@ -120,6 +121,11 @@ trainer_poll = _decl("byz_trainer_poll", ctypes.c_int, _vp, _vp, ctypes.POINTER(
 trainer_wait = _decl("byz_trainer_wait", ctypes.c_int, _vp, _vp, ctypes.POINTER(Report),
                      ctypes.c_uint64)
 trainer_close = _decl("byz_trainer_close", None, _vp)
+_report_size = _decl("byz_trainer_report_size", ctypes.c_size_t)()
+if _report_size != ctypes.sizeof(Report):
+    raise ImportError("byzreduce: %s has a struct byz_trainer_report of %d bytes, this binding "
+                      "declares %d: the library and the Python package are from different "
+                      "versions" % (path, _report_size, ctypes.sizeof(Report)))
 clip = _decl("byz_clip", ctypes.c_int, ctypes.POINTER(_vp), ctypes.c_uint32,
              ctypes.c_size_t, ctypes.POINTER(ClipParams), _vp,
              ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ClipResult))

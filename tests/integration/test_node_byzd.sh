@@ -2,16 +2,21 @@
 # byzd end to end: --help, --check-config on good and bad configs (each
 # refusal names the file and line or the key file), a 3-step single-process
 # smoke run on a net_ring vdev (--no-huge; the other roster peer is absent,
-# so it is silent and leaves), a clean stop on SIGTERM, and a start after
+# so it is silent; with silent_limit 2 it leaves and byzd, alone in a roster
+# of two, stops with exit 3: a minority view), a clean stop on SIGTERM, a start after
 # start_time (a restart: it rejoins and waits for the swarm's state); then
 # the same with [eal] dp_lcore (the dataplane loop on lcore 1, the control
 # thread on the main lcore): --check-config shows the layout and refuses a
 # bad dp_lcore at its line, 3 steps finish, SIGTERM stops both lcores.
-# usage: test_node_byzd.sh BYZD BYZ_KEYGEN
+# The af_packet and af_xdp examples of docs/byzd.md pass --check-config as
+# written, with frame and mbuf sizes that agree; a framesz that does not
+# divide blocksz, or cannot hold the MTU, is refused with the fix.
+# usage: test_node_byzd.sh BYZD BYZ_KEYGEN [DOCS_BYZD_MD]
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 BYZD=$(abs "$1")
 KEYGEN=$(abs "$2")
+DOC=$(abs "${3:-docs/byzd.md}")
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -23,7 +28,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 cd "$T" || exit 1
 for k in k0 k1 k2; do "$KEYGEN" "$k" >/dev/null || fail "keygen $k"; done
 RUN=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-write() { # file key steps extra-run-line [extra-eal-lines]
+write() { # file key steps extra-run-line [extra-eal-lines [extra-protocol-lines]]
 	cat > "$1" <<EOC
 # byzd test config
 run_id = $RUN
@@ -40,8 +45,9 @@ ${5:-}
 [port]
 name = net_ring0
 [protocol]
-phase_us = 5000
+phase_us = 50000
 d = 64
+${6:-silent_limit = 8}
 [peer]
 $(cat k0.pub)
 ip = 10.0.0.1
@@ -82,6 +88,41 @@ err=$("$BYZD" --check-config bad3.conf 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "bad3 rc $rc"
 echo "$err" | grep -q "not in any \[peer\] section" || fail "bad3: $err"
 
+# the documented af_packet example, as written (keys filled in)
+"$KEYGEN" k3 >/dev/null || fail "keygen k3"
+awk '/^    # af_packet example$/ {on = 1} on && !/^    / {exit} on {print substr($0, 5)}' \
+	"$DOC" > doc.tmpl
+[ -s doc.tmpl ] || fail "no af_packet example in $DOC"
+awk 'BEGIN {k = 0} /^pubkey = / {while ((getline l < ("k" k ".pub")) > 0) print l; k++; next}
+	{sub(/^key_file = node0.key/, "key_file = k0"); print}' doc.tmpl > afp.conf
+out=$("$BYZD" --check-config afp.conf 2>&1) || fail "docs af_packet example: $out"
+echo "$out" | grep -q "afp.conf: OK: .*4 peers, self = 0" || fail "afp summary: $out"
+# frames of 1514 bytes, mbufs of >= 2048 + headroom, af_packet framesz 2048:
+# the PMD needs framesz - 32 = 2016 bytes of room, the mbufs have it
+echo "$out" | grep -q "port: mtu 1500, frames up to 1514 bytes, mbufs of 2176 bytes, af_packet framesz 2048" ||
+	fail "afp sizes: $out"
+sed 's/net_af_packet0/net_af_xdp0/' afp.conf > xdp.conf
+out=$("$BYZD" --check-config xdp.conf 2>&1) || fail "docs af_xdp example: $out"
+echo "$out" | grep -q "port: mtu 1500, frames up to 1514 bytes, mbufs of 2176 bytes$" ||
+	fail "xdp sizes: $out"
+sed 's/iface=eth1/iface=eth1,framesz=3000/' afp.conf > afp_bad1.conf
+err=$("$BYZD" --check-config afp_bad1.conf 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "afp_bad1 rc $rc"
+echo "$err" | grep -q "framesz 3000 must be a multiple of 16" || fail "afp_bad1: $err"
+sed 's/iface=eth1/iface=eth1,framesz=3072/' afp.conf > afp_bad2.conf
+err=$("$BYZD" --check-config afp_bad2.conf 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "afp_bad2 rc $rc"
+echo "$err" | grep -q "framesz 3072 does not divide blocksz 4096 .*use framesz=2048,blocksz=4096" ||
+	fail "afp_bad2: $err"
+sed 's/^name = net_af_packet0/name = net_af_packet0\nmtu = 9000/' afp.conf > afp_bad3.conf
+err=$("$BYZD" --check-config afp_bad3.conf 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "afp_bad3 rc $rc"
+echo "$err" | grep -q "mtu 9000 needs 9014: use framesz=16384,blocksz=16384" || fail "afp_bad3: $err"
+sed 's/iface=eth1/iface=eth1,framesz=16384,blocksz=16384/; s/^name = net_af_packet0/name = net_af_packet0\nmtu = 9000/' \
+	afp.conf > afp_jumbo.conf
+out=$("$BYZD" --check-config afp_jumbo.conf 2>&1) || fail "afp jumbo: $out"
+echo "$out" | grep -q "mbufs of 16512 bytes, af_packet framesz 16384" || fail "afp jumbo sizes: $out"
+
 err=$("$BYZD" --check-config nothere.conf 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "missing config rc $rc"
 echo "$err" | grep -q "nothere.conf: cannot open" || fail "missing config: $err"
@@ -117,7 +158,16 @@ fi
 [ $rc -eq 0 ] || fail "smoke rc $rc: $out $(cat err.txt)"
 echo "$out" | grep -q "done: 3 steps, 0 bans" || fail "smoke: $out"
 grep -q "step 3 done" err.txt || fail "smoke log: $(cat err.txt)"
-grep -q "peer 1 left" err.txt || fail "silent peer never left: $(cat err.txt)"
+
+# minority view: the absent peer leaves after 2 silent steps; one of two is
+# no majority, so byzd stops with exit 3 and says why (no carrying on alone)
+write minority.conf k0 0 "" "" "silent_limit = 2"
+out=$("$BYZD" minority.conf 2>errm.txt); rc=$?
+[ $rc -eq 3 ] || fail "minority rc $rc: $out $(cat errm.txt)"
+grep -q "peer 1 left" errm.txt || fail "minority: silent peer never left: $(cat errm.txt)"
+grep -q "stopping: step 2: minority view: 1 of 2 roster members active" errm.txt ||
+	fail "minority: no clear error: $(cat errm.txt)"
+echo "$out" | grep -q "byzd: FAILED: 2 steps" || fail "minority summary: $out"
 
 # SIGTERM: a flag the loop checks; exit 0 with a summary
 "$BYZD" --steps 0 good.conf >out2.txt 2>err2.txt &
@@ -177,7 +227,6 @@ grep -q "dataplane RX/TX on lcore 1, control thread on lcore 0" err4.txt ||
 	fail "split log: $(cat err4.txt)"
 echo "$out" | grep -q "done: 3 steps, 0 bans" || fail "split: $out"
 echo "$out" | grep -Eq "frames in [0-9]+ out [1-9]" || fail "split sent nothing: $out"
-grep -q "peer 1 left" err4.txt || fail "split: silent peer never left: $(cat err4.txt)"
 "$BYZD" --steps 0 split.conf >out5.txt 2>err5.txt &
 pid=$!
 i=0

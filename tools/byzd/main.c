@@ -32,6 +32,7 @@
 #include "byz/ident.h"
 #include "byz/node.h"
 #include "grad.h"
+#include "portcfg.h"
 
 static volatile sig_atomic_t stop_sig;
 static int logtype = RTE_LOGTYPE_USER1;
@@ -58,7 +59,9 @@ static void usage(FILE *f)
 		"  -h, --help      this text\n"
 		"\n"
 		"Stops cleanly on SIGINT or SIGTERM. Counters: dpdk-telemetry.py, /byz/stats.\n"
-		"Exit status: 0 done or stopped by a signal; 1 runtime failure; 2 bad usage or config.\n");
+		"Exit status: 0 done or stopped by a signal; 1 runtime failure; 2 bad usage or config;\n"
+		"3 the node stopped itself: late (phases too short for its load, TX stalled) and\n"
+		"could not re-sync, or a minority view (most of the roster gone from its view).\n");
 }
 
 static uint64_t realtime_ns(void)
@@ -175,6 +178,13 @@ int main(int argc, char **argv)
 		byz_ident_free(&id);
 		return 2;
 	}
+	struct byzd_port_sizes psz;
+	if (byzd_port_sizes(&cfg, &psz, why, sizeof(why))) {
+		fprintf(stderr, "byzd: %s: [port] mtu %u: %s\n", path, cfg.mtu, why);
+		byzd_grad_free(&grad);
+		byz_ident_free(&id);
+		return 2;
+	}
 	if (check) {
 		printf("%s: OK: run %02x%02x%02x%02x..., %u peers, self = %d (%u.%u.%u.%u), port '%s', "
 		       "gradient %s (d = %zu), phase %" PRIu64 " us, %s poll, ARP %s (%u peers)\n",
@@ -193,6 +203,10 @@ int main(int argc, char **argv)
 		}
 		char lh[192];
 		printf("%s: %s\n", path, leaf_hash_line(lh, sizeof(lh), &cfg));
+		printf("%s: port: mtu %u, frames up to %u bytes, mbufs of %u bytes%s", path, cfg.mtu,
+		       psz.frame, psz.data_room, psz.afp_framesz ? "" : "\n");
+		if (psz.afp_framesz)
+			printf(", af_packet framesz %u\n", psz.afp_framesz);
 		if (cfg.dp_lcore_line)
 			printf("%s: lcores '%s': main lcore %d = control thread (channel, signatures, "
 			       "protocol), lcore %u = dataplane RX/TX\n",
@@ -244,15 +258,21 @@ int main(int argc, char **argv)
 		    path, cfg.port);
 		goto out_eal;
 	}
-	struct rte_mempool *pool = byz_dp_pool_create("byzd_pool", cfg.nb_mbufs, cfg.mtu,
-						      (int)rte_socket_id());
+	struct rte_mempool *pool = byz_dp_pool_create_room("byzd_pool", cfg.nb_mbufs,
+							   psz.data_room, (int)rte_socket_id());
 	if (!pool) {
-		LOG(ERR, "mbuf pool: %s\n", rte_strerror(rte_errno));
+		LOG(ERR, "mbuf pool (%u mbufs of %u bytes): %s\n", cfg.nb_mbufs, psz.data_room,
+		    rte_strerror(rte_errno));
 		goto out_eal;
 	}
-	r = byz_bringup_port(port, cfg.rx_desc, pool);
+	r = byz_bringup_port(port, cfg.rx_desc, cfg.mtu, pool, why, sizeof(why));
+	if (r == 1) {
+		LOG(NOTICE, "port '%s': the PMD does not set the MTU; the link must carry %u-byte "
+			    "IP packets\n", cfg.port, cfg.mtu);
+		r = 0;
+	}
 	if (r) {
-		LOG(ERR, "port '%s': %s\n", cfg.port, rte_strerror(-r));
+		LOG(ERR, "port '%s': %s\n", cfg.port, why);
 		goto out_pool;
 	}
 	static struct byz_bringup_addrs ad;
@@ -335,7 +355,8 @@ int main(int argc, char **argv)
 	static uint8_t mixed_logged[BYZ_CONFIG_MAX_PEERS];
 	unsigned idle = 0;
 	uint64_t t_first = 0, mixed = 0;
-	while (!stop_sig && (cfg.steps == 0 || byz_node_step(node) < cfg.steps)) {
+	while (!stop_sig && !byz_node_fatal(node) &&
+	       (cfg.steps == 0 || byz_node_step(node) < cfg.steps)) {
 		now = realtime_ns();
 		if (byz_node_poll(node, now))
 			idle = 0;
@@ -395,6 +416,23 @@ int main(int argc, char **argv)
 				LOG(NOTICE, "step %" PRIu64 ": peer %u active (probation over)\n",
 				    e.step, e.peer);
 				break;
+			case BYZ_EV_LATE:
+				if (e.reason == BYZ_LATE_DRIVER)
+					LOG(WARNING, "step %" PRIu64 " attempt %u: this node is late (its TX "
+						     "stalled): accusing nobody, re-syncing at the attempt's "
+						     "end\n", e.step, e.attempt);
+				else
+					LOG(WARNING, "step %" PRIu64 " attempt %u: this node is late: phase "
+						     "%u entered %.1f ms after its deadline (phase %.1f ms); "
+						     "accusing nobody, re-syncing at the attempt's end\n",
+					    e.step, e.attempt, e.peer, (double)e.late_us / 1e3,
+					    (double)cfg.phase_us / 1e3);
+				break;
+			case BYZ_EV_TX_STALL:
+				LOG(WARNING, "TX stalled for %.1f ms: port '%s' refuses frames and sends "
+					     "none (telemetry drop_tx_full; check the link, the PMD's "
+					     "ring/frame sizes)\n", (double)e.late_us / 1e3, cfg.port);
+				break;
 			case BYZ_EV_SKIPPED:
 				LOG(WARNING, "step %" PRIu64 " skipped after %u attempts\n", e.step,
 				    cfg.max_attempts);
@@ -404,6 +442,9 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	int fatal = byz_node_fatal(node);
+	if (fatal)
+		LOG(ERR, "stopping: %s\n", byz_node_fatal_msg(node));
 	byz_node_stop_dp(node); /* the dp lcore is done before its counters are read */
 	const struct byz_node_stats *st = byz_node_stats(node);
 	const struct byz_dp_stats *ds = byz_dp_stats(byz_node_dp(node));
@@ -411,11 +452,15 @@ int main(int argc, char **argv)
 		LOG(NOTICE, "shutdown on %s after %" PRIu64 " steps\n",
 		    stop_sig == SIGINT ? "SIGINT" : "SIGTERM", byz_node_step(node));
 	printf("byzd: %s: %" PRIu64 " steps, %" PRIu64 " bans, frames in %" PRIu64 " out %" PRIu64
-	       ", messages in %" PRIu64 " out %" PRIu64 ", retransmissions %" PRIu64 "\n",
-	       stop_sig ? "stopped" : "done", byz_node_step(node), st->bans, ds->rx_frames,
-	       ds->tx_frames, st->msgs_in, st->msgs_out, st->retx);
+	       ", messages in %" PRIu64 " out %" PRIu64 ", retransmissions %" PRIu64
+	       ", late %" PRIu64 ", TX stalls %" PRIu64 "\n",
+	       fatal ? "FAILED" : stop_sig ? "stopped" : "done", byz_node_step(node), st->bans,
+	       ds->rx_frames, ds->tx_frames, st->msgs_in, st->msgs_out, st->retx, st->late,
+	       st->tx_stalls);
+	if (fatal)
+		printf("byzd: %s\n", byz_node_fatal_msg(node));
 	fflush(stdout);
-	rc = 0;
+	rc = fatal ? 3 : 0;
 	byz_node_free(node);
 out_port:
 	rte_eth_dev_stop(port);
