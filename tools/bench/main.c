@@ -10,6 +10,7 @@ int bench_clip_main(int argc, char **argv);
 int bench_allreduce_main(int argc, char **argv);
 int bench_hash_main(int argc, char **argv);
 int bench_grad_main(int argc, char **argv);
+int bench_flood_main(int argc, char **argv);
 
 static void usage(FILE *f)
 {
@@ -21,6 +22,7 @@ static void usage(FILE *f)
 "  allreduce   butterfly all-reduce over the DPDK dataplane (nccl-tests style)\n"
 "  hash        leaf hashing: BLAKE2b and SHA-256, libsodium against SIMD and SHA-NI\n"
 "  grad        built-in models' gradient: deterministic product vs OpenBLAS\n"
+"  flood       a hostile member flooding one node's dataplane over memif\n"
 "\n"
 "byz-bench COMMAND --help describes each command's options.\n");
 }
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
 		return bench_hash_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "grad"))
 		return bench_grad_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "flood"))
+		return bench_flood_main(argc - 1, argv + 1);
 	fprintf(stderr, "byz-bench: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return 2;
