@@ -40,6 +40,7 @@
 #include "bench_util.h"
 #include "byz/dp.h"
 #include "byz/frame.h"
+#include "byz/hash.h"
 #include "byz/vport.h"
 #include "byz/wire.h"
 #include "chan.h"
@@ -63,7 +64,7 @@ static const uint8_t fl_pattern[32] = {
 #define FL_REPLAY_MAX 4096u
 
 struct fl {
-	const char *socket, *role, *replay, *csv;
+	const char *socket, *role, *replay, *csv, *leaf_hash;
 	uint8_t run_id[32];
 	int have_run_id;
 	uint16_t peers, self, victim, honest;
@@ -106,7 +107,9 @@ static void fl_usage(FILE *f)
 "  --transport memif   the only transport (a node's net_memif vdev)\n"
 "  --socket PATH       the memif control socket (not abstract)\n"
 "  --role client|server  our memif role (default client: the node serves)\n"
-"  --run-id HEX        the run id on the wire, 64 hex digits (byzd --check-config)\n"
+"  --run-id HEX        [run] run_id of the node's config, 64 hex digits\n"
+"  --leaf-hash ALG     [run] leaf_hash: blake2b (default) or sha256; it is bound\n"
+"                      into the run id on the wire (byz_leaf_run_id)\n"
 "  --peers N           roster size (3..1024)\n"
 "  --self I            the hostile member's index: source of our own frames\n"
 "  --victim J          the node flooded\n"
@@ -466,6 +469,7 @@ static int fl_args(struct fl *f, int argc, char **argv)
 		{"connect-timeout", required_argument, NULL, 'T'},
 		{"wait-stdin", no_argument, NULL, 'w'},      {"busy", no_argument, NULL, 'b'},
 		{"csv", required_argument, NULL, 'c'},       {"help", no_argument, NULL, 'h'},
+		{"leaf-hash", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0}};
 	int c, have_self = 0, have_victim = 0;
 	uint64_t v;
@@ -526,6 +530,7 @@ static int fl_args(struct fl *f, int argc, char **argv)
 		case 'w': f->wait_stdin = 1; break;
 		case 'b': f->busy = 1; break;
 		case 'c': f->csv = optarg; break;
+		case 'L': f->leaf_hash = optarg; break;
 		case 'h': fl_usage(stdout); return 1;
 		default: fl_usage(stderr); return 2;
 		}
@@ -557,6 +562,18 @@ static int fl_args(struct fl *f, int argc, char **argv)
 			"--peers %u\n", f->peers);
 		return 2;
 	}
+	enum byz_leaf_alg alg = BYZ_LEAF_BLAKE2B;
+	if (f->leaf_hash && byz_leaf_alg_parse(f->leaf_hash, &alg)) {
+		fprintf(stderr, "byz-bench flood: --leaf-hash: '%s' is neither blake2b nor sha256\n",
+			f->leaf_hash);
+		return 2;
+	}
+	uint8_t wire[32];
+	if (byz_leaf_run_id(f->run_id, alg, wire)) {
+		fprintf(stderr, "byz-bench flood: cannot derive the run id on the wire\n");
+		return 2;
+	}
+	memcpy(f->run_id, wire, 32); /* what the node's frames and messages carry */
 	if (!f->honest_set)
 		while (f->honest == f->self || f->honest == f->victim)
 			f->honest++;
@@ -697,8 +714,7 @@ int bench_flood_main(int argc, char **argv)
 		/* close when told: the node side stops polling first (a memif
 		 * peer closing while the other polls or closes races in DPDK
 		 * 22.11, see bench_mp.c's teardown) */
-		int ch;
-		while ((ch = getchar()) != EOF)
+		while (getchar() != EOF)
 			;
 	}
 out_csv:
