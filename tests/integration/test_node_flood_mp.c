@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -197,6 +198,7 @@ static int flooder_spawn(struct flooder *fl, char *const argv[])
 	if (p < 0)
 		return -1;
 	if (p == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the test */
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
 		close(pin[0]);
@@ -451,6 +453,9 @@ static void test_flood_mp(void)
 	CU_ASSERT_EQUAL_FATAL(csv_get(csv, "total", &total), 0);
 	CU_ASSERT_EQUAL_FATAL(csv_get(csv, "refused", &refused), 0);
 	CU_ASSERT_EQUAL_FATAL(csv_get(csv, "usec", &usec), 0);
+	uint64_t unsent = 1;
+	CU_ASSERT_EQUAL_FATAL(csv_get(csv, "unsent", &unsent), 0);
+	CU_ASSERT_EQUAL(unsent, 0); /* the victim kept reading its link */
 	/* The victim reads what is still on the ring (bounded); one more turn
 	 * hands the last CONTROL frames from the control ring to the channel. */
 	memset(&e1, 0, sizeof(e1));
