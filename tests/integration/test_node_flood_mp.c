@@ -40,11 +40,21 @@
 
 #include "byz/dp.h"
 #include "byz/err.h"
+#include "byz/ident.h"
 #include "byz/node.h"
 #include "byz/swarm.h"
 #include "byz/vport.h"
 #include "byz_test.h"
 #include "chan.h"
+
+/* Frame tags (byz/auth.h): the flooder seals its own frames with the
+ * hostile member's key, and sends forged tags in an honest member's name
+ * from its real address too. Built either way until every tree has it. */
+#if __has_include("byz/auth.h")
+#define FL_AUTH 1
+#else
+#define FL_AUTH 0
+#endif
 
 #define N 5u
 #define STEPS 5u
@@ -60,11 +70,12 @@
 #define RSS_BOUND_KB 4096u
 #define SHM_BOUND_KB (8192u + 4096u)
 
-enum cat { C_RANDOM, C_TRUNC, C_BADCRC, C_UNKNOWN, C_SPOOF, C_REPLAY, C_GARBAGE, C_BADSIG, C_N };
+enum cat { C_RANDOM, C_TRUNC, C_BADCRC, C_UNKNOWN, C_SPOOF, C_REPLAY, C_GARBAGE, C_BADSIG,
+	   C_FORGE, C_N };
 /* the flooder's class names (its CSV) */
 static const char *const cat_name[C_N] = {"random",      "truncated",   "bad-crc",
 					  "unknown-src", "spoofed-src", "replay",
-					  "garbage-msg", "bad-sig"};
+					  "garbage-msg", "bad-sig",     "forged-tag"};
 
 static char *bench;
 static struct rte_mempool *pool, *mpool;
@@ -334,6 +345,14 @@ static void test_flood_mp(void)
 	}
 	CU_ASSERT_EQUAL_FATAL(r, 0);
 
+	/* the hostile member's key file, for its frame keys */
+	char keyf[128], vpk[65];
+	snprintf(keyf, sizeof(keyf), "%s/member.key", tmp);
+	struct byz_ident id = {.sk = sks[bad]};
+	memcpy(id.pk, roster + 32u * bad, 32);
+	CU_ASSERT_EQUAL_FATAL(byz_ident_save(&id, keyf, 1, why, sizeof(why)), 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(vpk + 2 * i, 3, "%02x", roster[32u * victim + (unsigned)i]);
 	char hex[65], a_peers[8], a_self[8], a_victim[8], a_frames[24], a_seed[24];
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", run_id[i]);
@@ -346,7 +365,11 @@ static void test_flood_mp(void)
 			       "--run-id", hex, "--peers", a_peers, "--self", a_self,
 			       "--victim", a_victim, "--replay", pcap, "--frames", a_frames,
 			       "--duration", "5", "--seed", a_seed, "--wait-stdin",
-			       "--csv", csv, NULL};
+			       "--csv", csv,
+#if FL_AUTH
+			       "--key-file", keyf, "--victim-pubkey", vpk,
+#endif
+			       NULL};
 	struct flooder fl;
 	CU_ASSERT_EQUAL_FATAL(flooder_spawn(&fl, fargv), 0);
 	/* the link is up once the flooder connected (no wait is unbounded) */
@@ -511,6 +534,12 @@ static void test_flood_mp(void)
 	CU_ASSERT(d1->drop[BYZ_DROP_CRC] - d0.drop[BYZ_DROP_CRC] >= want[C_BADCRC]);
 	CU_ASSERT_EQUAL(d1->drop_unknown - d0.drop_unknown, want[C_UNKNOWN]);
 	CU_ASSERT_EQUAL(d1->drop_spoof - d0.drop_spoof, want[C_SPOOF]);
+#if FL_AUTH
+	CU_ASSERT(want[C_FORGE] > 0);
+	CU_ASSERT_EQUAL(d1->drop_auth - d0.drop_auth, want[C_FORGE]);
+#else
+	CU_ASSERT_EQUAL(want[C_FORGE], 0);
+#endif
 	CU_ASSERT_EQUAL(d1->ctrl_full, 0);
 	CU_ASSERT_EQUAL(s1->msg_badmsg - s0.msg_badmsg, want[C_GARBAGE]);
 	CU_ASSERT_EQUAL(s1->msg_badsig - s0.msg_badsig, want[C_BADSIG]);
@@ -542,12 +571,18 @@ static void test_flood_mp(void)
 	for (int c = 0; c < C_N; c++)
 		fprintf(stderr, "    sent %-12s %9llu\n", cat_name[c], (unsigned long long)want[c]);
 	fprintf(stderr, "    dropped: parse %llu (crc %llu), unknown-src %llu, spoofed-src %llu, "
-			"channel dup %llu (honest retx elsewhere %llu), message parse %llu, "
+			"bad tag %llu, channel dup %llu (honest retx elsewhere %llu), message parse %llu, "
 			"signature %llu\n",
 		(unsigned long long)parse,
 		(unsigned long long)(d1->drop[BYZ_DROP_CRC] - d0.drop[BYZ_DROP_CRC]),
 		(unsigned long long)(d1->drop_unknown - d0.drop_unknown),
-		(unsigned long long)(d1->drop_spoof - d0.drop_spoof), (unsigned long long)dup,
+		(unsigned long long)(d1->drop_spoof - d0.drop_spoof),
+#if FL_AUTH
+		(unsigned long long)(d1->drop_auth - d0.drop_auth),
+#else
+		0ull,
+#endif
+		(unsigned long long)dup,
 		(unsigned long long)retx_others,
 		(unsigned long long)(s1->msg_badmsg - s0.msg_badmsg),
 		(unsigned long long)(s1->msg_badsig - s0.msg_badsig));
@@ -574,8 +609,8 @@ static void test_flood_mp(void)
 static void rm_tmp(void)
 {
 	char p[128];
-	const char *f[] = {"flood.sock", "replay.pcap", "flood.csv"};
-	for (int i = 0; i < 3; i++) {
+	const char *f[] = {"flood.sock", "replay.pcap", "flood.csv", "member.key", "member.key.pub"};
+	for (int i = 0; i < 5; i++) {
 		snprintf(p, sizeof(p), "%s/%s", tmp, f[i]);
 		unlink(p);
 	}

@@ -42,30 +42,50 @@
 #include "byz/dp.h"
 #include "byz/frame.h"
 #include "byz/hash.h"
+#if __has_include("byz/auth.h")
+/* Frame tags (byz/auth.h, frame header v2): this member seals its own
+ * frames with its pair key towards the victim, and a forged-tag class is
+ * added. Built either way until every tree has the header. */
+#define FL_AUTH 1
+#include "byz/auth.h"
+#include "byz/ident.h"
+#else
+#define FL_AUTH 0
+#endif
 #include "byz/vport.h"
 #include "byz/wire.h"
 #include "chan.h"
 
 int bench_flood_main(int argc, char **argv);
 
-enum fl_cls { F_RANDOM, F_TRUNC, F_BADCRC, F_UNKNOWN, F_SPOOF, F_REPLAY, F_GARBAGE, F_BADSIG, F_N };
-static const char *const fl_name[F_N] = {"random",      "truncated", "bad-crc",
+enum fl_cls { F_RANDOM, F_TRUNC, F_BADCRC, F_UNKNOWN, F_SPOOF, F_REPLAY, F_GARBAGE, F_BADSIG,
+	      F_FORGE, F_N };
+static const char *const fl_name[F_N] = {"random",      "truncated",   "bad-crc",
 					 "unknown-src", "spoofed-src", "replay",
-					 "garbage-msg", "bad-sig"};
+					 "garbage-msg", "bad-sig",     "forged-tag"};
 /* A round of 32 frames (the in-process node-flood test's mix): mostly cheap
  * junk, 2 messages that cost the node a signature check, 1 garbage one. */
 static const uint8_t fl_pattern[32] = {
 	F_RANDOM, F_TRUNC, F_BADCRC, F_UNKNOWN, F_SPOOF, F_REPLAY, F_RANDOM, F_TRUNC,
 	F_BADCRC, F_UNKNOWN, F_SPOOF, F_REPLAY, F_BADSIG, F_RANDOM, F_TRUNC, F_BADCRC,
 	F_UNKNOWN, F_SPOOF, F_REPLAY, F_RANDOM, F_TRUNC, F_BADCRC, F_UNKNOWN, F_SPOOF,
+#if FL_AUTH /* an honest id from its own address: only the tag tells */
+	F_REPLAY, F_GARBAGE, F_FORGE, F_TRUNC, F_BADCRC, F_REPLAY, F_BADSIG, F_FORGE,
+#else
 	F_REPLAY, F_GARBAGE, F_RANDOM, F_TRUNC, F_BADCRC, F_REPLAY, F_BADSIG, F_RANDOM,
+#endif
 };
 
 #define FL_FRAME_MAX 1514u /* a memif port carries a 1500-byte IP MTU */
 #define FL_REPLAY_MAX 4096u
 
 struct fl {
-	const char *socket, *role, *replay, *csv, *leaf_hash;
+	const char *socket, *role, *replay, *csv, *leaf_hash, *key_file, *victim_pk;
+	int no_auth;
+	uint8_t cfg_run_id[32]; /* as configured: the frame keys bind it */
+	uint8_t key[32];        /* FL_AUTH: our frame key towards the victim */
+	int sealed;
+	uint64_t ctr;
 	uint8_t run_id[32];
 	int have_run_id;
 	uint16_t peers, self, victim, honest;
@@ -129,6 +149,12 @@ static void fl_usage(FILE *f)
 "                      after it, wait for end of file on stdin before closing\n"
 "                      (scripts and tests that sequence several processes)\n"
 "  --busy              never sleep when the ring is full (default: back off)\n"
+#if FL_AUTH
+"  --key-file FILE     the member's secret key (byz-keygen): its own frames carry\n"
+"                      valid tags, so its messages reach the node's channel\n"
+"  --victim-pubkey HEX the node's public key (its .pub file's hex)\n"
+"  --no-auth           the node runs without frame tags (auth_off)\n"
+#endif
 "  --csv FILE          class,sent rows (and refused, rx) for scripts\n");
 }
 
@@ -247,6 +273,9 @@ static int fl_build(struct fl *f, uint8_t *out, uint16_t src, uint32_t src_ip, c
 	struct byz_hdr h = {.version = BYZ_FRAME_VERSION, .type = BYZ_T_CONTROL,
 			    .kind = BYZ_K_NONE, .src = src, .dst = f->victim,
 			    .session = f->session, .ts = f->turn};
+#if FL_AUTH
+	h.ctr = ++f->ctr; /* never reused under our key */
+#endif
 	return byz_frame_build(out, FL_FRAME_MAX, &a, &h, p, plen);
 }
 
@@ -317,6 +346,19 @@ static int fl_make(struct fl *f, uint8_t *d, enum fl_cls c)
 		unsigned k = c == F_GARBAGE ? 0 : 1 + (unsigned)(fl_rnd(f) & 1);
 		uint32_t pn = fl_chan_frag(f, pl, f->chan_seq++, f->msg[k], f->msglen[k]);
 		len = fl_build(f, d, f->self, own_ip, pl, pn);
+#if FL_AUTH
+		if (len > 0 && f->sealed && byz_frame_seal(d, (size_t)len, f->key))
+			return -1;
+#endif
+		break;
+	}
+	case F_FORGE: {
+#if FL_AUTH
+		uint32_t pn = fl_chan_frag(f, pl, (uint32_t)fl_rnd(f), (const uint8_t *)"x", 1);
+		len = fl_build(f, d, f->honest, byz_dp_peer_ip(f->honest), pl, pn);
+		for (unsigned i = 0; len > 0 && i < BYZ_TAG_LEN; i++)
+			d[BYZ_HDR_OFF + BYZ_HO_TAG + i] = (uint8_t)fl_rnd(f);
+#endif
 		break;
 	}
 	default:
@@ -475,6 +517,9 @@ static int fl_args(struct fl *f, int argc, char **argv)
 		{"wait-stdin", no_argument, NULL, 'w'},      {"busy", no_argument, NULL, 'b'},
 		{"csv", required_argument, NULL, 'c'},       {"help", no_argument, NULL, 'h'},
 		{"leaf-hash", required_argument, NULL, 'L'},
+		{"key-file", required_argument, NULL, 'K'},
+		{"victim-pubkey", required_argument, NULL, 'P'},
+		{"no-auth", no_argument, NULL, 'N'},
 		{NULL, 0, NULL, 0}};
 	int c, have_self = 0, have_victim = 0;
 	uint64_t v;
@@ -536,6 +581,9 @@ static int fl_args(struct fl *f, int argc, char **argv)
 		case 'b': f->busy = 1; break;
 		case 'c': f->csv = optarg; break;
 		case 'L': f->leaf_hash = optarg; break;
+		case 'K': f->key_file = optarg; break;
+		case 'P': f->victim_pk = optarg; break;
+		case 'N': f->no_auth = 1; break;
 		case 'h': fl_usage(stdout); return 1;
 		default: fl_usage(stderr); return 2;
 		}
@@ -578,7 +626,18 @@ static int fl_args(struct fl *f, int argc, char **argv)
 		fprintf(stderr, "byz-bench flood: cannot derive the run id on the wire\n");
 		return 2;
 	}
+	memcpy(f->cfg_run_id, f->run_id, 32);
 	memcpy(f->run_id, wire, 32); /* what the node's frames and messages carry */
+	if (!FL_AUTH && (f->key_file || f->victim_pk || f->no_auth)) {
+		fprintf(stderr, "byz-bench flood: this build has no frame tags (--key-file, "
+			"--victim-pubkey, --no-auth)\n");
+		return 2;
+	}
+	if (FL_AUTH && !f->no_auth && (!f->key_file || !f->victim_pk)) {
+		fprintf(stderr, "byz-bench flood: frame tags: give --key-file and --victim-pubkey "
+			"(the member's key and the node's), or --no-auth\n");
+		return 2;
+	}
 	if (!f->honest_set)
 		while (f->honest == f->self || f->honest == f->victim)
 			f->honest++;
@@ -646,6 +705,30 @@ int bench_flood_main(int argc, char **argv)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	f.src_inc = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	f.ctr = f.src_inc; /* as the node does: above any earlier run's counters */
+#if FL_AUTH
+	if (!f.no_auth) {
+		struct byz_ident id;
+		uint8_t vpk[32];
+		char kwhy[160];
+		struct byz_auth_keys k;
+		if (byz_ident_load(&id, f.key_file, kwhy, sizeof(kwhy))) {
+			fprintf(stderr, "byz-bench flood: --key-file: %s\n", kwhy);
+			return 2;
+		}
+		int e = byz_pubkey_parse(f.victim_pk, vpk) ? -EBADMSG
+			: byz_auth_derive(id.sk, id.pk, vpk, f.cfg_run_id, &k);
+		byz_ident_free(&id);
+		if (e) {
+			fprintf(stderr, "byz-bench flood: --victim-pubkey: %s\n",
+				e == -EBADMSG ? "not 64 hex digits" : "no frame keys with this key");
+			return 2;
+		}
+		memcpy(f.key, k.tx, sizeof(f.key));
+		sodium_memzero(&k, sizeof(k));
+		f.sealed = 1;
+	}
+#endif
 	f.a = (struct byz_l2l3){.dst_mac = {0x02, 'b', 'y', 'z', (uint8_t)(f.victim >> 8),
 					    (uint8_t)f.victim},
 				.src_mac = {0x02, 'b', 'y', 'z', (uint8_t)(f.self >> 8), (uint8_t)f.self},
