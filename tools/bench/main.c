@@ -11,6 +11,7 @@ int bench_allreduce_main(int argc, char **argv);
 int bench_hash_main(int argc, char **argv);
 int bench_grad_main(int argc, char **argv);
 int bench_mac_main(int argc, char **argv);
+int bench_flood_main(int argc, char **argv);
 
 static void usage(FILE *f)
 {
@@ -23,6 +24,7 @@ static void usage(FILE *f)
 "  hash        leaf hashing: BLAKE2b and SHA-256, libsodium against SIMD and SHA-NI\n"
 "  grad        built-in models' gradient: deterministic product vs OpenBLAS\n"
 "  mac         per-frame authentication tag: Poly1305 and keyed BLAKE2b vs CRC32C\n"
+"  flood       a hostile member flooding one node's dataplane over memif\n"
 "\n"
 "byz-bench COMMAND --help describes each command's options.\n");
 }
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
 		return bench_grad_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "mac"))
 		return bench_mac_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "flood"))
+		return bench_flood_main(argc - 1, argv + 1);
 	fprintf(stderr, "byz-bench: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return 2;
