@@ -80,7 +80,8 @@ static void ar_usage(FILE *f)
 "protocol (bench_proto.c, docs/transport.md):\n"
 "  --protocol P      none   the butterfly columns above                   [none]\n"
 "                    btard  byzd's runtime: n byz_node peers run the full signed\n"
-"                           protocol per size (ring transport), beside the plain\n"
+"                           protocol per size (ring: one thread; memif: one process\n"
+"                           per peer), beside the plain\n"
 "                           butterfly; every node must end with the same params\n"
 "                           digest and no ban, or the row says FAIL\n"
 "  --validators M    btard: validators per step, 0..peers-1 (default: the run's, 1)\n"
@@ -514,11 +515,11 @@ int bench_allreduce_main(int argc, char **argv)
 		fprintf(stderr, "byz-bench allreduce: --validators and --phase-ms need --protocol btard\n");
 		return 2;
 	}
-	if (po.btard && (o.transport != AR_RING || o.loss > 0 || o.dup > 0 || o.corrupt > 0 ||
-			 o.reorder > 0 || o.pace_gbit > 0)) {
-		fprintf(stderr, "byz-bench allreduce: --protocol btard runs on --transport ring "
-			"without a fault layer or pacing (the one-process-per-peer runner is not "
-			"built for it yet)\n");
+	if (po.btard && ((o.transport != AR_RING && o.transport != AR_MEMIF) || o.loss > 0 ||
+			 o.dup > 0 || o.corrupt > 0 || o.reorder > 0 || o.pace_gbit > 0 ||
+			 o.workers || o.kill_peer >= 0 || o.garbage)) {
+		fprintf(stderr, "byz-bench allreduce: --protocol btard runs on --transport ring or "
+			"memif, without faults, pacing, --workers, --kill-peer or --garbage\n");
 		return 2;
 	}
 	if (po.btard && po.validators >= o.peers) {

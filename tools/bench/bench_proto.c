@@ -44,7 +44,7 @@
  * (any validator recomputes it): a pull towards zero plus seeded noise, so
  * the peers' parts differ and CenteredClip has work to do. Cheap on purpose:
  * the benchmark measures the protocol, not a model. */
-static int synth_grad(void *ctx, const float *x, size_t d, const uint8_t seed[32], float *g)
+int bp_synth_grad(void *ctx, const float *x, size_t d, const uint8_t seed[32], float *g)
 {
 	(void)ctx;
 	uint64_t s;
@@ -185,19 +185,6 @@ static int pb_new(struct pb *r, const struct byz_ringnet *net, struct rte_mempoo
 
 /* ------------------------------------------------------ protocol runs */
 
-struct proto_row {
-	int ok;
-	char why[160];
-	uint64_t phase_us;
-	double t_step;       /* seconds per step (wall) */
-	double busy_step;    /* seconds per step in polls that did work (all nodes, one thread) */
-	double sign_s, verify_s, hash_s, clip_s, crc_s; /* per step, all nodes */
-	uint64_t sign_n, verify_n;
-	double bytes_step;   /* bytes all nodes sent per step (frames) */
-	uint64_t retx;
-	char digest[65];
-};
-
 static uint64_t tx_bytes(struct byz_node *const *node, int n)
 {
 	uint64_t s = 0;
@@ -217,6 +204,32 @@ static uint64_t min_step(struct byz_node *const *node, int n)
 	return m;
 }
 
+void bp_make_run(const struct ar_opts *o, const struct ar_proto_opts *po, uint64_t size,
+		 uint64_t phase_us, struct byz_run *run, uint8_t *roster, uint8_t (*sk)[64])
+{
+	int n = o->peers;
+	byz_run_defaults(run);
+	uint8_t in[40];
+	memcpy(in, "byzbench", 8);
+	memcpy(in + 8, &o->seed, 8);
+	memcpy(in + 16, &size, 8);
+	crypto_generichash(run->run_id, 32, in, 24, NULL, 0);
+	for (int i = 0; i < n; i++) {
+		uint8_t ks[32];
+		uint64_t k = (uint64_t)i;
+		memcpy(in, run->run_id, 32);
+		memcpy(in + 32, &k, 8);
+		crypto_generichash(ks, 32, in, sizeof(in), NULL, 0);
+		crypto_sign_seed_keypair(roster + 32 * i, sk[i], ks);
+	}
+	run->n = (uint32_t)n;
+	run->roster = roster;
+	run->d = (size_t)(size / 4);
+	run->phase_us = phase_us;
+	if (po->validators >= 0)
+		run->validators = (uint32_t)po->validators;
+}
+
 /* One size: n nodes over a fresh ring fabric, warmup + iters steps. */
 static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 		       struct rte_mempool *pool, uint64_t size, uint64_t phase_us, int fabric,
@@ -227,28 +240,7 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 	row->phase_us = phase_us;
 	uint8_t roster[MAXP * 32], sk[MAXP][64];
 	struct byz_run run;
-	byz_run_defaults(&run);
-	{
-		uint8_t in[24];
-		memcpy(in, "byzbench", 8);
-		memcpy(in + 8, &o->seed, 8);
-		memcpy(in + 16, &size, 8);
-		crypto_generichash(run.run_id, 32, in, sizeof(in), NULL, 0);
-	}
-	for (int i = 0; i < n; i++) {
-		uint8_t ks[32], in[40];
-		memcpy(in, run.run_id, 32);
-		uint64_t k = (uint64_t)i;
-		memcpy(in + 32, &k, 8);
-		crypto_generichash(ks, 32, in, sizeof(in), NULL, 0);
-		crypto_sign_seed_keypair(roster + 32 * i, sk[i], ks);
-	}
-	run.n = (uint32_t)n;
-	run.roster = roster;
-	run.d = (size_t)(size / 4);
-	run.phase_us = phase_us;
-	if (po->validators >= 0)
-		run.validators = (uint32_t)po->validators;
+	bp_make_run(o, po, size, phase_us, &run, roster, sk);
 	struct byz_ringnet net;
 	char prefix[16];
 	snprintf(prefix, sizeof(prefix), "bp%d", fabric);
@@ -261,7 +253,7 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 	for (int i = 0; i < n; i++) {
 		struct byz_node_cfg nc = {
 			.run = &run, .self = (uint16_t)i, .sk = sk[i],
-			.oracle = {.grad = synth_grad, .ctx = NULL},
+			.oracle = {.grad = bp_synth_grad, .ctx = NULL},
 			.port_id = net.port[i], .tx_queue_per_peer = 1, .pool = pool,
 			.mtu = 1500,
 		};
@@ -272,7 +264,7 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 			goto out;
 		}
 	}
-	uint64_t total = (uint64_t)o->warmup + (uint64_t)o->iters;
+		uint64_t total = (uint64_t)o->warmup + (uint64_t)o->iters;
 	uint64_t origin = byz_dp_now_ns() + 20000000ull;
 	for (int i = 0; i < n; i++)
 		byz_node_start(node[i], origin);
@@ -383,9 +375,20 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 		uint64_t part = ((uint64_t)sz / (uint64_t)n) & ~3ull;
 		sizes[nsz++] = part * (uint64_t)n;
 	}
-	double mpi_bus[1000] = {0};
+	static double mpi_bus[1000], mp_plain[1000];
 	int have_mpi = po->mpi && ar_mpi_baseline(o, sizes, nsz, mpi_bus) == 0;
-
+	int memif = o->transport == AR_MEMIF;
+	struct rte_mempool *pool = NULL;
+	struct byz_ringnet pnet;
+	static struct pb pb;
+	memset(&pb, 0, sizeof(pb));
+	memset(&pnet, 0, sizeof(pnet));
+	if (memif) {
+		/* no EAL here: the children start their own after fork */
+		if (ar_plain_mp(o, sizes, nsz, mp_plain))
+			goto out_csv;
+		goto header;
+	}
 	char prefix[64], why[256];
 	snprintf(prefix, sizeof(prefix), "byzbench%ld", (long)getpid());
 	struct byz_eal_cfg ec = {.mem_mb = 1024, .no_huge = 1, .no_pci = 1, .file_prefix = prefix};
@@ -398,10 +401,7 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 	uint64_t maxsz = sizes[nsz - 1];
 	uint64_t cap = (uint64_t)BYZ_WIRE_MAX_PART_FLOATS * 4u;
 	uint32_t maxpart = (uint32_t)((maxsz < cap ? maxsz : cap) / (uint64_t)n) & ~3u;
-	struct rte_mempool *pool = byz_dp_pool_create("bppool", 32767, 1500, SOCKET_ID_ANY);
-	struct byz_ringnet pnet;
-	static struct pb pb;
-	memset(&pb, 0, sizeof(pb));
+	pool = byz_dp_pool_create("bppool", 32767, 1500, SOCKET_ID_ANY);
 	if (!pool || byz_ringnet_create(&pnet, "bpb", (uint16_t)n, 4096, pool)) {
 		fprintf(stderr, "byz-bench allreduce: cannot create ports: %s\n", rte_strerror(rte_errno));
 		goto out_eal;
@@ -410,9 +410,11 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 		fprintf(stderr, "byz-bench allreduce: out of memory for the plain butterfly\n");
 		goto out;
 	}
+header:
 	printf("# byz-bench allreduce --protocol btard: %d byz_node peers (byzd's runtime: signed "
-	       "protocol, control channel, dataplane), transport ring (net_ring ports, in-process, "
-	       "one thread), MTU 1500\n", n);
+	       "protocol, control channel, dataplane), transport %s, MTU 1500\n", n,
+	       memif ? "memif (one process per peer, full mesh of memif links)"
+		     : "ring (net_ring ports, in-process, one thread)");
 	char vbuf[32];
 	if (po->validators >= 0)
 		snprintf(vbuf, sizeof(vbuf), "%d", po->validators);
@@ -420,7 +422,8 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 		snprintf(vbuf, sizeof(vbuf), "%s", "the run default (1)");
 	printf("# validators per step %s, synthetic gradient source (d = size/4 floats), %d "
 	       "warmup + %d timed steps per size; plain = butterfly mean over byz_dp streams on "
-	       "ring ports too, same run\n", vbuf, o->warmup, o->iters);
+	       "the same transport, same run%s\n", vbuf, o->warmup, o->iters,
+	       memif ? " (the multi-process runner of --protocol none)" : "");
 	printf("# a step is %d fixed phases of D each: time/step = %d * D however fast the data "
 	       "moves; busy = polls that did work (all nodes); wait = time - busy\n",
 	       BYZ_PH_COUNT, BYZ_PH_COUNT);
@@ -428,7 +431,7 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 	       "crypto_sign_verify_detached, BLAKE2b, byz_clip, crc32c (all nodes, link-time "
 	       "counters); ovh = bytes sent beyond the butterfly's 2(n-1)*size, / that\n");
 	printf("# busy.bw = busbw if a step took only its busy time (phases ending on arrival): "
-	       "the CPU-bound ceiling of this one-thread swarm, comparable to p.busbw\n");
+	       "what one core running every node would need (the CPU-bound ceiling), comparable to p.busbw\n");
 	printf("#%11s %10s %9s %9s %10s %9s %8s %8s %7s %8s %8s %8s %7s %7s %7s %6s %6s %7s",
 	       "size", "time(us)", "algbw", "busbw", "plain(us)", "p.busbw", "x plain", "D(ms)",
 	       "busy%", "busy(ms)", "busy.bw", "sign(ms)", "ver(ms)", "hash", "clip", "crc", "ovh",
@@ -450,9 +453,16 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 			       BYZ_WIRE_MAX_PART_FLOATS, BYZ_WIRE_MAX_PART_FLOATS * 4u);
 			continue;
 		}
-		pb.part = part;
 		double pt_v[1000];
-		for (int it = 0; it < o->warmup + o->iters; it++) {
+		double pt = mp_plain[s];
+		if (memif && !(pt > 0)) {
+			printf(" %11llu skipped: the plain butterfly over memif gave no time for this "
+			       "size\n", (unsigned long long)size);
+			failed = 1;
+			continue;
+		}
+		pb.part = part;
+		for (int it = 0; !memif && it < o->warmup + o->iters; it++) {
 			double t = pb_once(&pb);
 			if (t < 0) {
 				fprintf(stderr, "byz-bench allreduce: plain butterfly at %llu did not "
@@ -462,7 +472,8 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 			if (it >= o->warmup)
 				pt_v[it - o->warmup] = t;
 		}
-		double pt = bench_median(pt_v, (size_t)o->iters);
+		if (!memif)
+			pt = bench_median(pt_v, (size_t)o->iters);
 		/* Generous by default: the phases must hold a whole scatter of the
 		 * signed parts on shared cores; a failed try doubles D once. */
 		uint64_t phase = po->phase_us;
@@ -474,7 +485,10 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 		}
 		struct proto_row row;
 		for (int t = 0; t < tries; t++) {
-			proto_size(o, po, pool, size, phase, s * 4 + t, &row);
+			if (memif)
+				ar_proto_mp_size(o, po, size, phase, s * 4 + t, &row);
+			else
+				proto_size(o, po, pool, size, phase, s * 4 + t, &row);
 			if (row.ok || strncmp(row.why, "FAIL: ", 6) || strstr(row.why, "disagree") ||
 			    strstr(row.why, "banned"))
 				break;
@@ -525,11 +539,14 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 		printf("# Avg bus bandwidth    : n/a (no size ran)\n");
 	rc = failed ? 3 : 0;
 out:
+	if (memif)
+		goto out_csv;
 	pb_free(&pb);
 	byz_ringnet_destroy(&pnet);
 out_eal:
 	rte_mempool_free(pool);
 	byz_eal_cleanup();
+out_csv:
 	if (csv && fclose(csv)) {
 		fprintf(stderr, "byz-bench allreduce: error writing %s\n", o->csv);
 		rc = 1;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "bench_ar.h"
+#include "byz/proto.h"
 
 struct ar_proto_opts {
 	int btard;          /* 0: --protocol none (the default) */
@@ -27,6 +28,36 @@ struct bp_prof {
 	uint64_t clip_cyc, clip_n, crc_cyc, crc_bytes;
 };
 extern struct bp_prof bp_prof;
+
+/* One size's protocol measurement (bench_proto.c for ring, bench_proto_mp.c
+ * for memif). */
+struct proto_row {
+	int ok;
+	char why[160];
+	uint64_t phase_us;
+	double t_step;       /* seconds per step (wall) */
+	double busy_step;    /* seconds per step in polls that did work, summed over nodes */
+	double sign_s, verify_s, hash_s, clip_s, crc_s; /* per step, all nodes */
+	uint64_t sign_n, verify_n;
+	double bytes_step;   /* bytes all nodes sent per step (frames) */
+	uint64_t retx;
+	char digest[65];
+};
+
+/* The run constants, keys and roster of a size (the same on every transport). */
+void bp_make_run(const struct ar_opts *o, const struct ar_proto_opts *po, uint64_t size,
+		 uint64_t phase_us, struct byz_run *run, uint8_t *roster, uint8_t (*sk)[64]);
+/* The synthetic gradient source (a byz_grad_fn; ctx unused). */
+int bp_synth_grad(void *ctx, const float *x, size_t d, const uint8_t seed[32], float *g);
+
+/* memif: one process per peer (forked, own EAL), a full mesh of memif links,
+ * one byz_node each; fills @p row. Call without the EAL initialised here. */
+void ar_proto_mp_size(const struct ar_opts *o, const struct ar_proto_opts *po, uint64_t size,
+		      uint64_t phase_us, int tag, struct proto_row *row);
+/* memif: the plain butterfly of the multi-process runner (this executable
+ * with --protocol none --csv) for the same sizes; fills seconds[] (0: none).
+ * @return 0 or -1 with a reason printed. */
+int ar_plain_mp(const struct ar_opts *o, const uint64_t *sizes, int count, double *seconds);
 
 /* The protocol run (ring transport); returns the process exit code. */
 int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po);
