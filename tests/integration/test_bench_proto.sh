@@ -59,6 +59,17 @@ check "CSV header" "head -1 '$tmp/out.csv' | grep -qx 'size_bytes,time_us,algbw,
 check "CSV: 3 btard rows with positive overhead" \
 	"[ \$(awk -F, 'NR > 1 && \$6 == \"btard\" && \$7 > 0 && \$4 > 0 && \$5 > 0' '$tmp/out.csv' | wc -l) -eq 3 ]"
 
+# memif: one process per peer; the same seed gives the same digest as ring.
+"$bench" allreduce --protocol btard --transport memif --peers 4 -b 64K -e 64K --iters 1 \
+	--warmup 0 >"$tmp/memif" 2>&1
+rc=$?
+cat "$tmp/memif"
+check "memif exits 0 (rc $rc)" "[ $rc -eq 0 ]"
+check "memif: the row is ok" "[ \$(awk '\$1 == 65536 && \$NF == \"ok\"' '$tmp/memif' | wc -l) -eq 1 ]"
+ring_dg=$(awk '$1 == "#" && $2 == "digest" && $3 == 65536 {print $5}' "$tmp/out")
+check "memif: same params digest as ring for the same seed" \
+	"grep -q '^# digest 65536 btard $ring_dg (all 4 nodes agree, no bans)' '$tmp/memif'"
+
 # A size beyond BYZ_WIRE_MAX_PART_FLOATS: a row that says why, not a gap.
 "$bench" allreduce --protocol btard --peers 4 -b 2M -e 2M --iters 1 --warmup 0 >"$tmp/big" 2>&1
 rc=$?
@@ -76,9 +87,10 @@ check "no mpirun: says so" \
 check "no mpirun: the row still ran" "[ \$(awk '\$1 == 8192 && \$NF == \"ok\"' '$tmp/nompi' | wc -l) -eq 1 ]"
 
 for args in "--protocol foo" "--protocol btard --validators 4" "--validators 1" \
-	"--protocol btard --validators -1" "--protocol btard --transport memif" \
+	"--protocol btard --validators -1" "--protocol btard --transport afxdp" \
 	"--protocol btard --loss 0.1" "--protocol btard --phase-ms 0" "--phase-ms 10" \
-	"--baseline foo" "--protocol btard --baseline" "--transport memif --baseline mpi"; do
+	"--baseline foo" "--protocol btard --baseline" "--transport memif --baseline mpi" \
+	"--protocol btard --transport memif --workers 1" "--protocol btard --pace 1"; do
 	# shellcheck disable=SC2086
 	"$bench" allreduce $args >/dev/null 2>"$tmp/err"
 	rc=$?

@@ -193,6 +193,14 @@ static uint64_t tx_bytes(struct byz_node *const *node, int n)
 	return s;
 }
 
+static uint64_t retx_sum(struct byz_node *const *node, int n)
+{
+	uint64_t s = 0;
+	for (int i = 0; i < n; i++)
+		s += byz_node_stats(node[i])->retx;
+	return s;
+}
+
 static uint64_t min_step(struct byz_node *const *node, int n)
 {
 	uint64_t m = UINT64_MAX;
@@ -276,7 +284,7 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 		t_w = origin;
 		bp_prof.on = 1;
 	}
-	uint64_t by0 = tx_bytes(node, n), restarts = 0, skipped = 0, bans = 0;
+	uint64_t by0 = tx_bytes(node, n), rx0 = 0, restarts = 0, skipped = 0, bans = 0;
 	struct byz_event e;
 	for (;;) {
 		uint64_t now = byz_dp_now_ns();
@@ -285,6 +293,7 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 			t_w = now;
 			b0 = busy;
 			by0 = tx_bytes(node, n);
+			rx0 = retx_sum(node, n);
 			bp_prof.on = 1;
 			p0 = bp_prof;
 		}
@@ -352,8 +361,7 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 	row->sign_n = bp_prof.sign_n - p0.sign_n;
 	row->verify_n = bp_prof.verify_n - p0.verify_n;
 	row->bytes_step = (double)(tx_bytes(node, n) - by0) / steps;
-	for (int i = 0; i < n; i++)
-		row->retx += byz_node_stats(node[i])->retx;
+	row->retx = (retx_sum(node, n) - rx0) / (uint64_t)o->iters;
 	byz_hex(byz_node_digest(node[0]), 32, row->digest);
 out:
 	for (int i = 0; i < n; i++)
@@ -519,7 +527,7 @@ header:
 		}
 		printf("\n");
 		printf("# digest %llu btard %s (all %d nodes agree, no bans); %llu signs, %llu "
-		       "verifies per step, %.0f bytes sent per step, %llu retransmissions\n",
+		       "verifies per step, %.0f bytes sent per step, %llu channel retransmissions per step\n",
 		       (unsigned long long)size, row.digest, n,
 		       (unsigned long long)(row.sign_n / (uint64_t)o->iters),
 		       (unsigned long long)(row.verify_n / (uint64_t)o->iters), row.bytes_step,

@@ -179,7 +179,7 @@ static int child(const struct ar_opts *o, const struct ar_proto_opts *po, uint64
 	byz_node_start(node, origin);
 	uint64_t total = (uint64_t)o->warmup + (uint64_t)o->iters;
 	uint64_t limit = origin + (total + 1) * run.max_attempts * BYZ_PH_COUNT * phase_us * 1000u;
-	uint64_t busy = 0, b0 = 0, by0 = 0, hz = rte_get_tsc_hz();
+	uint64_t busy = 0, b0 = 0, by0 = 0, rx0 = 0, hz = rte_get_tsc_hz();
 	struct bp_prof p0;
 	memset(&p0, 0, sizeof(p0));
 	struct byz_event e;
@@ -191,6 +191,7 @@ static int child(const struct ar_opts *o, const struct ar_proto_opts *po, uint64
 			me->t_w = now > origin || o->warmup ? now : origin;
 			b0 = busy;
 			by0 = byz_dp_stats(byz_node_dp(node))->tx_bytes;
+			rx0 = byz_node_stats(node)->retx;
 			bp_prof.on = 1;
 			p0 = bp_prof;
 		}
@@ -208,6 +209,7 @@ static int child(const struct ar_opts *o, const struct ar_proto_opts *po, uint64
 			me->busy_s = (double)(busy - b0) / (double)hz;
 			me->hz = (double)hz;
 			me->bytes = byz_dp_stats(byz_node_dp(node))->tx_bytes - by0;
+			me->retx = byz_node_stats(node)->retx - rx0;
 		}
 		/* keep serving (acks, retransmissions) until every peer is done */
 		int done = 1;
@@ -231,7 +233,6 @@ static int child(const struct ar_opts *o, const struct ar_proto_opts *po, uint64
 	for (int j = 0; j < n; j++)
 		me->banned |= byz_node_has_banned(node, (uint16_t)j);
 	memcpy(me->digest, byz_node_digest(node), 32);
-	me->retx = byz_node_stats(node)->retx;
 	__atomic_store_n(&me->state, 3, __ATOMIC_RELEASE);
 	/* close one process at a time, in index order (memif disconnects race) */
 	for (int t = 0; t < 10000 && self > 0 &&
@@ -346,7 +347,7 @@ reap:
 			row->sign_n += p->prof.sign_n;
 			row->verify_n += p->prof.verify_n;
 			row->bytes_step += (double)p->bytes / steps;
-			row->retx += p->retx;
+			row->retx += p->retx / (uint64_t)o->iters;
 		}
 		byz_hex(sh->p[0].digest, 32, row->digest);
 	}
