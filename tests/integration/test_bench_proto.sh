@@ -59,9 +59,10 @@ check "CSV header" "head -1 '$tmp/out.csv' | grep -qx 'size_bytes,time_us,algbw,
 check "CSV: 3 btard rows with positive overhead" \
 	"[ \$(awk -F, 'NR > 1 && \$6 == \"btard\" && \$7 > 0 && \$4 > 0 && \$5 > 0' '$tmp/out.csv' | wc -l) -eq 3 ]"
 
-# memif: one process per peer; the same seed gives the same digest as ring.
-"$bench" allreduce --protocol btard --transport memif --peers 4 -b 64K -e 64K --iters 1 \
-	--warmup 0 >"$tmp/memif" 2>&1
+# memif: one process per peer; the same seed and step count give the same
+# digest as ring.
+"$bench" allreduce --protocol btard --transport memif --peers 4 -b 64K -e 64K --iters 2 \
+	>"$tmp/memif" 2>&1
 rc=$?
 cat "$tmp/memif"
 check "memif exits 0 (rc $rc)" "[ $rc -eq 0 ]"
@@ -90,7 +91,8 @@ for args in "--protocol foo" "--protocol btard --validators 4" "--validators 1" 
 	"--protocol btard --validators -1" "--protocol btard --transport afxdp" \
 	"--protocol btard --loss 0.1" "--protocol btard --phase-ms 0" "--phase-ms 10" \
 	"--baseline foo" "--protocol btard --baseline" "--transport memif --baseline mpi" \
-	"--protocol btard --transport memif --workers 1" "--protocol btard --pace 1"; do
+	"--protocol btard --transport memif --workers 1" "--protocol btard --pace 1" \
+	"--rto-us 5000" "--protocol btard --rto-us 5"; do
 	# shellcheck disable=SC2086
 	"$bench" allreduce $args >/dev/null 2>"$tmp/err"
 	rc=$?

@@ -87,6 +87,8 @@ static void ar_usage(FILE *f)
 "  --validators M    btard: validators per step, 0..peers-1 (default: the run's, 1)\n"
 "  --phase-ms MS     btard: phase length D; default 20 x the plain butterfly's time\n"
 "                    (at least 20 ms), doubled up to twice when a step misses it\n"
+"  --rto-us US       btard: the node channel's first retransmission timeout, 10 us..10 s\n"
+"                    (default: byzd's, [channel] rto_us = 2000)\n"
 "  --baseline mpi    also run OpenMPI's MPI_Allreduce (byz-bench-mpi, float sum, same\n"
 "                    sizes and process count, btl self,vader) and print our ratio to it\n"
 "  -h, --help        this text\n"
@@ -286,6 +288,7 @@ int bench_allreduce_main(int argc, char **argv)
 		{"validators", required_argument, NULL, 1002},
 		{"phase-ms", required_argument, NULL, 1003},
 		{"baseline", required_argument, NULL, 1004},
+		{"rto-us", required_argument, NULL, 1005},
 		{NULL, 0, NULL, 0},
 	};
 	struct ar_proto_opts po = {.validators = -1};
@@ -302,18 +305,21 @@ int bench_allreduce_main(int argc, char **argv)
 				optarg);
 			return 2;
 		case 1002:
-		case 1003: {
+		case 1003:
+		case 1005: {
 			long v = strtol(optarg, &end, 10);
-			long hi = c == 1002 ? MAXP - 1 : 60000;
-			if (*end || !*optarg || v < (c == 1002 ? 0 : 1) || v > hi) {
+			long hi = c == 1002 ? MAXP - 1 : c == 1003 ? 60000 : 10000000;
+			if (*end || !*optarg || v < (c == 1002 ? 0 : c == 1003 ? 1 : 10) || v > hi) {
 				fprintf(stderr, "byz-bench allreduce: bad value '%s' for --%s\n", optarg,
-					c == 1002 ? "validators" : "phase-ms");
+					c == 1002 ? "validators" : c == 1003 ? "phase-ms" : "rto-us");
 				return 2;
 			}
 			if (c == 1002)
 				po.validators = (int)v;
-			else
+			else if (c == 1003)
 				po.phase_us = (uint64_t)v * 1000u;
+			else
+				po.rto_us = (uint64_t)v;
 			break;
 		}
 		case 1004:
@@ -511,8 +517,9 @@ int bench_allreduce_main(int argc, char **argv)
 		fprintf(stderr, "byz-bench allreduce: --tc-bpf needs a kernel interface (afpacket, afxdp)\n");
 		return 2;
 	}
-	if (!po.btard && (po.validators >= 0 || po.phase_us)) {
-		fprintf(stderr, "byz-bench allreduce: --validators and --phase-ms need --protocol btard\n");
+	if (!po.btard && (po.validators >= 0 || po.phase_us || po.rto_us)) {
+		fprintf(stderr, "byz-bench allreduce: --validators, --phase-ms and --rto-us need "
+			"--protocol btard\n");
 		return 2;
 	}
 	if (po.btard && ((o.transport != AR_RING && o.transport != AR_MEMIF) || o.loss > 0 ||

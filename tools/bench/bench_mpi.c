@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench_proto.h"
@@ -61,44 +62,94 @@ int ar_mpi_baseline(const struct ar_opts *o, const uint64_t *sizes, int count, d
 		       "Debian libopenmpi-dev)\n");
 		return -1;
 	}
-	static char cmd[16384];
-	int len = snprintf(cmd, sizeof(cmd),
-			   "OMPI_MCA_btl=self,vader OMPI_MCA_pml=ob1 OMPI_MCA_plm_rsh_agent=false "
-			   "OMPI_MCA_btl_vader_single_copy_mechanism=none "
-			   "'%s' %s--oversubscribe --bind-to none -np %d --mca btl self,vader "
-			   "'%s' %d %d", mpirun, geteuid() == 0 ? "--allow-run-as-root " : "",
-			   o->peers, prog, o->warmup, o->iters);
-	for (int i = 0; i < count && len > 0 && (size_t)len < sizeof(cmd) - 32; i++)
-		len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " %llu",
-				(unsigned long long)sizes[i]);
-	if (len <= 0 || (size_t)len >= sizeof(cmd) - 32) {
+	/* argv for mpirun: no shell, so sizes and paths need no quoting */
+	char sizebuf[1000][24], nbuf[16], wbuf[16], ibuf[16];
+	char *argv[1100], lit[16][24];
+	int a = 0, nl = 0;
+	if (count > 1000) {
 		printf("# baseline mpi: too many sizes\n");
 		return -1;
 	}
-	snprintf(cmd + len, sizeof(cmd) - (size_t)len, " 2>&1");
+	snprintf(nbuf, sizeof(nbuf), "%d", o->peers);
+	snprintf(wbuf, sizeof(wbuf), "%d", o->warmup);
+	snprintf(ibuf, sizeof(ibuf), "%d", o->iters);
+	argv[a++] = mpirun;
+	/* execv wants writable strings: the literals get copies */
+	static const char *const opts[] = {"--allow-run-as-root", "--oversubscribe", "--bind-to",
+					   "none", "-np", NULL, "--mca", "btl", "self,vader"};
+	for (size_t i = geteuid() == 0 ? 0 : 1; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		if (!opts[i]) {
+			argv[a++] = nbuf;
+			continue;
+		}
+		snprintf(lit[nl], sizeof(lit[nl]), "%s", opts[i]);
+		argv[a++] = lit[nl++];
+	}
+	argv[a++] = prog;
+	argv[a++] = wbuf;
+	argv[a++] = ibuf;
+	for (int i = 0; i < count; i++) {
+		snprintf(sizebuf[i], sizeof(sizebuf[i]), "%llu", (unsigned long long)sizes[i]);
+		argv[a++] = sizebuf[i];
+	}
+	argv[a] = NULL;
+	int pfd[2];
 	fflush(stdout);
-	FILE *f = popen(cmd, "r");
+	if (pipe(pfd)) {
+		printf("# baseline mpi: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		printf("# baseline mpi: fork: %s\n", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* shared memory only: no TCP, no ssh launcher */
+		setenv("OMPI_MCA_btl", "self,vader", 1);
+		setenv("OMPI_MCA_pml", "ob1", 1);
+		setenv("OMPI_MCA_plm_rsh_agent", "false", 1);
+		setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1);
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		close(pfd[1]);
+		execv(mpirun, argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	FILE *f = fdopen(pfd[0], "r");
 	if (!f) {
-		printf("# baseline mpi: cannot start mpirun: %s\n", strerror(errno));
+		close(pfd[0]);
+		waitpid(pid, NULL, 0);
+		printf("# baseline mpi: fdopen: %s\n", strerror(errno));
 		return -1;
 	}
 	char line[512], last[512] = "";
 	int got = 0;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long sz;
-		double us;
-		if (sscanf(line, "mpi %llu %lf", &sz, &us) == 2 && us > 0) {
-			for (int i = 0; i < count; i++)
-				if (sizes[i] == sz) {
-					busbw[i] = (double)sz / (us * 1e-6) / 1e9 * 2.0 *
-						   (o->peers - 1) / o->peers;
-					got++;
-				}
-		} else {
+		char *p = line, *e1, *e2;
+		if (strncmp(p, "mpi ", 4)) {
 			snprintf(last, sizeof(last), "%s", line);
+			continue;
 		}
+		unsigned long long sz = strtoull(p + 4, &e1, 10);
+		double us = strtod(e1, &e2);
+		if (e1 == p + 4 || e2 == e1 || !(us > 0))
+			continue;
+		for (int i = 0; i < count; i++)
+			if (sizes[i] == sz) {
+				busbw[i] = (double)sz / (us * 1e-6) / 1e9 * 2.0 * (o->peers - 1) /
+					   o->peers;
+				got++;
+			}
 	}
-	int st = pclose(f);
+	fclose(f);
+	int st = 0;
+	if (waitpid(pid, &st, 0) < 0)
+		st = -1;
 	if (st != 0 || !got) {
 		last[strcspn(last, "\n")] = 0;
 		printf("# baseline mpi: mpirun failed (status %d)%s%s\n", st, *last ? ": " : "",

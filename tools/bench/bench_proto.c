@@ -263,7 +263,7 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 			.run = &run, .self = (uint16_t)i, .sk = sk[i],
 			.oracle = {.grad = bp_synth_grad, .ctx = NULL},
 			.port_id = net.port[i], .tx_queue_per_peer = 1, .pool = pool,
-			.mtu = 1500,
+			.mtu = 1500, .rto_us = po->rto_us,
 		};
 		int err = 0;
 		node[i] = byz_node_new(&nc, &err);
@@ -286,6 +286,7 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 	}
 	uint64_t by0 = tx_bytes(node, n), rx0 = 0, restarts = 0, skipped = 0, bans = 0;
 	struct byz_event e;
+	char ban1[96] = "";
 	for (;;) {
 		uint64_t now = byz_dp_now_ns();
 		uint64_t ms = min_step(node, n);
@@ -309,7 +310,10 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 			while (byz_node_pop_event(node[i], &e)) {
 				restarts += e.kind == BYZ_EV_RESTART;
 				skipped += e.kind == BYZ_EV_SKIPPED;
-				bans += e.kind == BYZ_EV_BAN;
+				if (e.kind == BYZ_EV_BAN && !bans++)
+					snprintf(ban1, sizeof(ban1), "node %d banned honest peer %u (%s) at "
+						 "step %llu", i, e.peer, byz_ban_reason_name(e.reason),
+						 (unsigned long long)e.step);
 			}
 		}
 		if (!work)
@@ -324,6 +328,11 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 			 "phase (%.1f ms) is too short here, raise --phase-ms",
 			 (unsigned long long)done, (unsigned long long)total,
 			 (unsigned long long)restarts, (unsigned long long)skipped, phase_us / 1e3);
+		goto out;
+	}
+	if (bans) {
+		snprintf(row->why, sizeof(row->why), "FAIL: %s, phase %.1f ms (late messages?)",
+			 ban1, phase_us / 1e3);
 		goto out;
 	}
 	for (int i = 0; i < n; i++)
@@ -383,6 +392,12 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 		uint64_t part = ((uint64_t)sz / (uint64_t)n) & ~3ull;
 		sizes[nsz++] = part * (uint64_t)n;
 	}
+	if (nsz == 0) {
+		fprintf(stderr, "byz-bench allreduce: no size between -b and -e\n");
+		if (csv)
+			fclose(csv);
+		return 2;
+	}
 	static double mpi_bus[1000], mp_plain[1000];
 	int have_mpi = po->mpi && ar_mpi_baseline(o, sizes, nsz, mpi_bus) == 0;
 	int memif = o->transport == AR_MEMIF;
@@ -432,6 +447,9 @@ header:
 	       "warmup + %d timed steps per size; plain = butterfly mean over byz_dp streams on "
 	       "the same transport, same run%s\n", vbuf, o->warmup, o->iters,
 	       memif ? " (the multi-process runner of --protocol none)" : "");
+	printf("# node channel: first RTO %llu us%s, window 64 fragments per peer\n",
+	       (unsigned long long)(po->rto_us ? po->rto_us : 2000),
+	       po->rto_us ? " (--rto-us)" : " (byzd's default)");
 	printf("# a step is %d fixed phases of D each: time/step = %d * D however fast the data "
 	       "moves; busy = polls that did work (all nodes); wait = time - busy\n",
 	       BYZ_PH_COUNT, BYZ_PH_COUNT);
@@ -491,15 +509,18 @@ header:
 			if (phase < 20000)
 				phase = 20000;
 		}
-		struct proto_row row;
+		struct proto_row row = {0};
 		for (int t = 0; t < tries; t++) {
 			if (memif)
 				ar_proto_mp_size(o, po, size, phase, s * 4 + t, &row);
 			else
 				proto_size(o, po, pool, size, phase, s * 4 + t, &row);
-			if (row.ok || strncmp(row.why, "FAIL: ", 6) || strstr(row.why, "disagree") ||
-			    strstr(row.why, "banned"))
+			if (row.ok || strncmp(row.why, "FAIL: ", 6) || strstr(row.why, "disagree"))
 				break;
+			if (t + 1 < tries)
+				printf("# size %llu, try %d at D = %.1f ms: %s; retrying at D = %.1f ms\n",
+				       (unsigned long long)size, t + 1, phase / 1e3, row.why + 6,
+				       2 * phase / 1e3);
 			phase *= 2;
 		}
 		double palg = (double)size / pt / 1e9, pbus = palg * 2.0 * (n - 1) / n;

@@ -17,6 +17,7 @@ struct ar_proto_opts {
 	int validators;     /* -1: the run's default */
 	uint64_t phase_us;  /* 0: derived from the plain butterfly's time at each size */
 	int mpi;            /* --baseline mpi */
+	uint64_t rto_us;    /* node channel first RTO; 0: the node's (byzd's) default */
 };
 
 /* Time spent in the functions the node runtime reaches through libsodium,

@@ -9,6 +9,7 @@
  * runner of --protocol none over memif, run by this same executable.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ struct pm_peer {
 	uint8_t digest[32];
 	int banned, quit_done;
 	uint64_t restarts, skipped, bans, retx;
+	char ban1[96];      /* the first ban this node saw */
 	uint64_t t_w, t_e;  /* CLOCK_MONOTONIC ns */
 	double busy_s, hz;  /* this process's TSC rate for prof */
 	struct bp_prof prof; /* counted between t_w and t_e */
@@ -158,6 +160,7 @@ static int child(const struct ar_opts *o, const struct ar_proto_opts *po, uint64
 	struct byz_node_cfg nc = {.run = &run, .self = (uint16_t)self, .sk = sk[self],
 				  .oracle = {.grad = bp_synth_grad, .ctx = NULL},
 				  .port_id = port[first].port, .pool = pool, .mtu = 1500,
+				  .rto_us = po->rto_us,
 				  .clock_ns = mono_ns};
 	int err = 0;
 	struct byz_node *node = byz_node_new(&nc, &err);
@@ -225,7 +228,10 @@ static int child(const struct ar_opts *o, const struct ar_proto_opts *po, uint64
 		while (byz_node_pop_event(node, &e)) {
 			me->restarts += e.kind == BYZ_EV_RESTART;
 			me->skipped += e.kind == BYZ_EV_SKIPPED;
-			me->bans += e.kind == BYZ_EV_BAN;
+			if (e.kind == BYZ_EV_BAN && !me->bans++)
+				snprintf(me->ban1, sizeof(me->ban1), "node %d banned honest peer %u "
+					 "(%s) at step %llu", self, e.peer, byz_ban_reason_name(e.reason),
+					 (unsigned long long)e.step);
 		}
 		if (!w)
 			usleep(20);
@@ -315,8 +321,9 @@ reap:
 				 "is too short here, raise --phase-ms", j,
 				 (unsigned long long)p->steps, (unsigned long long)total,
 				 phase_us / 1e3);
-		else if (p->banned)
-			snprintf(row->why, sizeof(row->why), "FAIL: node %d banned an honest peer", j);
+		else if (p->banned || p->bans)
+			snprintf(row->why, sizeof(row->why), "FAIL: %s, phase %.1f ms (late messages?)",
+				 p->ban1[0] ? p->ban1 : "a node banned an honest peer", phase_us / 1e3);
 		else if (memcmp(p->digest, sh->p[0].digest, 32))
 			snprintf(row->why, sizeof(row->why),
 				 "FAIL: nodes 0 and %d disagree on the params digest", j);
@@ -374,14 +381,37 @@ int ar_plain_mp(const struct ar_opts *o, const uint64_t *sizes, int count, doubl
 	}
 	self[k] = 0;
 	snprintf(csv, sizeof(csv), "/tmp/byz-bench-plain-%ld.csv", (long)getpid());
-	char cmd[PATH_MAX + 512];
-	snprintf(cmd, sizeof(cmd),
-		 "'%s' allreduce --transport memif --peers %d -b %llu -e %llu -f %.17g --iters %d "
-		 "--warmup %d --seed %llu --csv '%s' >/dev/null 2>&1", self, o->peers,
-		 (unsigned long long)o->b, (unsigned long long)o->e, o->f, o->iters, o->warmup,
-		 (unsigned long long)o->seed, csv);
+	char nbuf[16], bbuf[24], ebuf[24], fbuf[32], ibuf[16], wbuf[16], sbuf[24];
+	snprintf(nbuf, sizeof(nbuf), "%d", o->peers);
+	snprintf(bbuf, sizeof(bbuf), "%llu", (unsigned long long)o->b);
+	snprintf(ebuf, sizeof(ebuf), "%llu", (unsigned long long)o->e);
+	snprintf(fbuf, sizeof(fbuf), "%.17g", o->f);
+	snprintf(ibuf, sizeof(ibuf), "%d", o->iters);
+	snprintf(wbuf, sizeof(wbuf), "%d", o->warmup);
+	snprintf(sbuf, sizeof(sbuf), "%llu", (unsigned long long)o->seed);
+	/* execv wants writable strings: the literals get copies */
+	static const char *const lits[] = {"allreduce", "--transport", "memif", "--peers", "-b",
+					   "-e", "-f", "--iters", "--warmup", "--seed", "--csv"};
+	char lit[11][16];
+	for (int i = 0; i < 11; i++)
+		snprintf(lit[i], sizeof(lit[i]), "%s", lits[i]);
+	char *argv[] = {self, lit[0], lit[1], lit[2], lit[3], nbuf, lit[4], bbuf, lit[5], ebuf,
+			lit[6], fbuf, lit[7], ibuf, lit[8], wbuf, lit[9], sbuf, lit[10], csv, NULL};
 	fflush(stdout);
-	int st = system(cmd);
+	fflush(stderr);
+	int st = -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execv(self, argv);
+		_exit(127);
+	}
+	if (pid > 0 && waitpid(pid, &st, 0) < 0)
+		st = -1;
 	FILE *f = fopen(csv, "r");
 	if (st != 0 || !f) {
 		printf("# plain over memif: the multi-process runner failed (status %d)\n", st);

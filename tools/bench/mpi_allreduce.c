@@ -28,8 +28,9 @@ int main(int argc, char **argv)
 		MPI_Finalize();
 		return 2;
 	}
-	int warmup = atoi(argv[1]), iters = atoi(argv[2]);
-	if (warmup < 0 || warmup > 1000 || iters < 1 || iters > 1000) {
+	char *end1, *end2;
+	long warmup = strtol(argv[1], &end1, 10), iters = strtol(argv[2], &end2, 10);
+	if (*end1 || *end2 || warmup < 0 || warmup > 1000 || iters < 1 || iters > 1000) {
 		if (rank == 0)
 			fprintf(stderr, "byz-bench-mpi: WARMUP 0..1000, ITERS 1..1000\n");
 		MPI_Finalize();
@@ -38,8 +39,9 @@ int main(int argc, char **argv)
 	double *t = malloc(sizeof(double) * (size_t)iters);
 	int rc = 0;
 	for (int a = 3; a < argc && !rc; a++) {
-		long long size = atoll(argv[a]);
-		if (size < 4 || size > (1ll << 30) || size % 4) {
+		char *end;
+		long long size = strtoll(argv[a], &end, 10);
+		if (*end || size < 4 || size > (1ll << 30) || size % 4) {
 			if (rank == 0)
 				fprintf(stderr, "byz-bench-mpi: bad size '%s'\n", argv[a]);
 			rc = 2;
