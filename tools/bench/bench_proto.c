@@ -4,9 +4,10 @@
  * commitments, part hashes, CenteredClip, projections, MPRNG, signatures,
  * accusations and bans; vectors carried as signed PART/AGGV messages through
  * the node's reliable control channel) on net_ring ports in this process and
- * thread, and steps them with a synthetic gradient source of d = size / 4
- * floats. In the same run and over the same ports type, a plain butterfly
- * mean (byz_dp streams, no hashing, no signatures) is the baseline.
+ * thread (memif, one process per peer: bench_proto_mp.c), and steps them with
+ * a synthetic gradient source of d = size / 4 floats. In the same run and
+ * over the same transport, a plain butterfly mean (byz_dp streams, no
+ * hashing, no signatures) is the baseline.
  *
  * The protocol is phased: every step is BYZ_PH_COUNT phases of a fixed
  * length D, so time per step is BYZ_PH_COUNT * D however fast the data
