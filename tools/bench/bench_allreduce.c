@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "bench_ar.h"
+#include "bench_proto.h"
 #include "bench_util.h"
 #include "bench_wk.h"
 #include "byz/clip.h"
@@ -60,7 +61,9 @@ static void ar_usage(FILE *f)
 "                    evenly over its n-1 concurrent streams; 0 = grants only [0]\n"
 "  --auth on|off     tag every frame with its pair's key (byz/auth.h), as byzd\n"
 "                    does by default; off = trusted links                [on]\n"
-"  --csv FILE        write size_bytes,time_us,algbw,busbw,plain_busbw\n"
+"  --csv FILE        write size_bytes,time_us,algbw,busbw,plain_busbw,protocol,\n"
+"                    overhead_bytes (bytes sent per step beyond the butterfly's\n"
+"                    2(n-1)*size: headers, acks, and with btard every protocol message)\n"
 "multi-process transports only:\n"
 "  --busy-poll       never yield the core (default: polite polling when the\n"
 "                    peer processes outnumber the cores)\n"
@@ -76,6 +79,20 @@ static void ar_usage(FILE *f)
 "  --workers W       W hashing worker lcores per peer, 0..%d: the RX path hands\n"
 "                    them each 64 KiB leaf as it completes (verify against the\n"
 "                    commitments, hash results); 0 hashes on the polling lcore [0]\n"
+"protocol (bench_proto.c, docs/transport.md):\n"
+"  --protocol P      none   the butterfly columns above                   [none]\n"
+"                    btard  byzd's runtime: n byz_node peers run the full signed\n"
+"                           protocol per size (ring: one thread; memif: one process\n"
+"                           per peer), beside the plain\n"
+"                           butterfly; every node must end with the same params\n"
+"                           digest and no ban, or the row says FAIL\n"
+"  --validators M    btard: validators per step, 0..peers-1 (default: the run's, 1)\n"
+"  --phase-ms MS     btard: phase length D; default 20 x the plain butterfly's time\n"
+"                    (at least 20 ms), doubled up to twice when a step misses it\n"
+"  --rto-us US       btard: the node channel's first retransmission timeout, 10 us..10 s\n"
+"                    (default: byzd's, [channel] rto_us = 2000)\n"
+"  --baseline mpi    also run OpenMPI's MPI_Allreduce (byz-bench-mpi, float sum, same\n"
+"                    sizes and process count, btl self,vader) and print our ratio to it\n"
 "  -h, --help        this text\n"
 "\n"
 "Columns: size (bytes per peer), time (us, robust all-reduce), algbw = size /\n"
@@ -222,6 +239,14 @@ static uint64_t frames_sent(const struct run *r)
 	return s;
 }
 
+static uint64_t bytes_sent(const struct run *r)
+{
+	uint64_t s = 0;
+	for (int i = 0; i < r->n; i++)
+		s += byz_dp_stats(r->p[i].dp)->tx_bytes;
+	return s;
+}
+
 static int parse_size(const char *what, const char *s, uint64_t *v)
 {
 	char err[128];
@@ -262,12 +287,52 @@ int bench_allreduce_main(int argc, char **argv)
 		{"workers", required_argument, NULL, 'W'},
 		{"pace", required_argument, NULL, 'a'},
 		{"auth", required_argument, NULL, 'U'},
+		{"protocol", required_argument, NULL, 1001},
+		{"validators", required_argument, NULL, 1002},
+		{"phase-ms", required_argument, NULL, 1003},
+		{"baseline", required_argument, NULL, 1004},
+		{"rto-us", required_argument, NULL, 1005},
 		{NULL, 0, NULL, 0},
 	};
+	struct ar_proto_opts po = {.validators = -1};
 	int c;
 	char *end;
 	while ((c = getopt_long(argc, argv, "hb:e:f:", lopts, NULL)) != -1) {
 		switch (c) {
+		case 1001:
+			if (!strcmp(optarg, "btard") || !strcmp(optarg, "none")) {
+				po.btard = !strcmp(optarg, "btard");
+				break;
+			}
+			fprintf(stderr, "byz-bench allreduce: unknown protocol '%s' (none, btard)\n",
+				optarg);
+			return 2;
+		case 1002:
+		case 1003:
+		case 1005: {
+			long v = strtol(optarg, &end, 10);
+			long hi = c == 1002 ? MAXP - 1 : c == 1003 ? 60000 : 10000000;
+			if (*end || !*optarg || v < (c == 1002 ? 0 : c == 1003 ? 1 : 10) || v > hi) {
+				fprintf(stderr, "byz-bench allreduce: bad value '%s' for --%s\n", optarg,
+					c == 1002 ? "validators" : c == 1003 ? "phase-ms" : "rto-us");
+				return 2;
+			}
+			if (c == 1002)
+				po.validators = (int)v;
+			else if (c == 1003)
+				po.phase_us = (uint64_t)v * 1000u;
+			else
+				po.rto_us = (uint64_t)v;
+			break;
+		}
+		case 1004:
+			if (strcmp(optarg, "mpi")) {
+				fprintf(stderr, "byz-bench allreduce: unknown baseline '%s' (mpi)\n",
+					optarg);
+				return 2;
+			}
+			po.mpi = 1;
+			break;
 		case 'h':
 			ar_usage(stdout);
 			return 0;
@@ -466,9 +531,33 @@ int bench_allreduce_main(int argc, char **argv)
 		fprintf(stderr, "byz-bench allreduce: --tc-bpf needs a kernel interface (afpacket, afxdp)\n");
 		return 2;
 	}
+	if (!po.btard && (po.validators >= 0 || po.phase_us || po.rto_us)) {
+		fprintf(stderr, "byz-bench allreduce: --validators, --phase-ms and --rto-us need "
+			"--protocol btard\n");
+		return 2;
+	}
+	if (po.btard && ((o.transport != AR_RING && o.transport != AR_MEMIF) || o.loss > 0 ||
+			 o.dup > 0 || o.corrupt > 0 || o.reorder > 0 || o.pace_gbit > 0 ||
+			 o.workers || o.kill_peer >= 0 || o.garbage)) {
+		fprintf(stderr, "byz-bench allreduce: --protocol btard runs on --transport ring or "
+			"memif, without faults, pacing, --workers, --kill-peer or --garbage\n");
+		return 2;
+	}
+	if (po.btard && po.validators >= o.peers) {
+		fprintf(stderr, "byz-bench allreduce: --validators %d: wants 0..peers-1 (%d)\n",
+			po.validators, o.peers - 1);
+		return 2;
+	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "byz-bench allreduce: libsodium failed to initialise\n");
 		return 1;
+	}
+	if (po.btard)
+		return ar_proto_main(&o, &po);
+	if (po.mpi && o.transport != AR_RING) {
+		fprintf(stderr, "byz-bench allreduce: --baseline mpi: with --protocol none it runs "
+			"beside --transport ring\n");
+		return 2;
 	}
 	if (o.transport != AR_RING)
 		return ar_mp_main(&o);
@@ -555,10 +644,12 @@ int bench_allreduce_main(int argc, char **argv)
 	printf("#%11s %11s %9s %9s %11s %9s %7s %10s %10s %8s\n", "size", "time(us)",
 	       "algbw", "busbw", "plain(us)", "p.busbw", "x plain", "clip(us)", "hash(us)", "pMfr/s");
 	if (csv)
-		fprintf(csv, "size_bytes,time_us,algbw,busbw,plain_busbw\n");
+		fprintf(csv, "size_bytes,time_us,algbw,busbw,plain_busbw,protocol,overhead_bytes\n");
 	double sum_bus = 0, sum_pbus = 0;
 	int rows = 0;
 	double times[1000], ptimes[1000];
+	uint64_t row_size[1000];
+	double row_bus[1000];
 	char last_digest[2][65];
 	/* A geometric size sweep; the bound has slack for rounding. */
 	for (double sz = (double)o.b; sz <= (double)o.e * 1.0000001; sz *= o.f) { // NOLINT(cert-flp30-c,clang-analyzer-security.FloatLoopCounter)
@@ -566,13 +657,13 @@ int bench_allreduce_main(int argc, char **argv)
 		uint64_t size = (uint64_t)part * (uint64_t)n;
 		r.part = part;
 		double clip_s = 0, hash_s = 0;
-		uint64_t f1 = 0;
+		uint64_t f1 = 0, rbytes = 0;
 		double tf = 0;
 		for (int mode = 0; mode < 2; mode++) {
 			r.robust = mode == 1;
 			for (int it = 0; it < o.warmup + o.iters; it++) {
 				r.clip_s = r.hash_s = 0;
-				uint64_t fa = frames_sent(&r);
+				uint64_t fa = frames_sent(&r), ba = bytes_sent(&r);
 				double t = allreduce(&r);
 				if (t < 0 || r.bad) {
 					fprintf(stderr, "byz-bench allreduce: size %llu did not complete%s\n",
@@ -592,6 +683,7 @@ int bench_allreduce_main(int argc, char **argv)
 					continue;
 				(mode ? times : ptimes)[it - o.warmup] = t;
 				if (mode) {
+					rbytes += bytes_sent(&r) - ba;
 					clip_s += r.clip_s;
 					hash_s += r.hash_s;
 				} else {
@@ -610,16 +702,31 @@ int bench_allreduce_main(int argc, char **argv)
 		       (unsigned long long)size, t * 1e6, alg, bus, pt * 1e6, pbus, t / pt,
 		       clip_s / o.iters * 1e6, hash_s / o.iters * 1e6, (double)f1 / tf / 1e6);
 		if (csv)
-			fprintf(csv, "%llu,%.3f,%.6f,%.6f,%.6f\n", (unsigned long long)size, t * 1e6,
-				alg, bus, pbus);
+			fprintf(csv, "%llu,%.3f,%.6f,%.6f,%.6f,none,%.0f\n", (unsigned long long)size,
+				t * 1e6, alg, bus, pbus,
+				(double)rbytes / o.iters - 2.0 * (n - 1) * (double)size);
 		printf("# digest %llu plain %s robust %s\n", (unsigned long long)size, dg[0], dg[1]);
 		sum_bus += bus;
 		sum_pbus += pbus;
+		if (rows < 1000) {
+			row_size[rows] = size;
+			row_bus[rows] = bus;
+		}
 		rows++;
 		fflush(stdout);
 	}
 	printf("# Avg bus bandwidth    : %.4f  (plain butterfly mean: %.4f)\n",
 	       sum_bus / rows, sum_pbus / rows);
+	if (po.mpi) {
+		static double mbus[1000];
+		int k = rows < 1000 ? rows : 1000;
+		if (ar_mpi_baseline(&o, row_size, k, mbus) == 0)
+			for (int i = 0; i < k; i++)
+				if (mbus[i] > 0)
+					printf("# mpi %llu busbw %.3f  robust/mpi %.4f\n",
+					       (unsigned long long)row_size[i], mbus[i],
+					       row_bus[i] / mbus[i]);
+	}
 	rc = 0;
 	goto out;
 out_nomem:
