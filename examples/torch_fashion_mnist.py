@@ -29,7 +29,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
+# One thread and deterministic kernels: what exact validation needs
+# (docs/trainer.md, "Determinism"). BYZ_TORCH_THREADS_<peer> overrides the
+# thread count of one peer (the tests use it to make one peer's bits differ).
+torch.set_num_threads(int(os.environ.get("BYZ_TORCH_THREADS_" + os.environ.get("BYZ_PEER", "0"),
+                                         "1")))
 torch.use_deterministic_algorithms(True)
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])

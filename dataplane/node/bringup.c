@@ -93,6 +93,8 @@ void byz_bringup_run(const struct byz_config *c, const uint8_t *roster, size_t d
 	run->kappa = c->kappa;
 	run->lr = (float)c->lr;
 	run->validators = c->validators;
+	run->validation = c->validation;
+	run->rho = c->rho;
 	run->silent_limit = c->silent_limit;
 	run->max_attempts = c->max_attempts;
 	run->phase_us = c->phase_us;

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "byz/config.h"
+#include "byz/proto.h"
 #include "byz/file.h"
 #include "byz/frame.h"
 #include "byz/hash.h"
@@ -29,7 +30,7 @@ static const char *const sec_name[S_COUNT] = {"run", "eal", "port", "protocol",
 
 enum ty {
 	T_HEX32, T_STR, T_U64, T_U32, T_U16, T_DBL, T_BOOL, T_IPV4, T_MAC, T_LIST, T_SRC,
-	T_MASK, T_ARP, T_HASH
+	T_MASK, T_ARP, T_HASH, T_VALID
 };
 
 struct key {
@@ -78,6 +79,8 @@ static const struct key keys[] = {
 	{S_PROTO, "lr", T_DBL, C(lr), 1e-30, 1e30, 0},
 	{S_PROTO, "max_iters", T_U32, C(max_iters), 1, 1e9, 0},
 	{S_PROTO, "validators", T_U32, C(validators), 0, 256, 0},
+	{S_PROTO, "validation", T_VALID, C(validation), 0, 0, 0},
+	{S_PROTO, "rho", T_DBL, C(rho), 1e-12, 1.0, 0},
 	{S_PROTO, "silent_limit", T_U32, C(silent_limit), 1, 1e6, 0},
 	{S_PROTO, "max_attempts", T_U32, C(max_attempts), 1, 1000, 0},
 	{S_PROTO, "phase_us", T_U64, C(phase_us), 1000, 3.6e9, 0},
@@ -123,6 +126,8 @@ void byz_config_defaults(struct byz_config *c)
 	c->lr = 0.1;
 	c->max_iters = 1000000;
 	c->validators = 1;
+	c->validation = BYZ_VALIDATE_EXACT;
+	c->rho = 1e-3;
 	c->silent_limit = 3;
 	c->max_attempts = 8;
 	c->phase_us = 100000;
@@ -383,6 +388,17 @@ static int set_value(struct ctx *x, struct byz_config *c, const struct key *k, v
 		else if (parse_bool(v, &b))
 			return fail(x, "%s: expected auto, yes or no: '%s'", k->name, v);
 		memcpy(dst, &b, sizeof(b));
+		return 0;
+	}
+	case T_VALID: {
+		uint32_t m;
+		if (!strcmp(v, "exact"))
+			m = BYZ_VALIDATE_EXACT;
+		else if (!strcmp(v, "tolerance"))
+			m = BYZ_VALIDATE_TOLERANCE;
+		else
+			return fail(x, "%s: expected exact or tolerance: '%s'", k->name, v);
+		memcpy(dst, &m, sizeof(m));
 		return 0;
 	}
 	case T_HASH: {

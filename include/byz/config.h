@@ -86,6 +86,8 @@ struct byz_config {
 	/* [protocol] */
 	double tau, eps, kappa, lr;
 	uint32_t max_iters, validators, silent_limit, max_attempts;
+	uint32_t validation;     /**< BYZ_VALIDATE_EXACT or _TOLERANCE (byz/proto.h) */
+	double rho;              /**< tolerance mode: relative L2 tolerance of a recomputed part */
 	uint64_t phase_us;
 	uint64_t d;
 	/* [gradient] */

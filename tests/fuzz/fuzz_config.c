@@ -17,6 +17,7 @@
 #include <stdarg.h>
 
 #include "byz/config.h"
+#include "byz/proto.h"
 
 static struct byz_config cfg, cfg2;
 
@@ -69,6 +70,8 @@ static size_t write_back(const struct byz_config *c, char *buf, size_t cap)
 	    c->max_iters, c->validators, c->silent_limit, c->max_attempts);
 	put(&o, "phase_us = %llu\nd = %llu\n", (unsigned long long)c->phase_us,
 	    (unsigned long long)c->d);
+	put(&o, "validation = %s\nrho = %.17g\n",
+	    c->validation == BYZ_VALIDATE_TOLERANCE ? "tolerance" : "exact", c->rho);
 	put(&o, "[gradient]\nsource = %s\nbatch = %u\nclasses = %u\nhidden = %u\nexamples = %u\n",
 	    byz_grad_source_name(c->source), c->batch, c->classes, c->hidden, c->examples);
 	put(&o, "[channel]\nwindow = %u\nrto_us = %llu\nrto_max_us = %llu\n", c->window,
@@ -102,6 +105,7 @@ static void check_limits(const struct byz_config *c)
 	FUZZ_CHECK(c->mtu >= 576 && c->mtu <= 9000 && c->udp_port >= 1);
 	FUZZ_CHECK(c->window >= 1 && c->window <= 64 && c->d >= 1 && c->d <= 1u << 18);
 	FUZZ_CHECK(c->tau > 0 && c->eps > 0 && c->kappa > 0 && c->lr > 0);
+	FUZZ_CHECK(c->validation <= BYZ_VALIDATE_TOLERANCE && c->rho > 0 && c->rho <= 1);
 	FUZZ_CHECK((unsigned)c->source <= BYZ_GRAD_MLP);
 	FUZZ_CHECK(terminated(c->key_file, sizeof(c->key_file)) && c->key_file[0]);
 	FUZZ_CHECK(terminated(c->port, sizeof(c->port)) && c->port[0]);

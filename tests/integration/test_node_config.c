@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "byz/config.h"
+#include "byz/proto.h"
 #include "byz/hash.h"
 #include "byz_test.h"
 
@@ -26,7 +27,8 @@ static void test_good(void)
 	const char *t = "# a node\n" RUN "key_file = /etc/byz/k0   # secret\nsteps = 7\n"
 			"[eal]\nlcores = 0-1\nno_huge = yes\nvdev = net_ring0\nvdev = net_null0\n"
 			"[port]\nname = net_ring0\nmtu = 9000\nbusy_poll = on\nauth = off\n"
-			"[protocol]\ntau = 1.5\nphase_us = 20000\nd = 1000\n"
+			"[protocol]\ntau = 1.5\nphase_us = 20000\nd = 1000\nvalidation = tolerance\n"
+			"rho = 0.01\n"
 			"[gradient]\nsource = softmax\nbatch = 8\n"
 			"[channel]\nrto_us = 500\n"
 			"[peer]\n" PK0 "ip = 192.168.1.10\nmac = 0a:0b:0c:0d:0e:0f\nudp_port = 9000\n"
@@ -51,6 +53,8 @@ static void test_good(void)
 	CU_ASSERT_EQUAL(cfg.eps, 1e-5); /* default */
 	CU_ASSERT_EQUAL(cfg.phase_us, 20000);
 	CU_ASSERT_EQUAL(cfg.d, 1000);
+	CU_ASSERT_EQUAL(cfg.validation, BYZ_VALIDATE_TOLERANCE);
+	CU_ASSERT_EQUAL(cfg.rho, 0.01);
 	CU_ASSERT_EQUAL(cfg.source, BYZ_GRAD_SOFTMAX);
 	CU_ASSERT_EQUAL(cfg.rto_us, 500);
 	CU_ASSERT_EQUAL(cfg.rto_max_us, 50000);
@@ -87,6 +91,9 @@ static void test_errors(void)
 {
 	bad(HEAD "tau = 3\n" PEERS, 5, "unknown key 'tau' in [port]");
 	bad(HEAD "[protocl]\n" PEERS, 5, "unknown section [protocl]");
+	bad(HEAD "[protocol]\nvalidation = loose\n" PEERS, 6,
+	    "validation: expected exact or tolerance: 'loose'");
+	bad(HEAD "[protocol]\nrho = 2\n" PEERS, 6, "rho");
 	bad(HEAD "[protocol\n" PEERS, 5, "malformed section header");
 	bad(HEAD "just words\n" PEERS, 5, "expected 'key = value'");
 	bad(HEAD "mtu =\n" PEERS, 5, "mtu: missing value");
