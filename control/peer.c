@@ -327,18 +327,30 @@ static int is_self_contributor_expected(const struct byz_peer *p, uint16_t i)
 	return p->active[i] && !p->validator[i] && !p->excluded[i] && !p->banned[i];
 }
 
+/* A held message still matters to the barrier of this phase only while its
+ * type is accepted: a sealed one would be refused (ETIME) if pushed, so
+ * listing it again in every later digest was pure O(n) weight per digest
+ * (about 13n entries per step instead of 5n). */
+static int digest_lists(const struct byz_peer *p, const struct held *h)
+{
+	return seal_of(h->type) >= p->phase;
+}
+
 static void send_digest(struct byz_peer *p)
 {
-	size_t cnt = p->nstore;
-	struct byz_digest_entry *e = malloc((cnt ? cnt : 1) * sizeof(*e));
-	uint8_t *pl = malloc(byz_wire_digest_len((uint16_t)cnt));
+	size_t cnt = 0;
+	struct byz_digest_entry *e = malloc((p->nstore ? p->nstore : 1) * sizeof(*e));
+	uint8_t *pl = malloc(byz_wire_digest_len((uint16_t)p->nstore));
 	if (!e || !pl)
 		goto out;
-	for (size_t i = 0; i < cnt; i++) {
-		e[i].type = p->store[i].type;
-		e[i].sender = p->store[i].sender;
-		e[i].aux = p->store[i].aux;
-		memcpy(e[i].hash, p->store[i].h16, 16);
+	for (size_t i = 0; i < p->nstore; i++) {
+		if (!digest_lists(p, &p->store[i]))
+			continue;
+		e[cnt].type = p->store[i].type;
+		e[cnt].sender = p->store[i].sender;
+		e[cnt].aux = p->store[i].aux;
+		memcpy(e[cnt].hash, p->store[i].h16, 16);
+		cnt++;
 	}
 	size_t n = byz_wire_put_digest(pl, (uint8_t)p->phase, e, (uint16_t)cnt);
 	peer_send(p, BYZ_MSG_DIGEST, BYZ_WIRE_BCAST, pl, (uint32_t)n, 0);
@@ -981,7 +993,7 @@ static void handle_digest(struct byz_peer *p, const struct byz_msg *m)
 	uint16_t to = m->sender;
 	for (size_t i = 0; i < p->nstore; i++) {
 		struct held *h = &p->store[i];
-		if (BITTST(h->pushed, to))
+		if (BITTST(h->pushed, to) || !digest_lists(p, h))
 			continue;
 		uint8_t key[BYZ_WIRE_DIGEST_ENTRY_LEN] = {0};
 		key[0] = h->type;
@@ -1212,6 +1224,7 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 				return 0; /* duplicate: no signature check needed */
 		}
 	}
+	p->verifies++;
 	rc = byz_wire_verify(&m, p->run.run_id, peer_pk(p, m.sender));
 	if (rc < 0)
 		return rc;
@@ -1455,6 +1468,7 @@ uint64_t byz_peer_drop_count(const struct byz_peer *p, unsigned why)
 }
 
 uint64_t byz_peer_adjudications(const struct byz_peer *p) { return p->adjudications; }
+uint64_t byz_peer_verifies(const struct byz_peer *p) { return p->verifies; }
 uint64_t byz_peer_accusations_held_back(const struct byz_peer *p) { return p->acc_held_back; }
 size_t byz_peer_held(const struct byz_peer *p) { return p->nstore; }
 unsigned byz_peer_phase(const struct byz_peer *p) { return p->phase; }

@@ -158,6 +158,7 @@ struct byz_peer {
 	uint64_t acc_held_back;           /* ... and those its own cap held back */
 	uint64_t drops[BYZ_PDROP_COUNT];
 	uint64_t adjudications;
+	uint64_t verifies;                /* signature checks of received messages */
 	int drop_why;                     /* set by a cap that refused the message; -1 none */
 };
 
