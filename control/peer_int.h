@@ -153,6 +153,7 @@ struct byz_peer {
 
 	/* resource limits (docs/security.md): per-attempt counts and drop counters */
 	uint8_t n_digest[BYZ_MAX_PEERS];  /* digests accepted per sender this attempt */
+	uint8_t full_sent[BYZ_WIRE_BITMAP_LEN]; /* full-list digests sent this phase, by peer */
 	uint8_t accused_malformed[BYZ_MAX_PEERS]; /* one malformed accusation per signer */
 	uint32_t acc_sent;                /* accusations this peer sent this attempt */
 	uint64_t acc_held_back;           /* ... and those its own cap held back */
