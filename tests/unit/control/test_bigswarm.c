@@ -68,6 +68,12 @@ static void test_honest_big(void)
 	/* No n-fold pushes: every COMMIT is delivered about once per peer
 	 * (the sequential start used to push n^3/6 of them). */
 	CU_ASSERT(commits < 1.1);
+	/* Compact digests match in an honest run: four broadcasts per attempt,
+	 * no full-list answers (those would add up to 4 n^2 more). */
+	double digests = (double)r->type_msgs[BYZ_MSG_DIGEST] / steps / n2;
+	CU_ASSERT(digests < 4.2);
+	CU_ASSERT(r->type_bytes[BYZ_MSG_DIGEST] <
+		  (uint64_t)(4.2 * steps * n2 * (132.0 + 5.0 * (2.0 * ((n + 7) / 8) + 16.0))));
 	/* Signature checks are O(n) per peer: one per new message received. */
 	CU_ASSERT((double)r->verifies / steps / n < 12.0 * n);
 	byz_swarm_free(s);
