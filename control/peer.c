@@ -4,7 +4,8 @@
  * (enum byz_phase). Each signed broadcast of the attempt (COMMIT, RESULT,
  * AGGV, REVEAL, PROJ, ACCUSE) goes into an attempt store keyed by (type,
  * sender, part) and is accepted until the end of the DIGEST phase that
- * follows it. A DIGEST lists the keys and content hashes a peer holds; a
+ * follows it. A DIGEST summarizes what a peer holds of the types still open
+ * (per slot type: bitmaps and a root; a full key list answers a mismatch); a
  * peer that sees a digest lacking something it holds pushes the original
  * signed bytes, so by the end of that phase every honest peer holds the union
  * of what honest peers received - including both versions of an
