@@ -4,7 +4,8 @@
  * (enum byz_phase). Each signed broadcast of the attempt (COMMIT, RESULT,
  * AGGV, REVEAL, PROJ, ACCUSE) goes into an attempt store keyed by (type,
  * sender, part) and is accepted until the end of the DIGEST phase that
- * follows it. A DIGEST lists the keys and content hashes a peer holds; a
+ * follows it. A DIGEST summarizes what a peer holds of the types still open
+ * (per slot type: bitmaps and a root; a full key list answers a mismatch); a
  * peer that sees a digest lacking something it holds pushes the original
  * signed bytes, so by the end of that phase every honest peer holds the union
  * of what honest peers received - including both versions of an
@@ -352,23 +353,140 @@ static int is_self_contributor_expected(const struct byz_peer *p, uint16_t i)
 	return p->active[i] && !p->validator[i] && !p->excluded[i] && !p->banned[i];
 }
 
-static void send_digest(struct byz_peer *p)
+/* A held message still matters to the barrier of this phase only while its
+ * type is accepted: a sealed one would be refused (ETIME) if pushed, so
+ * listing it again in every later digest was pure O(n) weight per digest
+ * (about 13n entries per step instead of 5n). */
+static int digest_lists(const struct byz_peer *p, const struct held *h)
 {
-	size_t cnt = p->nstore;
-	struct byz_digest_entry *e = malloc((cnt ? cnt : 1) * sizeof(*e));
-	uint8_t *pl = malloc(byz_wire_digest_len((uint16_t)cnt));
+	return seal_of(h->type) >= p->phase;
+}
+
+/* Bit index of a held slot-type message in a compact digest: its sender,
+ * or its part for RESULT and AGGV (one aggregator per part). */
+static uint16_t slot_of(const struct held *h)
+{
+	return (h->type == BYZ_MSG_RESULT || h->type == BYZ_MSG_AGGV) ? h->aux : h->sender;
+}
+
+static void encode_key(const struct held *h, uint8_t key[BYZ_WIRE_DIGEST_ENTRY_LEN])
+{
+	memset(key, 0, BYZ_WIRE_DIGEST_ENTRY_LEN);
+	key[0] = h->type;
+	byz_put16(key + 2, h->sender);
+	byz_put16(key + 4, h->aux);
+	memcpy(key + 8, h->h16, 16);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(a, b, BYZ_WIRE_DIGEST_ENTRY_LEN);
+}
+
+/* Own has/multi bitmaps of every slot type over what digest_lists keeps
+ * (BYZ_WIRE_BITMAP_LEN bytes each: has at [2k], multi at [2k + 1]). */
+static void own_bitmaps(const struct byz_peer *p, uint8_t bm[2 * BYZ_WIRE_DIGEST_SLOT_TYPES][BYZ_WIRE_BITMAP_LEN])
+{
+	memset(bm, 0, 2u * BYZ_WIRE_DIGEST_SLOT_TYPES * BYZ_WIRE_BITMAP_LEN);
+	for (size_t i = 0; i < p->nstore; i++) {
+		const struct held *h = &p->store[i];
+		int k = byz_wire_digest_slot_index(h->type);
+		uint16_t s = slot_of(h);
+		if (k < 0 || s >= BYZ_MAX_PEERS || !digest_lists(p, h))
+			continue;
+		if (BITTST(bm[2 * k], s))
+			BITSET(bm[2 * k + 1], s);
+		BITSET(bm[2 * k], s);
+	}
+}
+
+/* Root of the held versions of slot type @p t at the slots of @p has
+ * (nb bytes): BLAKE2b-128 of their ascending 24-byte entries. The sender
+ * of a compact digest computes it over all it holds; a receiver over its
+ * own store restricted to the sender's bitmap, so equal roots mean the same
+ * versions in every slot the sender holds. */
+static void type_root(const struct byz_peer *p, uint8_t t, const uint8_t *has, uint8_t nb,
+		      uint8_t *scratch, uint8_t root[16])
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->nstore; i++) {
+		const struct held *h = &p->store[i];
+		uint16_t s = slot_of(h);
+		if (h->type != t || !digest_lists(p, h) || s >= 8u * nb || !BITTST(has, s))
+			continue;
+		encode_key(h, scratch + BYZ_WIRE_DIGEST_ENTRY_LEN * k++);
+	}
+	qsort(scratch, k, BYZ_WIRE_DIGEST_ENTRY_LEN, cmp_key);
+	crypto_generichash(root, 16, scratch, BYZ_WIRE_DIGEST_ENTRY_LEN * k, NULL, 0);
+}
+
+/* Every listed message as a full-form DIGEST, to one peer (@p to) whose
+ * compact digest did not match ours. */
+static void send_full_digest(struct byz_peer *p, uint16_t to)
+{
+	size_t cnt = 0;
+	struct byz_digest_entry *e = malloc((p->nstore ? p->nstore : 1) * sizeof(*e));
+	uint8_t *pl = malloc(byz_wire_digest_len((uint16_t)p->nstore));
 	if (!e || !pl)
 		goto out;
-	for (size_t i = 0; i < cnt; i++) {
-		e[i].type = p->store[i].type;
-		e[i].sender = p->store[i].sender;
-		e[i].aux = p->store[i].aux;
-		memcpy(e[i].hash, p->store[i].h16, 16);
+	for (size_t i = 0; i < p->nstore; i++) {
+		if (!digest_lists(p, &p->store[i]))
+			continue;
+		e[cnt].type = p->store[i].type;
+		e[cnt].sender = p->store[i].sender;
+		e[cnt].aux = p->store[i].aux;
+		memcpy(e[cnt].hash, p->store[i].h16, 16);
+		cnt++;
 	}
 	size_t n = byz_wire_put_digest(pl, (uint8_t)p->phase, e, (uint16_t)cnt);
-	peer_send(p, BYZ_MSG_DIGEST, BYZ_WIRE_BCAST, pl, (uint32_t)n, 0);
+	peer_send(p, BYZ_MSG_DIGEST, to, pl, (uint32_t)n, 0);
 out:
 	free(e);
+	free(pl);
+}
+
+/* The broadcast digest: per slot type two bitmaps and a root, plus the
+ * accusations and joins as entries (docs/protocol.md, "Cost per step"). */
+static void send_digest(struct byz_peer *p)
+{
+	memset(p->full_sent, 0, sizeof(p->full_sent));
+	uint8_t bm[2 * BYZ_WIRE_DIGEST_SLOT_TYPES][BYZ_WIRE_BITMAP_LEN];
+	own_bitmaps(p, bm);
+	unsigned top = p->run.n;
+	for (unsigned k = 0; k < 2 * BYZ_WIRE_DIGEST_SLOT_TYPES; k++)
+		for (unsigned s = 0; s < BYZ_MAX_PEERS; s++)
+			if (BITTST(bm[k], s) && s + 1 > top)
+				top = s + 1;
+	uint8_t nb = (uint8_t)((top + 7) / 8);
+	size_t bl = byz_wire_digest_block_len(nb), cnt = 0;
+	uint8_t blocks[BYZ_WIRE_DIGEST_SLOT_TYPES * (2 * BYZ_WIRE_BITMAP_LEN + 16)];
+	struct byz_digest_entry *e = malloc((p->nstore ? p->nstore : 1) * sizeof(*e));
+	uint8_t *scratch = malloc(BYZ_WIRE_DIGEST_ENTRY_LEN * (p->nstore ? p->nstore : 1));
+	uint8_t *pl = malloc(byz_wire_digest_compact_len(nb, (uint16_t)p->nstore));
+	if (!e || !scratch || !pl)
+		goto out;
+	for (unsigned k = 0; k < BYZ_WIRE_DIGEST_SLOT_TYPES; k++) {
+		uint8_t *b = blocks + k * bl;
+		memcpy(b, bm[2 * k], nb);
+		memcpy(b + nb, bm[2 * k + 1], nb);
+		type_root(p, byz_wire_digest_slot_type(k), b, nb, scratch, b + 2 * nb);
+	}
+	for (size_t i = 0; i < p->nstore; i++) {
+		const struct held *h = &p->store[i];
+		if (byz_wire_digest_slot_index(h->type) >= 0 || !digest_lists(p, h))
+			continue;
+		e[cnt].type = h->type;
+		e[cnt].sender = h->sender;
+		e[cnt].aux = h->aux;
+		memcpy(e[cnt].hash, h->h16, 16);
+		cnt++;
+	}
+	size_t n = byz_wire_put_digest_compact(pl, (uint8_t)p->phase, nb, blocks, e, (uint16_t)cnt);
+	if (n)
+		peer_send(p, BYZ_MSG_DIGEST, BYZ_WIRE_BCAST, pl, (uint32_t)n, 0);
+out:
+	free(e);
+	free(scratch);
 	free(pl);
 }
 
@@ -1095,38 +1213,91 @@ int byz_peer_on_tick(struct byz_peer *p, uint64_t now)
 
 /* ---------- receiving ---------- */
 
+/* 1 if the (sorted) entries of digest @p m list @p h. */
+static int digest_has_entry(const struct byz_msg *m, const struct held *h)
+{
+	uint8_t key[BYZ_WIRE_DIGEST_ENTRY_LEN];
+	encode_key(h, key);
+	uint32_t lo = 0, hi = m->u.digest.count;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		int c = memcmp(m->u.digest.entries + BYZ_WIRE_DIGEST_ENTRY_LEN * mid, key,
+			       BYZ_WIRE_DIGEST_ENTRY_LEN);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static void push(struct byz_peer *p, struct held *h, uint16_t to)
+{
+	BITSET(h->pushed, to);
+	peer_emit_raw(p, to, h->buf, h->len);
+}
+
+/*
+ * A digest from @p m->sender: push what it lacks, once per message and peer.
+ * Full form: every entry is listed. Compact form: a slot whose has bit is
+ * clear, or where we hold two versions and its multi bit is clear, is pushed
+ * (all we hold of it); if a root still differs from ours restricted to its
+ * bitmap, it holds a version we do not (a split equivocation, or a message
+ * that reached it and not us), and it gets our full list so that it can push
+ * exactly what we lack. Both sides see the mismatch, so both versions cross
+ * by 3 deliveries (digest, full list, push): the bound 3Δ < D is unchanged.
+ */
 static void handle_digest(struct byz_peer *p, const struct byz_msg *m)
 {
 	uint16_t to = m->sender;
+	if (m->u.digest.form == BYZ_WIRE_DIGEST_FULL) {
+		for (size_t i = 0; i < p->nstore; i++) {
+			struct held *h = &p->store[i];
+			if (!BITTST(h->pushed, to) && digest_lists(p, h) && !digest_has_entry(m, h))
+				push(p, h, to);
+		}
+		return;
+	}
+	uint8_t nb = m->u.digest.nb;
+	size_t bl = byz_wire_digest_block_len(nb);
+	uint8_t own[2 * BYZ_WIRE_DIGEST_SLOT_TYPES][BYZ_WIRE_BITMAP_LEN];
+	own_bitmaps(p, own);
 	for (size_t i = 0; i < p->nstore; i++) {
 		struct held *h = &p->store[i];
-		if (BITTST(h->pushed, to))
+		if (BITTST(h->pushed, to) || !digest_lists(p, h))
 			continue;
-		uint8_t key[BYZ_WIRE_DIGEST_ENTRY_LEN] = {0};
-		key[0] = h->type;
-		byz_put16(key + 2, h->sender);
-		byz_put16(key + 4, h->aux);
-		memcpy(key + 8, h->h16, 16);
-		/* Entries are sorted (the parser enforces it): binary search. */
-		uint32_t lo = 0, hi = m->u.digest.count;
-		int found = 0;
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-			int c = memcmp(m->u.digest.entries + BYZ_WIRE_DIGEST_ENTRY_LEN * mid, key,
-				       BYZ_WIRE_DIGEST_ENTRY_LEN);
-			if (c == 0) {
-				found = 1;
-				break;
-			}
-			if (c < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
+		int k = byz_wire_digest_slot_index(h->type);
+		if (k < 0) {
+			if (!digest_has_entry(m, h))
+				push(p, h, to);
+			continue;
 		}
-		if (!found) {
-			BITSET(h->pushed, to);
-			peer_emit_raw(p, to, h->buf, h->len);
-		}
+		const uint8_t *has = m->u.digest.blocks + (size_t)k * bl, *multi = has + nb;
+		uint16_t s = slot_of(h);
+		if (s >= 8u * nb || !BITTST(has, s) ||
+		    (BITTST(own[2 * k + 1], s) && !BITTST(multi, s)))
+			push(p, h, to);
+	}
+	if (BITTST(p->full_sent, to))
+		return;
+	uint8_t *scratch = malloc(BYZ_WIRE_DIGEST_ENTRY_LEN * (p->nstore ? p->nstore : 1));
+	if (!scratch)
+		return;
+	int mismatch = 0;
+	for (unsigned k = 0; k < BYZ_WIRE_DIGEST_SLOT_TYPES && !mismatch; k++) {
+		uint8_t t = byz_wire_digest_slot_type(k), root[16];
+		const uint8_t *b = m->u.digest.blocks + k * bl;
+		if (seal_of(t) < p->phase)
+			continue; /* sealed here: nothing of it can be pushed any more */
+		type_root(p, t, b, nb, scratch, root);
+		mismatch = memcmp(root, b + 2 * nb, 16) != 0;
+	}
+	free(scratch);
+	if (mismatch) {
+		BITSET(p->full_sent, to);
+		send_full_digest(p, to);
 	}
 }
 
@@ -1333,12 +1504,15 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 				return 0; /* duplicate: no signature check needed */
 		}
 	}
+	p->verifies++;
 	rc = byz_wire_verify(&m, p->run.run_id, peer_pk(p, m.sender));
 	if (rc < 0)
 		return rc;
 	switch (m.type) {
 	case BYZ_MSG_DIGEST:
-		if (m.recipient != BYZ_WIRE_BCAST)
+		/* Compact digests are broadcast; a full list answers one peer. */
+		if (m.recipient != BYZ_WIRE_BCAST &&
+		    (m.u.digest.form != BYZ_WIRE_DIGEST_FULL || m.recipient != p->self))
 			return -EPROTO;
 		/* Counted after the signature check, so forgers cannot use up an
 		 * honest sender's budget; bounds the push work one sender causes. */
@@ -1576,6 +1750,7 @@ uint64_t byz_peer_drop_count(const struct byz_peer *p, unsigned why)
 }
 
 uint64_t byz_peer_adjudications(const struct byz_peer *p) { return p->adjudications; }
+uint64_t byz_peer_verifies(const struct byz_peer *p) { return p->verifies; }
 uint64_t byz_peer_accusations_held_back(const struct byz_peer *p) { return p->acc_held_back; }
 size_t byz_peer_held(const struct byz_peer *p) { return p->nstore; }
 unsigned byz_peer_phase(const struct byz_peer *p) { return p->phase; }

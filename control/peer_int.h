@@ -153,11 +153,13 @@ struct byz_peer {
 
 	/* resource limits (docs/security.md): per-attempt counts and drop counters */
 	uint8_t n_digest[BYZ_MAX_PEERS];  /* digests accepted per sender this attempt */
+	uint8_t full_sent[BYZ_WIRE_BITMAP_LEN]; /* full-list digests sent this phase, by peer */
 	uint8_t accused_malformed[BYZ_MAX_PEERS]; /* one malformed accusation per signer */
 	uint32_t acc_sent;                /* accusations this peer sent this attempt */
 	uint64_t acc_held_back;           /* ... and those its own cap held back */
 	uint64_t drops[BYZ_PDROP_COUNT];
 	uint64_t adjudications;
+	uint64_t verifies;                /* signature checks of received messages */
 	int drop_why;                     /* set by a cap that refused the message; -1 none */
 
 	/* own lateness (docs/protocol.md, "Own lateness"): a late peer accuses

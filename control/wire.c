@@ -21,8 +21,9 @@ uint32_t byz_wire_max_payload(uint8_t type)
 	switch (type) {
 	case BYZ_MSG_COMMIT:
 		return 68u + 32u * BYZ_MAX_PEERS;
-	case BYZ_MSG_DIGEST:
-		return 4u + BYZ_WIRE_DIGEST_ENTRY_LEN * BYZ_WIRE_MAX_DIGEST_ENTRIES;
+	case BYZ_MSG_DIGEST: /* the compact form's bound is the larger */
+		return (uint32_t)byz_wire_digest_compact_len(BYZ_WIRE_BITMAP_LEN,
+							     BYZ_WIRE_MAX_DIGEST_ENTRIES);
 	case BYZ_MSG_PART:
 	case BYZ_MSG_AGGV:
 		return 8u + 4u * BYZ_WIRE_MAX_PART_FLOATS;
@@ -222,23 +223,50 @@ static int parse_payload(struct byz_msg *m, int depth)
 		if (n < 4)
 			return -EBADMSG;
 		uint16_t cnt = byz_le16(p + 2);
-		if (p[1] != 0)
+		uint8_t form = p[1], nb = 0;
+		const uint8_t *blocks = NULL, *ent = p + 4;
+		if (form > BYZ_WIRE_DIGEST_COMPACT)
 			return -EBADMSG;
 		if (cnt > BYZ_WIRE_MAX_DIGEST_ENTRIES)
 			return -ERANGE;
-		if (n != 4u + BYZ_WIRE_DIGEST_ENTRY_LEN * cnt)
+		if (form == BYZ_WIRE_DIGEST_COMPACT) {
+			if (n < 8)
+				return -EBADMSG;
+			nb = p[4];
+			if (nb == 0 || nb > BYZ_WIRE_BITMAP_LEN || p[5] != 0 || p[6] != 0 ||
+			    p[7] != 0)
+				return -EBADMSG;
+			if (n != byz_wire_digest_compact_len(nb, cnt))
+				return -EBADMSG;
+			blocks = p + 8;
+			for (unsigned k = 0; k < BYZ_WIRE_DIGEST_SLOT_TYPES; k++) {
+				const uint8_t *has = blocks + k * byz_wire_digest_block_len(nb);
+				for (unsigned b = 0; b < nb; b++)
+					if (has[nb + b] & (uint8_t)~has[b])
+						return -EBADMSG; /* multi must be within has */
+			}
+			ent = blocks + BYZ_WIRE_DIGEST_SLOT_TYPES * byz_wire_digest_block_len(nb);
+		} else if (n != 4u + BYZ_WIRE_DIGEST_ENTRY_LEN * cnt) {
 			return -EBADMSG;
+		}
 		for (uint32_t i = 0; i < cnt; i++) {
-			const uint8_t *e = p + 4 + BYZ_WIRE_DIGEST_ENTRY_LEN * i;
+			const uint8_t *e = ent + BYZ_WIRE_DIGEST_ENTRY_LEN * i;
 			if (e[1] != 0 || e[6] != 0 || e[7] != 0)
+				return -EBADMSG;
+			/* Compact: slot types are in the bitmaps, only sets are listed. */
+			if (form == BYZ_WIRE_DIGEST_COMPACT && e[0] != BYZ_MSG_ACCUSE &&
+			    e[0] != BYZ_MSG_JOIN)
 				return -EBADMSG;
 			if (i > 0 && memcmp(e - BYZ_WIRE_DIGEST_ENTRY_LEN, e,
 					    BYZ_WIRE_DIGEST_ENTRY_LEN) >= 0)
 				return -EBADMSG; /* canonical: strictly ascending */
 		}
 		m->u.digest.phase = p[0];
+		m->u.digest.form = form;
+		m->u.digest.nb = nb;
 		m->u.digest.count = cnt;
-		m->u.digest.entries = p + 4;
+		m->u.digest.blocks = blocks;
+		m->u.digest.entries = ent;
 		return 0;
 	}
 	case BYZ_MSG_PART:
@@ -505,28 +533,67 @@ static int cmp_entry(const void *a, const void *b)
 	return memcmp(a, b, BYZ_WIRE_DIGEST_ENTRY_LEN);
 }
 
+/* Encodes, sorts and deduplicates entries at @p out; returns how many remain. */
+static uint16_t put_entries(uint8_t *out, const struct byz_digest_entry *e, uint16_t count)
+{
+	for (uint16_t i = 0; i < count; i++)
+		encode_digest_entry(out + BYZ_WIRE_DIGEST_ENTRY_LEN * (size_t)i, &e[i]);
+	qsort(out, count, BYZ_WIRE_DIGEST_ENTRY_LEN, cmp_entry);
+	uint16_t w = 0;
+	for (uint16_t i = 0; i < count; i++) {
+		uint8_t *src = out + BYZ_WIRE_DIGEST_ENTRY_LEN * (size_t)i;
+		if (w > 0 && memcmp(src, out + BYZ_WIRE_DIGEST_ENTRY_LEN * (size_t)(w - 1),
+				    BYZ_WIRE_DIGEST_ENTRY_LEN) == 0)
+			continue;
+		if (w != i)
+			memmove(out + BYZ_WIRE_DIGEST_ENTRY_LEN * (size_t)w, src,
+				BYZ_WIRE_DIGEST_ENTRY_LEN);
+		w++;
+	}
+	return w;
+}
+
 size_t byz_wire_put_digest(uint8_t *p, uint8_t phase, struct byz_digest_entry *e, uint16_t count)
 {
 	if (count > BYZ_WIRE_MAX_DIGEST_ENTRIES)
 		return 0;
-	for (uint16_t i = 0; i < count; i++)
-		encode_digest_entry(p + 4 + BYZ_WIRE_DIGEST_ENTRY_LEN * (size_t)i, &e[i]);
-	qsort(p + 4, count, BYZ_WIRE_DIGEST_ENTRY_LEN, cmp_entry);
-	uint16_t w = 0;
-	for (uint16_t i = 0; i < count; i++) {
-		uint8_t *src = p + 4 + BYZ_WIRE_DIGEST_ENTRY_LEN * (size_t)i;
-		if (w > 0 && memcmp(src, p + 4 + BYZ_WIRE_DIGEST_ENTRY_LEN * (size_t)(w - 1),
-				    BYZ_WIRE_DIGEST_ENTRY_LEN) == 0)
-			continue;
-		if (w != i)
-			memmove(p + 4 + BYZ_WIRE_DIGEST_ENTRY_LEN * (size_t)w, src,
-				BYZ_WIRE_DIGEST_ENTRY_LEN);
-		w++;
-	}
+	uint16_t w = put_entries(p + 4, e, count);
 	p[0] = phase;
-	p[1] = 0;
+	p[1] = BYZ_WIRE_DIGEST_FULL;
 	byz_put16(p + 2, w);
 	return byz_wire_digest_len(w);
+}
+
+static const uint8_t slot_types[BYZ_WIRE_DIGEST_SLOT_TYPES] = {
+	BYZ_MSG_COMMIT, BYZ_MSG_RESULT, BYZ_MSG_AGGV, BYZ_MSG_REVEAL, BYZ_MSG_PROJ};
+
+uint8_t byz_wire_digest_slot_type(unsigned k)
+{
+	return k < BYZ_WIRE_DIGEST_SLOT_TYPES ? slot_types[k] : 0;
+}
+
+int byz_wire_digest_slot_index(uint8_t type)
+{
+	for (unsigned k = 0; k < BYZ_WIRE_DIGEST_SLOT_TYPES; k++)
+		if (slot_types[k] == type)
+			return (int)k;
+	return -1;
+}
+
+size_t byz_wire_put_digest_compact(uint8_t *p, uint8_t phase, uint8_t nb, const uint8_t *blocks,
+				   struct byz_digest_entry *e, uint16_t count)
+{
+	if (count > BYZ_WIRE_MAX_DIGEST_ENTRIES || nb == 0 || nb > BYZ_WIRE_BITMAP_LEN)
+		return 0;
+	size_t bl = BYZ_WIRE_DIGEST_SLOT_TYPES * byz_wire_digest_block_len(nb);
+	p[0] = phase;
+	p[1] = BYZ_WIRE_DIGEST_COMPACT;
+	p[4] = nb;
+	p[5] = p[6] = p[7] = 0;
+	memcpy(p + 8, blocks, bl);
+	uint16_t w = put_entries(p + 8 + bl, e, count);
+	byz_put16(p + 2, w);
+	return byz_wire_digest_compact_len(nb, w);
 }
 
 size_t byz_wire_put_fetch(uint8_t *p, uint8_t what, uint16_t subject, uint16_t part,

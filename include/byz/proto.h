@@ -371,6 +371,11 @@ uint32_t byz_peer_accuse_cap(uint32_t n);
 uint64_t byz_peer_drop_count(const struct byz_peer *p, unsigned why);
 /** @brief Accusations this peer adjudicated (evidence checks run) so far. */
 uint64_t byz_peer_adjudications(const struct byz_peer *p);
+/** @brief Signature checks this peer ran on received messages so far (one
+ *  per new message that passed the header checks; duplicates are matched by
+ *  content hash and not re-verified; evidence checks count separately in
+ *  byz_peer_adjudications). */
+uint64_t byz_peer_verifies(const struct byz_peer *p);
 /** @brief Accusations this peer did not send because of its own cap. */
 uint64_t byz_peer_accusations_held_back(const struct byz_peer *p);
 /** @brief Current phase (enum byz_phase) and attempt of the current step. */

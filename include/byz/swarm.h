@@ -147,6 +147,8 @@ struct byz_join_rec {
 };
 
 /** What a run found. Arrays are owned by the swarm. */
+#define BYZ_SWARM_TYPES 16u
+
 struct byz_swarm_report {
 	uint64_t steps_done;          /**< steps every honest peer finished */
 	uint32_t n, nbyz;
@@ -165,6 +167,10 @@ struct byz_swarm_report {
 	uint32_t active_end;          /**< peers counting towards n at the end */
 	uint64_t out_of_sync, resyncs; /**< events of honest peers */
 	uint64_t msgs, bytes, dropped, virtual_us;
+	/** Deliveries and bytes by message type (index enum byz_msg_type;
+	 *  BYZ_SWARM_TYPES - 1 collects unknown types). */
+	uint64_t type_msgs[BYZ_SWARM_TYPES], type_bytes[BYZ_SWARM_TYPES];
+	uint64_t verifies;            /**< signature checks by all peers (byz_peer_verifies) */
 	double dist_start, dist_end;  /**< ||x - x*|| of the toy model */
 };
 

@@ -22,9 +22,19 @@
  * exact length and against its limit):
  *  COMMIT  params_digest[32] mprng_commit[32] u16 n_parts u16 rsv
  *          hash[32] x n_parts (BLAKE2b-256 of each part's canonical bytes)
- *  DIGEST  u8 phase u8 rsv u16 count, then count entries of 24 bytes:
- *          u8 type u8 rsv u16 sender u16 aux u16 rsv hash16[16]; entries
- *          strictly ascending as byte strings (canonical, no duplicates)
+ *  DIGEST  u8 phase u8 form u16 count, then by form:
+ *          form 0 (full list, sent to one peer on a mismatch): count entries
+ *          of 24 bytes: u8 type u8 rsv u16 sender u16 aux u16 rsv
+ *          hash16[16]; entries strictly ascending as byte strings
+ *          (canonical, no duplicates);
+ *          form 1 (compact, broadcast): u8 nb (1..BYZ_WIRE_BITMAP_LEN) u8 rsv
+ *          u16 rsv, then for each slot type of byz_wire_digest_slot_type(k),
+ *          k = 0..BYZ_WIRE_DIGEST_SLOT_TYPES-1: has[nb] multi[nb] root[16]
+ *          (bit s of has: a version of slot s is held, of multi: two are,
+ *          multi a subset of has; slot = sender, or the part for RESULT and
+ *          AGGV; root = BLAKE2b-128 of the ascending 24-byte entries of the
+ *          held versions of that type), then count 24-byte entries as in
+ *          form 0, of set types (ACCUSE, JOIN) only
  *  PART    u16 part u16 rsv u32 count, float32 x count (finite)
  *  AGGV    same layout as PART: an aggregated part (stands in for the
  *          dataplane's stream of g^[j] in the in-process harness)
@@ -70,7 +80,8 @@
 extern "C" {
 #endif
 
-#define BYZ_WIRE_VERSION 1u
+/** 2: DIGEST has a compact form (a form 1 digest does not parse in version 1). */
+#define BYZ_WIRE_VERSION 2u
 #define BYZ_WIRE_HDR_LEN 56u
 #define BYZ_WIRE_SIG_LEN 64u
 #define BYZ_WIRE_BCAST 0xffffu
@@ -84,6 +95,11 @@ extern "C" {
 #define BYZ_WIRE_MAX_PART_FLOATS (1u << 18)
 #define BYZ_WIRE_MAX_DIGEST_ENTRIES 4096u
 #define BYZ_WIRE_DIGEST_ENTRY_LEN 24u
+/** Slot types summarized by bitmaps in a compact DIGEST (COMMIT, RESULT, AGGV,
+ * REVEAL, PROJ: at most two versions per slot, the second an equivocation). */
+#define BYZ_WIRE_DIGEST_SLOT_TYPES 5u
+#define BYZ_WIRE_DIGEST_FULL 0u
+#define BYZ_WIRE_DIGEST_COMPACT 1u
 #define BYZ_WIRE_PROJ_ENTRY_LEN 24u
 #define BYZ_WIRE_MAX_EVIDENCE 2u
 #define BYZ_WIRE_RESULT_LEN 88u
@@ -151,7 +167,10 @@ struct byz_msg {
 		} commit;
 		struct {
 			uint8_t phase;
+			uint8_t form;            /**< BYZ_WIRE_DIGEST_FULL or _COMPACT */
+			uint8_t nb;              /**< compact: bitmap bytes per slot type */
 			uint16_t count;
+			const uint8_t *blocks;   /**< compact: slot-type blocks (2nb + 16 each) */
 			const uint8_t *entries;
 		} digest;
 		struct { /* PART and AGGV */
@@ -331,9 +350,26 @@ static inline size_t byz_wire_proj_len(uint16_t count) { return 4u + 24u * (size
 size_t byz_wire_put_proj(uint8_t *p, uint16_t count, const uint16_t *parts,
 			 const double *s, const double *n);
 static inline size_t byz_wire_digest_len(uint16_t count) { return 4u + 24u * (size_t)count; }
-/** Entries are sorted here (canonical order); duplicates are dropped. */
+/** Full-form DIGEST; entries are sorted here (canonical order); duplicates are dropped. */
 size_t byz_wire_put_digest(uint8_t *p, uint8_t phase, struct byz_digest_entry *e,
 			   uint16_t count);
+/** Bytes of one slot-type block of a compact DIGEST. */
+static inline size_t byz_wire_digest_block_len(uint8_t nb) { return 2u * (size_t)nb + 16u; }
+static inline size_t byz_wire_digest_compact_len(uint8_t nb, uint16_t count)
+{
+	return 8u + BYZ_WIRE_DIGEST_SLOT_TYPES * byz_wire_digest_block_len(nb) + 24u * (size_t)count;
+}
+/** @brief The message type of compact-DIGEST block @p k (0 if out of range). */
+uint8_t byz_wire_digest_slot_type(unsigned k);
+/** @brief The block index of slot type @p type, or -1 if it is not one. */
+int byz_wire_digest_slot_index(uint8_t type);
+/**
+ * @brief Compact DIGEST: @p blocks holds BYZ_WIRE_DIGEST_SLOT_TYPES blocks of
+ * byz_wire_digest_block_len(nb) bytes (copied); @p e (set types only) is sorted
+ * here and deduplicated. @return payload length, 0 if an argument is out of range
+ */
+size_t byz_wire_put_digest_compact(uint8_t *p, uint8_t phase, uint8_t nb, const uint8_t *blocks,
+				   struct byz_digest_entry *e, uint16_t count);
 /** @brief Exact STATE payload length. */
 size_t byz_wire_state_len(uint16_t n, uint16_t prev_n_parts, uint8_t n_queue, uint32_t d);
 size_t byz_wire_put_fetch(uint8_t *p, uint8_t what, uint16_t subject, uint16_t part,

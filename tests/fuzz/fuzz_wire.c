@@ -67,6 +67,23 @@ static void check_parsed(const uint8_t *buf, size_t len, const struct byz_msg *m
 		FUZZ_CHECK(inside(m->u.commit.hashes, 32u * m->u.commit.n_parts, pl, n));
 		break;
 	case BYZ_MSG_DIGEST: {
+		FUZZ_CHECK(m->u.digest.form <= BYZ_WIRE_DIGEST_COMPACT);
+		if (m->u.digest.form == BYZ_WIRE_DIGEST_COMPACT) {
+			uint8_t nb = m->u.digest.nb;
+			FUZZ_CHECK(nb >= 1 && nb <= BYZ_WIRE_BITMAP_LEN);
+			FUZZ_CHECK(inside(m->u.digest.blocks,
+					  BYZ_WIRE_DIGEST_SLOT_TYPES * byz_wire_digest_block_len(nb),
+					  pl, n));
+			for (unsigned k = 0; k < BYZ_WIRE_DIGEST_SLOT_TYPES; k++) {
+				const uint8_t *b = m->u.digest.blocks + k * byz_wire_digest_block_len(nb);
+				for (unsigned i = 0; i < nb; i++)
+					FUZZ_CHECK((b[nb + i] & ~b[i]) == 0);
+			}
+			for (uint16_t i = 0; i < m->u.digest.count; i++) {
+				uint8_t t = m->u.digest.entries[BYZ_WIRE_DIGEST_ENTRY_LEN * (size_t)i];
+				FUZZ_CHECK(t == BYZ_MSG_ACCUSE || t == BYZ_MSG_JOIN);
+			}
+		}
 		FUZZ_CHECK(inside(m->u.digest.entries,
 				  (size_t)BYZ_WIRE_DIGEST_ENTRY_LEN * m->u.digest.count, pl, n));
 		const uint8_t *ent = m->u.digest.entries;

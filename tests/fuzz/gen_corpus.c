@@ -256,6 +256,17 @@ static void wire(const char *vectors)
 		snprintf(fname, sizeof(fname), "sealed-%s", byz_wire_type_name((uint8_t)t));
 		put("wire", fname, 1, s, 8 + n);
 	}
+	/* The compact DIGEST form (bitmaps of slots 0 and 9, two versions of 9,
+	 * one ACCUSE entry). */
+	uint8_t blocks[BYZ_WIRE_DIGEST_SLOT_TYPES * (2 * 2 + 16)] = {0x01, 0x02, 0x00, 0x02};
+	struct byz_digest_entry e = {BYZ_MSG_ACCUSE, 3, 0, {7}};
+	size_t n = byz_wire_put_digest_compact(pl, 1, 2, blocks, &e, 1), len;
+	uint8_t *m = seal(BYZ_MSG_DIGEST, 2, pl, n, &len);
+	put("wire", "raw-DIGEST-compact", 0, m, len);
+	free(m);
+	uint8_t s[8 + 256] = {BYZ_MSG_DIGEST, 2, 0xff, 0xff, 0x39, 0x05, 0, 0};
+	memcpy(s + 8, pl, n);
+	put("wire", "sealed-DIGEST-compact", 1, s, 8 + n);
 }
 
 /* ------------------------------------------------------------- stream */

@@ -10,6 +10,7 @@
 #include "byz/err.h"
 #include "byz/ident.h"
 #include "byz/swarm.h"
+#include "byz/wire.h"
 #include "exp_cli.h"
 #include "shield_cli.h"
 
@@ -102,6 +103,13 @@ static void progress(void *ctx, const struct byz_swarm *s, uint64_t step)
 		r->replicas_identical ? "identical" : "DIFFER");
 }
 
+/* Control traffic: everything but the data (PART, and AGGV, which stands in
+ * for the dataplane's stream of aggregated parts). */
+static uint64_t control_bytes(const struct byz_swarm_report *r)
+{
+	return r->bytes - r->type_bytes[BYZ_MSG_PART] - r->type_bytes[BYZ_MSG_AGGV];
+}
+
 static void write_json(FILE *f, const struct byz_swarm_cfg *c, const struct byz_swarm_report *r)
 {
 	char hex[65];
@@ -160,6 +168,18 @@ static void write_json(FILE *f, const struct byz_swarm_cfg *c, const struct byz_
 	fprintf(f, "  \"restarts\": %" PRIu64 ",\n  \"silent_events\": %" PRIu64
 		   ",\n  \"left\": %" PRIu64 ",\n  \"accusations\": %" PRIu64 ",\n",
 		r->restarts, r->silent_events, r->left_events, r->accusations);
+	fprintf(f, "  \"by_type\": {");
+	int ft = 1;
+	for (unsigned t = 0; t < BYZ_SWARM_TYPES; t++) {
+		if (!r->type_msgs[t])
+			continue;
+		fprintf(f, "%s\"%s\": {\"messages\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+			ft ? "" : ", ", byz_wire_type_name((uint8_t)t), r->type_msgs[t],
+			r->type_bytes[t]);
+		ft = 0;
+	}
+	fprintf(f, "},\n  \"control_bytes\": %" PRIu64 ",\n  \"verifies\": %" PRIu64 ",\n",
+		control_bytes(r), r->verifies);
 	fprintf(f, "  \"messages\": %" PRIu64 ",\n  \"bytes\": %" PRIu64 ",\n  \"dropped\": %" PRIu64
 		   ",\n  \"virtual_seconds\": %.3f,\n  \"dist_start\": %.6g,\n  \"dist_end\": %.6g\n}\n",
 		r->msgs, r->bytes, r->dropped, (double)r->virtual_us / 1e6, r->dist_start,
@@ -452,6 +472,10 @@ int main(int argc, char **argv)
 	if (r->out_of_sync || r->njoined)
 		printf("active peers at the end %u, out-of-sync events %" PRIu64 ", re-syncs %" PRIu64
 		       "\n", r->active_end, r->out_of_sync, r->resyncs);
+	printf("control bytes %" PRIu64 " (all but PART and AGGV: %.0f per peer per step), "
+	       "signature checks %" PRIu64 "\n",
+	       control_bytes(r), (double)control_bytes(r) / ((double)c.n * (double)c.steps),
+	       r->verifies);
 	printf("messages %" PRIu64 " (%" PRIu64 " bytes), restarts %" PRIu64
 	       ", ||x - x*|| %.4g -> %.4g, params digest %s\n",
 	       r->msgs, r->bytes, r->restarts, r->dist_start, r->dist_end, hex);

@@ -116,6 +116,49 @@ static size_t example(uint8_t type, uint8_t *pl)
 	}
 }
 
+/* A compact DIGEST (nb = 2): COMMITs of peers 0 and 9 held (two versions
+ * of 9's), one ACCUSE entry; roots are arbitrary bytes here. */
+static size_t compact_example(uint8_t *pl)
+{
+	uint8_t blocks[BYZ_WIRE_DIGEST_SLOT_TYPES * (2 * 2 + 16)];
+	memset(blocks, 0, sizeof(blocks));
+	blocks[0] = 0x01;
+	blocks[1] = 0x02; /* has: slots 0 and 9 */
+	blocks[3] = 0x02; /* multi: slot 9 */
+	memset(blocks + 4, 0x5a, 16);
+	struct byz_digest_entry e = {BYZ_MSG_ACCUSE, 3, 0, {7}};
+	return byz_wire_put_digest_compact(pl, 1, 2, blocks, &e, 1);
+}
+
+static void test_digest_compact(void)
+{
+	keys();
+	uint8_t pl[512];
+	size_t n = compact_example(pl), len;
+	CU_ASSERT_EQUAL(n, byz_wire_digest_compact_len(2, 1));
+	uint8_t *m = seal(BYZ_MSG_DIGEST, pl, (uint32_t)n, &len);
+	struct byz_msg msg;
+	CU_ASSERT_EQUAL_FATAL(byz_wire_parse(m, len, &msg), 0);
+	CU_ASSERT_EQUAL(msg.u.digest.form, BYZ_WIRE_DIGEST_COMPACT);
+	CU_ASSERT_EQUAL(msg.u.digest.nb, 2);
+	CU_ASSERT_EQUAL(msg.u.digest.count, 1);
+	CU_ASSERT_EQUAL(msg.u.digest.blocks[1], 0x02);
+	CU_ASSERT_EQUAL(msg.u.digest.blocks[3], 0x02);
+	struct byz_digest_entry e;
+	byz_wire_digest_at(&msg, 0, &e);
+	CU_ASSERT_EQUAL(e.type, BYZ_MSG_ACCUSE);
+	CU_ASSERT_EQUAL(e.sender, 3);
+	CU_ASSERT_EQUAL(byz_wire_verify(&msg, run_id, pk), 0);
+	free(m);
+	/* the builder refuses what the parser would */
+	CU_ASSERT_EQUAL(byz_wire_put_digest_compact(pl, 1, 0, pl, NULL, 0), 0);
+	CU_ASSERT_EQUAL(byz_wire_put_digest_compact(pl, 1, BYZ_WIRE_BITMAP_LEN + 1, pl, NULL, 0), 0);
+	CU_ASSERT_EQUAL(byz_wire_digest_slot_type(0), BYZ_MSG_COMMIT);
+	CU_ASSERT_EQUAL(byz_wire_digest_slot_type(BYZ_WIRE_DIGEST_SLOT_TYPES), 0);
+	CU_ASSERT_EQUAL(byz_wire_digest_slot_index(BYZ_MSG_PROJ), 4);
+	CU_ASSERT_EQUAL(byz_wire_digest_slot_index(BYZ_MSG_ACCUSE), -1);
+}
+
 static void test_roundtrip_every_type(void)
 {
 	keys();
@@ -177,7 +220,9 @@ static void test_header_fields(void)
 	example(BYZ_MSG_REVEAL, pl);
 	uint8_t *m = seal(BYZ_MSG_REVEAL, pl, 32, &len);
 	CU_ASSERT_EQUAL(parse(m, len), 0);
-	m[0] = 2;
+	m[0] = BYZ_WIRE_VERSION + 1;
+	CU_ASSERT_EQUAL(parse(m, len), -BYZ_EVERSION);
+	m[0] = 1; /* version 1 had no compact DIGEST; its messages are refused */
 	CU_ASSERT_EQUAL(parse(m, len), -BYZ_EVERSION);
 	m[0] = BYZ_WIRE_VERSION;
 	m[1] = 0;
@@ -249,6 +294,27 @@ static void test_malformed_payloads(void)
 	byz_put16(pl + 2, BYZ_WIRE_MAX_DIGEST_ENTRIES + 1);
 	expect(BYZ_MSG_DIGEST, pl, n, -ERANGE);
 	byz_put16(pl + 2, 4);
+	expect(BYZ_MSG_DIGEST, pl, n, -EBADMSG);
+	n = example(BYZ_MSG_DIGEST, pl);
+	pl[1] = 2;
+	expect(BYZ_MSG_DIGEST, pl, n, -EBADMSG);          /* unknown form */
+	/* compact DIGEST: nb = 2, one ACCUSE entry */
+	n = compact_example(pl);
+	expect(BYZ_MSG_DIGEST, pl, n, 0);
+	expect(BYZ_MSG_DIGEST, pl, n - 1, -EBADMSG);      /* length */
+	expect(BYZ_MSG_DIGEST, pl, 7, -EBADMSG);          /* shorter than its header */
+	pl[4] = 0;
+	expect(BYZ_MSG_DIGEST, pl, n, -EBADMSG);          /* no bitmap bytes */
+	pl[4] = BYZ_WIRE_BITMAP_LEN + 1;
+	expect(BYZ_MSG_DIGEST, pl, n, -EBADMSG);          /* over the roster bound */
+	n = compact_example(pl);
+	pl[5] = 1;
+	expect(BYZ_MSG_DIGEST, pl, n, -EBADMSG);          /* reserved */
+	n = compact_example(pl);
+	pl[8 + 2] |= 0x80;                                /* multi bit without has */
+	expect(BYZ_MSG_DIGEST, pl, n, -EBADMSG);
+	n = compact_example(pl);
+	pl[n - 24] = BYZ_MSG_COMMIT;                      /* slot type as an entry */
 	expect(BYZ_MSG_DIGEST, pl, n, -EBADMSG);
 	/* PART / AGGV */
 	for (uint8_t t = BYZ_MSG_PART; t <= BYZ_MSG_AGGV; t += 2) {
@@ -525,7 +591,7 @@ static void test_malformed_evidence(void)
 }
 
 BYZ_TEST_MAIN("wire", {"roundtrip_every_type", test_roundtrip_every_type},
-	      {"header_fields", test_header_fields},
+	      {"header_fields", test_header_fields}, {"digest_compact", test_digest_compact},
 	      {"malformed_payloads", test_malformed_payloads},
 	      {"malformed_evidence", test_malformed_evidence},
 	      {"known_answers", test_known_answers}, {"fuzz", test_fuzz})
