@@ -1,6 +1,8 @@
 #!/bin/sh
-# byz-stat against a running byzd (two byzd processes joined by one memif
-# link, --no-huge; a node alone in its roster would stop, a minority):
+# byz-stat against a running byzd (net_ring vdev, --no-huge, one peer of a
+# roster of two; the other is absent and silent every step, and a silent
+# limit past the test's length keeps it in the roster, so the node never
+# sees itself in a minority and steps alone):
 # the human summary's step count is one the node logged as done and no more
 # than it reports when stopped, steps/s is positive, --json carries the
 # same counters, --config finds the prefix in the node's config, --watch
@@ -14,8 +16,7 @@ STAT=$(abs "$3")
 command -v python3 >/dev/null || { echo "skipping: byz-stat needs python3"; exit 77; }
 T=$(mktemp -d)
 pid=
-pid1=
-trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; [ -n "$pid1" ] && kill -9 $pid1 2>/dev/null; rm -rf "$T"' EXIT
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 "$STAT" --help | grep -q -- "--file-prefix" || fail "--help"
@@ -26,23 +27,23 @@ echo "$err" | grep -q "no DPDK telemetry socket for file prefix 'nosuchnode$$'" 
 
 cd "$T" || exit 1
 for k in k0 k1; do "$KEYGEN" "$k" >/dev/null || fail "keygen $k"; done
-P=byzstat$$-
-conf() { # self role
-	cat <<EOC
+P=byzstat$$
+cat > node.conf <<EOC
 run_id = 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-key_file = k$1
+key_file = k0
 steps = 0
 [eal]
 no_huge = yes
 no_pci = yes
 mem_mb = 256
-file_prefix = $P$1
-vdev = net_memif0,role=$2,id=0,socket=$T/m.sock,socket-abstract=no,mac=02:62:79:7a:00:0$1
+file_prefix = $P
+vdev = net_ring0
 [port]
-name = net_memif0
+name = net_ring0
 [protocol]
 phase_us = 50000
 d = 64
+silent_limit = 1000000
 [peer]
 $(cat k0.pub)
 ip = 10.0.0.1
@@ -50,11 +51,6 @@ ip = 10.0.0.1
 $(cat k1.pub)
 ip = 10.0.0.2
 EOC
-}
-conf 0 server > node.conf
-conf 1 client > node1.conf
-"$BYZD" node1.conf >out1.txt 2>err1.txt &
-pid1=$!
 "$BYZD" node.conf >out.txt 2>err.txt &
 pid=$!
 i=0
@@ -67,7 +63,7 @@ while ! grep -q "step 2 done" err.txt 2>/dev/null; do
 	sleep 0.1
 done
 
-sum=$("$STAT" --file-prefix ${P}0 --interval 1) || fail "byz-stat: $sum"
+sum=$("$STAT" --file-prefix $P --interval 1) || fail "byz-stat: $sum"
 echo "$sum"
 s=$(echo "$sum" | sed -n 's/^  steps *\([0-9]*\) done.*/\1/p')
 if [ -z "$s" ] || [ "$s" -lt 2 ]; then fail "no step count >= 2 in: $sum"; fi
@@ -76,7 +72,7 @@ rate=$(echo "$sum" | sed -n 's/.*, \([0-9.]*\) steps\/s$/\1/p')
 awk -v r="$rate" 'BEGIN { exit !(r > 0) }' || fail "steps/s $rate with a node stepping"
 echo "$sum" | grep -q "^byzd pid $pid: peer 0 of 2" || fail "header: $sum"
 echo "$sum" | grep -q "^  bans       0$" || fail "bans: $sum"
-echo "$sum" | grep -q "^  stalls     .* peers left" || fail "stalls: $sum"
+echo "$sum" | grep -q "^  stalls     " || fail "stalls: $sum"
 echo "$sum" | grep -q "^  drops      " || fail "drops: $sum"
 i=0 # the log line follows the counter within a poll
 while ! grep -q "step $s done" err.txt; do
@@ -85,7 +81,7 @@ while ! grep -q "step $s done" err.txt; do
 	sleep 0.1
 done
 
-js=$("$STAT" --file-prefix ${P}0 --json --once) || fail "--json: $js"
+js=$("$STAT" --file-prefix $P --json --once) || fail "--json: $js"
 echo "$js" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -104,7 +100,7 @@ echo "$err" | grep -q "k0.pub: no \[eal\] file_prefix" || fail "config without a
 
 # --watch: wait (up to 30 s, the machine may be loaded) for three reports
 : >watch.txt
-"$STAT" --file-prefix ${P}0 --watch 0.2 >watch.txt 2>&1 &
+"$STAT" --file-prefix $P --watch 0.2 >watch.txt 2>&1 &
 wpid=$!
 i=0
 while [ "$(grep -c "^  steps " watch.txt)" -lt 3 ]; do
@@ -123,9 +119,6 @@ grep -q "steps/s" watch.txt || fail "--watch reports no rate: $(cat watch.txt)"
 kill -TERM $pid
 wait $pid; rc=$?
 pid=
-kill -TERM $pid1 2>/dev/null
-wait $pid1
-pid1=
 [ $rc -eq 0 ] || fail "byzd rc $rc"
 final=$(sed -n 's/^byzd: stopped: \([0-9]*\) steps.*/\1/p' out.txt)
 if [ -z "$final" ] || [ "$final" -lt "$s" ]; then
