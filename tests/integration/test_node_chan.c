@@ -1,5 +1,5 @@
 /*
- * The node's control channel across a restart (dataplane/node/chan.c): two
+ * The node's control channel across a restart (control/node/chan.c): two
  * channels exchange frames through an in-memory wire; one is replaced by a
  * fresh channel with a larger incarnation. Asserted: frames meant for the
  * old incarnation are not used but acked, the ack makes the other end start

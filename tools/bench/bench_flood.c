@@ -21,7 +21,7 @@
  * dropped all along so its TX towards us never backs up.
  *
  * Frames are built with byz_frame_build (byz/frame.h) and the channel
- * layout of dataplane/node/chan.h, so they follow the wire format.
+ * layout of control/node/chan.h, so they follow the wire format.
  */
 #include <errno.h>
 #include <getopt.h>
