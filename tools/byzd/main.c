@@ -31,6 +31,7 @@
 #include "byz/hash.h"
 #include "byz/ident.h"
 #include "byz/node.h"
+#include "byz/swarm.h"
 #include "grad.h"
 #include "portcfg.h"
 
@@ -44,7 +45,8 @@ static void on_signal(int s) { stop_sig = s; }
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: byzd [--check-config] [--steps N] [--busy-poll] [--rejoin] CONFIG\n"
+		"usage: byzd [--check-config] [--steps N] [--busy-poll] [--rejoin]\n"
+		"            [--attack NAME [--attack-step T]] CONFIG\n"
 		"\n"
 		"Runs one byzreduce peer (BTARD protocol, signed control messages) on the\n"
 		"DPDK port named in CONFIG. See docs/byzd.md for every config key.\n"
@@ -56,6 +58,14 @@ static void usage(FILE *f)
 		"  --rejoin        start without state and re-sync from the running swarm\n"
 		"                  (after a crash; automatic when start_time is more than\n"
 		"                  one phase in the past)\n"
+		"  --attack NAME   for test swarms only: this node lies with the protocol\n"
+		"                  attack NAME (bad-part, equivocate-commit, equivocate-result,\n"
+		"                  wrong-aggregate, lie-projection, false-accuse, withhold-reveal,\n"
+		"                  wrong-reveal, replay, forge, silent, malformed,\n"
+		"                  signed-malformed, none); its honest peers must ban it or\n"
+		"                  drop what it sends (byz-swarm --list-attacks says which).\n"
+		"                  Gradient attacks are the trainer's: byz-run --attack\n"
+		"  --attack-step T first step it attacks (default 0)\n"
 		"  -h, --help      this text\n"
 		"\n"
 		"Stops cleanly on SIGINT or SIGTERM. Counters: dpdk-telemetry.py, /byz/stats.\n"
@@ -100,11 +110,13 @@ int main(int argc, char **argv)
 		{"steps", required_argument, NULL, 's'},
 		{"busy-poll", no_argument, NULL, 'b'},
 		{"rejoin", no_argument, NULL, 'r'},
+		{"attack", required_argument, NULL, 'a'},
+		{"attack-step", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int check = 0, busy = -1, rejoin = 0, o;
-	long long steps_arg = -1;
+	int check = 0, busy = -1, rejoin = 0, attack = -1, o;
+	long long steps_arg = -1, attack_step = -1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
@@ -116,15 +128,26 @@ int main(int argc, char **argv)
 		case 'r':
 			rejoin = 1;
 			break;
+		case 'a':
+			attack = byz_attack_parse(optarg);
+			if (attack < 0 || byz_attack_grad_kind(attack) >= 0 ||
+			    attack == BYZ_ATK_LEAVE_REJOIN) {
+				fprintf(stderr, "byzd: --attack: '%s' is not a protocol attack byzd "
+					"runs (see --help; gradient attacks are the trainer's)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'A':
 		case 's': {
 			char *end;
 			errno = 0;
-			steps_arg = strtoll(optarg, &end, 10);
-			if (errno || *end || !*optarg || steps_arg < 0) {
-				fprintf(stderr, "byzd: --steps: not a non-negative integer: '%s'\n",
-					optarg);
+			long long v = strtoll(optarg, &end, 10);
+			if (errno || *end || !*optarg || v < 0) {
+				fprintf(stderr, "byzd: --%s: not a non-negative integer: '%s'\n",
+					o == 's' ? "steps" : "attack-step", optarg);
 				return 2;
 			}
+			*(o == 's' ? &steps_arg : &attack_step) = v;
 			break;
 		}
 		case 'h':
@@ -134,6 +157,10 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (attack_step >= 0 && attack < 0) {
+		fprintf(stderr, "byzd: --attack-step needs --attack\n");
+		return 2;
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "byzd: expected exactly one CONFIG file\n");
@@ -305,6 +332,17 @@ int main(int argc, char **argv)
 		    (double)(now - origin) / 1e9);
 	}
 	nc.rejoin = rejoin;
+	static struct byz_attacker att;
+	static struct byz_peer_hooks hooks;
+	if (attack >= 0) {
+		att.attack = attack;
+		att.start_step = attack_step > 0 ? (uint64_t)attack_step : 0;
+		att.seed = 0x62797a64u ^ (uint64_t)self;
+		byz_attacker_hooks(&att, &hooks);
+		nc.hooks = &hooks;
+		LOG(WARNING, "this node is Byzantine (--attack %s from step %" PRIu64 "): %s\n",
+		    byz_attack_name(attack), att.start_step, byz_attack_help(attack));
+	}
 	struct byz_node *node = byz_node_new(&nc, &r);
 	if (!node) {
 		LOG(ERR, "node: %s\n", byz_strerror(r));
@@ -462,6 +500,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	rc = fatal ? 3 : 0;
 	byz_node_free(node);
+	if (attack >= 0)
+		byz_attacker_free(&att);
 out_port:
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
