@@ -5,30 +5,29 @@
 
 #include <sodium.h>
 
+#include "byz/merkle.h"
 #include "byz/proto.h"
+
+/* A commitment to a vector: the Merkle root over its 64 KiB leaves
+ * (byz/merkle.h), bound to what it is (domain byte, run, step, signer, part)
+ * and to its length, which fixes the tree's shape. The leaves are the
+ * float32 little-endian bytes, i.e. the vector's memory on every host this
+ * builds for, so the dataplane can hash them in place as they arrive. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "commitments hash float32 little-endian bytes in place");
 
 static void hash_vec(uint8_t dom, const uint8_t run_id[32], uint64_t step, uint16_t who,
 		     uint16_t part, const float *v, uint32_t len, uint8_t out[32])
 {
-	crypto_generichash_state st;
-	uint8_t pre[1 + 32 + 8 + 2 + 2];
+	uint8_t pre[1 + 32 + 8 + 2 + 2 + 4 + 32];
 	pre[0] = dom;
 	memcpy(pre + 1, run_id, 32);
 	byz_put64(pre + 33, step);
 	byz_put16(pre + 41, who);
 	byz_put16(pre + 43, part);
-	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, pre, sizeof(pre));
-	uint8_t buf[1024];
-	uint32_t i = 0;
-	while (i < len) {
-		uint32_t m = len - i < 256 ? len - i : 256;
-		for (uint32_t c = 0; c < m; c++)
-			byz_putf32(buf + 4 * c, v[i + c]);
-		crypto_generichash_update(&st, buf, 4 * (size_t)m);
-		i += m;
-	}
-	crypto_generichash_final(&st, out, 32);
+	byz_put32(pre + 45, len);
+	byz_merkle_root(v, (size_t)len * sizeof(float), pre + 49);
+	crypto_generichash(out, 32, pre, sizeof(pre), NULL, 0);
 }
 
 void byz_part_hash(const uint8_t run_id[32], uint64_t step, uint16_t sender, uint16_t part,

@@ -277,7 +277,9 @@ uint64_t byz_peer_dropped(const struct byz_peer *p);
 
 /* ---- Public computations (identical on every honest peer) ---- */
 
-/** @brief BLAKE2b-256 of a part: 'P' || run || step u64 || sender u16 || part u16 || float32 LE. */
+/** @brief Commitment to a part: BLAKE2b-256('P' || run || step u64 || sender u16 ||
+ *  part u16 || len u32 || R), R the Merkle root (byz/merkle.h) over the part's
+ *  float32 LE bytes in 64 KiB leaves; a leaf proof against R shows one leaf. */
 void byz_part_hash(const uint8_t run_id[32], uint64_t step, uint16_t sender, uint16_t part,
 		   const float *v, uint32_t len, uint8_t out[32]);
 /** @brief Same with domain 'A' and the aggregator as sender: hash of g^[j]. */

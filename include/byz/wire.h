@@ -21,7 +21,8 @@
  * Payloads ("rsv" fields must be zero; every count is checked against the
  * exact length and against its limit):
  *  COMMIT  params_digest[32] mprng_commit[32] u16 n_parts u16 rsv
- *          hash[32] x n_parts (BLAKE2b-256 of each part's canonical bytes)
+ *          hash[32] x n_parts (byz_part_hash: a Merkle root over the part's 64 KiB
+ *          leaves, bound to run, step, sender, part and length)
  *  DIGEST  u8 phase u8 form u16 count, then by form:
  *          form 0 (full list, sent to one peer on a mismatch): count entries
  *          of 24 bytes: u8 type u8 rsv u16 sender u16 aux u16 rsv
@@ -80,8 +81,11 @@
 extern "C" {
 #endif
 
-/** 2: DIGEST has a compact form (a form 1 digest does not parse in version 1). */
-#define BYZ_WIRE_VERSION 2u
+/** 2: DIGEST has a compact form (a form 1 digest does not parse in version 1).
+ * 3: part and aggregate hashes are Merkle roots over 64 KiB leaves (byz/merkle.h);
+ * the bytes are unchanged, but a version-2 peer would compute other hashes and
+ * be judged a liar, so the versions refuse each other instead. */
+#define BYZ_WIRE_VERSION 3u
 #define BYZ_WIRE_HDR_LEN 56u
 #define BYZ_WIRE_SIG_LEN 64u
 #define BYZ_WIRE_BCAST 0xffffu

@@ -22,6 +22,7 @@
 #include "byz/cpu.h"
 #include "byz/err.h"
 #include "byz/hash.h"
+#include "byz/merkle.h"
 
 #define MAX_REPEAT 64
 
@@ -81,6 +82,10 @@ static void hash_usage(FILE *f)
 "Columns: hash (algorithm), impl, leaf (bytes), leaves (per run), seconds\n"
 "(median), GB/s (bytes over time, GB = 1e9 bytes), x sodium (libsodium\n"
 "BLAKE2b's time over this one's, measured in this run). Single thread.\n"
+"With --impl all, a last table compares the two ways of committing to one\n"
+"vector of --total bytes: sequential BLAKE2b (wire v2) and the Merkle root\n"
+"over 64 KiB leaves that byz_part_hash uses (wire v3, byz/merkle.h); there\n"
+"'x sodium' is the sequential time over the root's.\n"
 "BYZ_SIMD_MAX=avx2 caps BLAKE2b at AVX2; BYZ_SIMD_MAX=scalar also turns\n"
 "SHA-NI off. A run does not use auto: its config names the algorithm.\n");
 }
@@ -220,6 +225,52 @@ out:
 	return rc;
 }
 
+/* A part commitment (byz_part_hash) hashes one vector: version 2 of the wire
+ * did it sequentially, version 3 builds the Merkle root over its 64 KiB
+ * leaves (byz/merkle.h). Both over the same --total bytes, same run. */
+static int run_commit(const struct hash_opts *o, FILE *csv)
+{
+	size_t bytes = (size_t)o->total;
+	uint8_t *buf = malloc(bytes);
+	if (!buf) {
+		fprintf(stderr, "byz-bench hash: cannot allocate %.1f MiB\n", bytes / 1048576.0);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < bytes; i++)
+		buf[i] = (uint8_t)(i * 131u + (i >> 12));
+	double ts[MAX_REPEAT], tm[MAX_REPEAT];
+	uint8_t h[32];
+	for (int r = 0; r < o->repeat; r++) {
+		double t0 = bench_now();
+		crypto_generichash(h, 32, buf, bytes, NULL, 0);
+		double t1 = bench_now();
+		int rc = byz_merkle_root(buf, bytes, h);
+		ts[r] = t1 - t0;
+		tm[r] = bench_now() - t1;
+		if (rc) {
+			free(buf);
+			return rc;
+		}
+	}
+	double a = bench_median(ts, (size_t)o->repeat), b = bench_median(tm, (size_t)o->repeat);
+	printf("# part commitment over one %.0f MiB vector: sequential BLAKE2b (wire v2) vs\n"
+	       "# Merkle root over 64 KiB leaves (wire v3, %s lanes)\n",
+	       bytes / 1048576.0, byz_hash_impl_name(byz_hash_best()));
+	printf("  %-8s %-12s %10s %8s %11.6f %8.3f %9.2f\n", "blake2b", "sequential", "-", "1",
+	       a, bytes / a / 1e9, 1.0);
+	printf("  %-8s %-12s %10u %8zu %11.6f %8.3f %9.2f\n", "blake2b", "merkle-root",
+	       BYZ_MERKLE_LEAF, byz_merkle_leaves(bytes), b, bytes / b / 1e9, a / b);
+	if (csv) {
+		fprintf(csv, "blake2b,sequential,%zu,1,%zu,%.9f,%.6f,%.9f,1\n", bytes, bytes, a,
+			bytes / a / 1e9, a);
+		fprintf(csv, "blake2b,merkle-root,%u,%zu,%zu,%.9f,%.6f,%.9f,%.4f\n",
+			BYZ_MERKLE_LEAF, byz_merkle_leaves(bytes), bytes, b, bytes / b / 1e9, a,
+			a / b);
+	}
+	free(buf);
+	return 0;
+}
+
 int bench_hash_main(int argc, char **argv);
 
 int bench_hash_main(int argc, char **argv)
@@ -332,6 +383,8 @@ int bench_hash_main(int argc, char **argv)
 	int rc = 0;
 	for (int j = 0; j < o.nleaves && !rc; j++)
 		rc = run_leaf(&o, (size_t)o.leaves[j], csv);
+	if (!rc && !strcmp(impl, "all"))
+		rc = run_commit(&o, csv);
 	if (csv && fclose(csv)) {
 		fprintf(stderr, "byz-bench hash: error writing %s\n", o.csv);
 		rc = 1;
