@@ -548,8 +548,11 @@ int byz_shield_run_all(struct byz_shield_run *s)
 	struct acc *acc = calloc((size_t)K * l * r + K + (size_t)c->audits * r, sizeof(*acc));
 	struct byz_smsg *op = calloc(K, sizeof(*op));
 	uint8_t *okc = calloc(K, 1);
+	/* Every view receives the same signed bytes, so each SCOMMIT and REVEAL
+	 * is opened (signature checked) once per step, not once per view. */
+	uint8_t *cok = calloc(K, 1), *rok = calloc(K, 1);
 	int rc = 0;
-	if (!cm || !cml || !rv || !rvl || !rho || !vbuf || !acc || !op || !okc) {
+	if (!cm || !cml || !rv || !rvl || !rho || !vbuf || !acc || !op || !okc || !cok || !rok) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -576,6 +579,8 @@ int byz_shield_run_all(struct byz_shield_run *s)
 				goto out;
 			sent(s, cml[w]);
 		}
+		for (uint32_t w = 0; w < K; w++)
+			cok[w] = commit_ok(s, cm[w], cml[w], t, w, &op[w]);
 		/* 3-4. every honest worker votes and takes the streamed vectors */
 		uint32_t nacc = 0, distorted = 0, dropped = 0, nvoted = 0;
 		uint8_t disagree[BYZ_SWIRE_MAX_WORKERS] = {0};
@@ -601,7 +606,7 @@ int byz_shield_run_all(struct byz_shield_run *s)
 				continue;
 			struct view *vw = &s->v[h];
 			for (uint32_t w = 0; w < K; w++)
-				okc[w] = !vw->banned[w] && commit_ok(s, cm[w], cml[w], t, w, &op[w]);
+				okc[w] = !vw->banned[w] && cok[w];
 			uint32_t k = 0;
 			for (uint32_t j = 0; j < f; j++) {
 				uint8_t hs[BYZ_SWIRE_MAX_WORKERS * 32], pres[BYZ_SWIRE_MAX_WORKERS];
@@ -718,6 +723,8 @@ int byz_shield_run_all(struct byz_shield_run *s)
 			if (rc == 0)
 				sent(s, rvl[w]);
 		}
+		for (uint32_t w = 0; w < K; w++)
+			rok[w] = reveal_ok(s, cm[w], cml[w], rv[w], rvl[w], t, w);
 		if (rc)
 			break;
 		uint8_t r0[32];
@@ -728,8 +735,7 @@ int byz_shield_run_all(struct byz_shield_run *s)
 			uint16_t aud[BYZ_SWIRE_MAX_FILES];
 			uint8_t rt[32];
 			for (uint32_t w = 0; w < K; w++)
-				okr[w] = !s->v[h].banned[w] &&
-					 reveal_ok(s, cm[w], cml[w], rv[w], rvl[w], t, w);
+				okr[w] = !s->v[h].banned[w] && rok[w];
 			rc = audit_draw(s, t, rho, okr, files, aud, rt);
 			if (rc)
 				break;
@@ -752,11 +758,10 @@ int byz_shield_run_all(struct byz_shield_run *s)
 				byz_shield_grad_hash(s->run_id, t, j, s->tmp, d, hh);
 				const uint32_t *fw = s->a->file_workers + (size_t)j * r;
 				for (uint32_t q = 0; q < r; q++) {
-					struct byz_smsg cmsg;
 					const uint8_t *hw;
-					if (fw[q] == a || s->v[a].banned[fw[q]] ||
-					    !commit_ok(s, cm[fw[q]], cml[fw[q]], t, fw[q], &cmsg) ||
-					    !(hw = byz_swire_commit_hash(&cmsg, j)) || memcmp(hw, hh, 32) == 0)
+					if (fw[q] == a || s->v[a].banned[fw[q]] || !cok[fw[q]] ||
+					    !(hw = byz_swire_commit_hash(&op[fw[q]], j)) ||
+					    memcmp(hw, hh, 32) == 0)
 						continue;
 					acc[nacc++] = (struct acc){.accuser = (uint16_t)a,
 								   .accused = (uint16_t)fw[q],
@@ -813,8 +818,7 @@ int byz_shield_run_all(struct byz_shield_run *s)
 			/* A committed MPRNG value that was not revealed, or not as
 			 * committed: the commitment is the evidence, every view sees it. */
 			for (uint32_t w = 0; w < K; w++) {
-				if (vw->banned[w] || !commit_ok(s, cm[w], cml[w], t, w, &op[w]) ||
-				    reveal_ok(s, cm[w], cml[w], rv[w], rvl[w], t, w))
+				if (vw->banned[w] || !cok[w] || rok[w])
 					continue;
 				pend[w] = 1;
 				s->rep.withheld += h == s->first;
@@ -928,5 +932,7 @@ out:
 	free(acc);
 	free(op);
 	free(okc);
+	free(cok);
+	free(rok);
 	return rc;
 }
