@@ -57,7 +57,7 @@ static void print_layout(const char *path, const struct byz_config *c)
 		printf("  %-6u %-12s %-7s %s\n", c->dp_lcore, "rx/tx", poll,
 		       "dataplane loop (RX, TX, ARP)");
 	for (unsigned i = 0; i < c->nworkers; i++) {
-		char role[16];
+		char role[24];
 		snprintf(role, sizeof(role), "worker %u", i);
 		printf("  %-6u %-12s %-7s %s\n", c->worker[i], role, poll,
 		       "CenteredClip + aggregate hash of this node's parts");
@@ -80,8 +80,9 @@ static void usage(FILE *f)
 		"Runs one byzreduce peer (BTARD protocol, signed control messages) on the\n"
 		"DPDK port named in CONFIG. See docs/byzd.md for every config key.\n"
 		"\n"
-		"  --check-config  parse CONFIG and the key file it names, print a summary,\n"
-		"                  exit 0 if both are valid (nothing is started)\n"
+		"  --check-config  parse CONFIG and the key file it names, print a summary and\n"
+		"                  the lcore layout ([eal] lcores, dp_lcore, worker_lcores: which\n"
+		"                  loop runs where), exit 0 if both are valid (nothing is started)\n"
 		"  --steps N       stop after N steps (overrides [run] steps; 0: until a signal)\n"
 		"  --busy-poll     poll without backing off (overrides [port] busy_poll)\n"
 		"  --rejoin        start without state and re-sync from the running swarm\n"
