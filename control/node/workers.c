@@ -84,8 +84,12 @@ static int wk_main(void *arg)
 		}
 		if (w->ws->busy)
 			continue;
-		/* polite: spin briefly, then leave the core to others */
-		if (++idle > 1024)
+		/* polite: spin briefly, then leave the core to others; jobs come
+		 * once per RESULT phase, so after a while idle a 1 ms nap costs
+		 * far less than the phase and spares the shared cores' wakeups */
+		if (++idle > 4096)
+			usleep(1000);
+		else if (idle > 1024)
 			usleep(50);
 		else if (idle > 64)
 			rte_pause();

@@ -46,6 +46,7 @@ struct proto_row {
 	char digest[65];
 	double peer_step;    /* seconds per step inside the protocol peers (peer_ns), all nodes */
 	uint64_t agg_inline, agg_worker, worker_jobs; /* CenteredClip jobs, timed steps */
+	uint64_t late, late_agg, silent; /* own lateness (of it: a job not back), silent peers */
 };
 
 /* The run constants, keys and roster of a size (the same on every transport). */
