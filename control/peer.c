@@ -1140,7 +1140,8 @@ int byz_peer_agg_done(struct byz_peer *p, uint64_t now, struct byz_agg_job *job)
 	}
 	/* RESULT and AGGV are accepted up to the end of RESULT_DIG */
 	int fresh = b->step == p->step && b->attempt == p->attempt && !p->syncing &&
-		    !p->halted && p->phase >= BYZ_PH_RESULT && p->phase <= BYZ_PH_RESULT_DIG;
+		    !p->halted && p->mute_step != p->step + 1 && p->phase >= BYZ_PH_RESULT &&
+		    p->phase <= BYZ_PH_RESULT_DIG;
 	if (fresh) {
 		if (now > p->now)
 			p->now = now;
