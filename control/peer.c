@@ -923,19 +923,114 @@ static void scatter(struct byz_peer *p)
 	free(pl);
 }
 
+/* ---------- aggregation jobs ---------- */
+
+/* One RESULT phase's jobs: the inputs, outputs and job records live here
+ * until every job handed to the driver came back (a worker may still be
+ * writing into an attempt the peer has left). */
+struct agg_slot {
+	struct byz_agg_job job;
+	uint8_t bitmap[BYZ_WIRE_BITMAP_LEN];
+	uint8_t state; /* 0 unused, 1 out with the driver, 2 done */
+};
+
+struct agg_batch {
+	struct agg_batch *next;
+	uint64_t step;
+	uint16_t attempt;
+	uint32_t nslot, out;
+	struct agg_slot *slot;
+	const float **in;
+	float *buf, *y;
+	uint8_t *pl;      /* AGGV payload scratch */
+};
+
+static void batch_free(struct agg_batch *b)
+{
+	if (!b)
+		return;
+	free(b->pl);
+	free(b->y);
+	free(b->buf);
+	free(b->in);
+	free(b->slot);
+	free(b);
+}
+
+void byz_agg_job_run(struct byz_agg_job *job)
+{
+	memset(&job->res, 0, sizeof(job->res));
+	job->rc = byz_clip(job->in, job->k, job->len, &job->cp, job->y, NULL, &job->res);
+	if (job->rc == 0 && job->want_hash)
+		byz_agg_hash(job->run_id, job->step, job->aggregator, job->part, job->y, job->len,
+			     job->hash);
+}
+
+/* The attempt's jobs are over for the peer: free them, or park them until
+ * the driver hands the ones it holds back. */
+static void agg_retire(struct byz_peer *p)
+{
+	struct agg_batch *b = p->agg_cur;
+	p->agg_cur = NULL;
+	if (!b)
+		return;
+	if (!b->out) {
+		batch_free(b);
+		return;
+	}
+	b->next = p->agg_old;
+	p->agg_old = b;
+}
+
+/* A finished job: RESULT and AGGV, exactly what the inline path sent. */
+static void agg_emit(struct byz_peer *p, struct agg_batch *b, struct agg_slot *sl)
+{
+	struct byz_agg_job *job = &sl->job;
+	if (job->rc != 0)
+		return;
+	if (p->has_hooks && p->hooks.on_aggregate)
+		p->hooks.on_aggregate(p->hooks.ctx, p, job->part, job->y, job->len);
+	if (!job->want_hash)
+		byz_agg_hash(p->run.run_id, p->step, p->self, job->part, job->y, job->len,
+			     job->hash);
+	uint8_t rp[BYZ_WIRE_RESULT_LEN];
+	byz_wire_put_result(rp, job->part, (uint16_t)job->k, job->res.iters, job->res.clipped,
+			    job->res.residual, job->hash, sl->bitmap);
+	peer_send(p, BYZ_MSG_RESULT, BYZ_WIRE_BCAST, rp, sizeof(rp), 0);
+	size_t vl = byz_wire_put_vec(b->pl, job->part, job->y, job->len);
+	peer_send(p, BYZ_MSG_AGGV, BYZ_WIRE_BCAST, b->pl, (uint32_t)vl, 0);
+}
+
 static void aggregate(struct byz_peer *p)
 {
-	uint32_t n = p->run.n;
-	const float **in = malloc(n * sizeof(*in));
-	float *buf = malloc((size_t)n * p->L * sizeof(float));
-	float *y = malloc((size_t)p->L * sizeof(float));
-	uint8_t *pl = malloc(byz_wire_vec_len(p->L));
-	if (!in || !buf || !y || !pl)
-		goto out;
+	uint32_t n = p->run.n, mine = 0;
+	agg_retire(p);
+	if (!p->contributor[p->self])
+		return;
+	for (uint16_t j = 0; j < p->n_parts; j++)
+		mine += p->agg_of[j] == p->self;
+	if (!mine)
+		return;
+	struct agg_batch *b = calloc(1, sizeof(*b));
+	if (!b)
+		return;
+	b->step = p->step;
+	b->attempt = p->attempt;
+	b->slot = calloc(mine, sizeof(*b->slot));
+	b->in = malloc((size_t)mine * n * sizeof(*b->in));
+	b->buf = malloc((size_t)mine * n * p->L * sizeof(float));
+	b->y = malloc((size_t)mine * p->L * sizeof(float));
+	b->pl = malloc(byz_wire_vec_len(p->L));
+	if (!b->slot || !b->in || !b->buf || !b->y || !b->pl) {
+		batch_free(b);
+		return;
+	}
 	for (uint16_t j = 0; j < p->n_parts; j++) {
-		if (p->agg_of[j] != p->self || !p->contributor[p->self])
+		if (p->agg_of[j] != p->self)
 			continue;
-		uint8_t bitmap[BYZ_WIRE_BITMAP_LEN] = {0};
+		struct agg_slot *sl = &b->slot[b->nslot];
+		const float **in = b->in + (size_t)b->nslot * n;
+		float *buf = b->buf + (size_t)b->nslot * n * p->L;
 		uint32_t k = 0;
 		for (uint16_t i = 0; i < n; i++) {
 			uint8_t *raw = p->part_buf[PB_IDX(j, i)];
@@ -945,33 +1040,129 @@ static void aggregate(struct byz_peer *p)
 			byz_wire_vec_copy(&m, buf + (size_t)k * p->L);
 			in[k] = buf + (size_t)k * p->L;
 			k++;
-			BITSET(bitmap, i);
+			BITSET(sl->bitmap, i);
 		}
 		if (k == 0)
 			continue;
+		struct byz_agg_job *job = &sl->job;
+		job->in = in;
+		job->k = k;
+		job->len = p->L;
 		/* Verification checks the fixed point, not the trajectory, so
 		 * the aggregator may use the fastest solver (the Gram path). */
-		struct byz_clip_params cp = {.tau = p->run.tau, .eps = p->run.eps,
-					     .max_iters = p->run.max_iters, .impl = BYZ_CLIP_GRAM};
-		struct byz_clip_result res;
-		memset(&res, 0, sizeof(res));
-		if (byz_clip(in, k, p->L, &cp, y, NULL, &res) != 0)
-			continue;
-		if (p->has_hooks && p->hooks.on_aggregate)
-			p->hooks.on_aggregate(p->hooks.ctx, p, j, y, p->L);
-		uint8_t h[32], rp[BYZ_WIRE_RESULT_LEN];
-		byz_agg_hash(p->run.run_id, p->step, p->self, j, y, p->L, h);
-		byz_wire_put_result(rp, j, (uint16_t)k, res.iters, res.clipped, res.residual, h,
-				    bitmap);
-		peer_send(p, BYZ_MSG_RESULT, BYZ_WIRE_BCAST, rp, sizeof(rp), 0);
-		size_t vl = byz_wire_put_vec(pl, j, y, p->L);
-		peer_send(p, BYZ_MSG_AGGV, BYZ_WIRE_BCAST, pl, (uint32_t)vl, 0);
+		job->cp = (struct byz_clip_params){.tau = p->run.tau, .eps = p->run.eps,
+						   .max_iters = p->run.max_iters,
+						   .impl = BYZ_CLIP_GRAM};
+		job->y = b->y + (size_t)b->nslot * p->L;
+		job->part = j;
+		job->aggregator = p->self;
+		job->step = p->step;
+		memcpy(job->run_id, p->run.run_id, 32);
+		/* a hook edits y after the clip: then the peer hashes what it sends */
+		job->want_hash = !(p->has_hooks && p->hooks.on_aggregate);
+		b->nslot++;
 	}
-out:
-	free(pl);
-	free(y);
-	free(buf);
-	free(in);
+	p->agg_cur = b;
+	for (uint32_t s = 0; s < b->nslot; s++) {
+		struct agg_slot *sl = &b->slot[s];
+		if (p->has_agg) {
+			/* out before submit: a driver may hand it back from inside */
+			sl->state = 1;
+			b->out++;
+			p->agg_out++;
+			if (p->agg.submit(p->agg.ctx, p, &sl->job) == 0) {
+				p->agg_async++;
+				continue;
+			}
+			if (sl->state != 1)
+				continue; /* done from inside submit, yet refused: as done */
+			sl->state = 0;
+			b->out--;
+			p->agg_out--;
+		}
+		byz_agg_job_run(&sl->job);
+		sl->state = 2;
+		p->agg_inline++;
+		agg_emit(p, b, sl);
+	}
+	if (p->agg_cur == b && !b->out)
+		agg_retire(p);
+}
+
+static struct agg_slot *batch_slot(struct agg_batch *b, const struct byz_agg_job *job)
+{
+	for (uint32_t s = 0; b && s < b->nslot; s++)
+		if (&b->slot[s].job == job)
+			return &b->slot[s];
+	return NULL;
+}
+
+int byz_peer_set_agg(struct byz_peer *p, const struct byz_agg_driver *drv)
+{
+	if (!p || (drv && !drv->submit))
+		return -EINVAL;
+	if (p->agg_out)
+		return -EBUSY;
+	if (drv)
+		p->agg = *drv;
+	else
+		memset(&p->agg, 0, sizeof(p->agg));
+	p->has_agg = drv != NULL;
+	return 0;
+}
+
+int byz_peer_agg_done(struct byz_peer *p, uint64_t now, struct byz_agg_job *job)
+{
+	if (!p || !job)
+		return -EINVAL;
+	struct agg_batch **link = NULL, *b = p->agg_cur;
+	struct agg_slot *sl = batch_slot(b, job);
+	/* the current batch first, then the parked ones */
+	for (link = &p->agg_old; !sl && *link; link = &(*link)->next) {
+		b = *link;
+		sl = batch_slot(b, job);
+		if (sl)
+			break;
+	}
+	if (!sl)
+		return -EINVAL;
+	if (sl->state != 1)
+		return -EINVAL;
+	sl->state = 2;
+	b->out--;
+	p->agg_out--;
+	if (b != p->agg_cur) {
+		if (!b->out) {
+			*link = b->next;
+			batch_free(b);
+		}
+		return 1;
+	}
+	/* RESULT and AGGV are accepted up to the end of RESULT_DIG */
+	int fresh = b->step == p->step && b->attempt == p->attempt && !p->syncing &&
+		    !p->halted && p->mute_step != p->step + 1 && p->phase >= BYZ_PH_RESULT &&
+		    p->phase <= BYZ_PH_RESULT_DIG;
+	if (fresh) {
+		if (now > p->now)
+			p->now = now;
+		agg_emit(p, b, sl);
+	}
+	if (!b->out)
+		agg_retire(p);
+	return fresh ? 0 : 1;
+}
+
+uint32_t byz_peer_agg_pending(const struct byz_peer *p)
+{
+	return p ? p->agg_out : 0;
+}
+
+void byz_peer_agg_counts(const struct byz_peer *p, uint64_t *inline_jobs, uint64_t *async_jobs)
+{
+	if (inline_jobs)
+		*inline_jobs = p ? p->agg_inline : 0;
+	if (async_jobs)
+		*async_jobs = p ? p->agg_async : 0;
 }
 
 static void collect_results(struct byz_peer *p)
@@ -1079,11 +1270,27 @@ static void check_proj(struct byz_peer *p, const struct held *h)
 	}
 }
 
+static void go_late(struct byz_peer *p, uint64_t late_by, uint8_t cause, uint16_t phase);
+
+/* RESULT is over: a job still out with the driver is this peer's lateness. */
+static void agg_deadline(struct byz_peer *p)
+{
+	const struct agg_batch *b = p->agg_cur;
+	if (!b || !b->out || b->step != p->step || b->attempt != p->attempt ||
+	    p->mute_step == p->step + 1)
+		return;
+	uint64_t dl = p->t_attempt + (uint64_t)BYZ_PH_RESULT_DIG * p->run.phase_us;
+	go_late(p, p->now > dl ? p->now - dl : 0, BYZ_LATE_AGG, BYZ_PH_RESULT_DIG);
+}
+
 static void enter_phase(struct byz_peer *p, uint64_t now)
 {
 	switch (p->phase) {
-	case BYZ_PH_COMMIT_DIG:
 	case BYZ_PH_RESULT_DIG:
+		agg_deadline(p);
+		send_digest(p);
+		break;
+	case BYZ_PH_COMMIT_DIG:
 	case BYZ_PH_REVEAL_DIG:
 	case BYZ_PH_FINAL_DIG:
 		send_digest(p);
@@ -1677,6 +1884,12 @@ void byz_peer_free(struct byz_peer *p)
 	if (!p)
 		return;
 	store_clear(p);
+	batch_free(p->agg_cur);
+	while (p->agg_old) {
+		struct agg_batch *b = p->agg_old;
+		p->agg_old = b->next;
+		batch_free(b);
+	}
 	free(p->store);
 	pb_clear(p->part_buf, p->part_len);
 	pb_clear(p->prev_part_buf, p->prev_part_len);

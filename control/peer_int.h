@@ -17,6 +17,8 @@
 #define PB_SIZE ((size_t)BYZ_MAX_PEERS * BYZ_MAX_PEERS)
 
 /* A signed broadcast message held for the current attempt. */
+struct agg_batch;
+
 struct held {
 	uint8_t type;
 	uint16_t sender, aux;
@@ -170,6 +172,15 @@ struct byz_peer {
 					   * a snapshot comes in time */
 	uint64_t late_since;              /* when that sync began */
 	int halted;                       /* enum byz_halt_reason; 0: running */
+
+	/* aggregation jobs (byz_agg_driver): this attempt's, and earlier ones
+	 * still out with the driver (their memory is the worker's until done) */
+	struct byz_agg_driver agg;
+	int has_agg;
+	struct agg_batch *agg_cur;
+	struct agg_batch *agg_old;
+	uint32_t agg_out;                 /* jobs out with the driver, all batches */
+	uint64_t agg_inline, agg_async;
 };
 
 /* peer.c */

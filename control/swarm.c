@@ -26,6 +26,7 @@ struct qev {
 	uint16_t to;
 	uint8_t *buf;
 	size_t len;
+	struct byz_agg_job *job; /* an aggregation job to run and hand back */
 };
 
 struct banlist {
@@ -72,6 +73,7 @@ struct byz_swarm {
 	/* training with a real model and gradient attacks (gradattack.c) */
 	struct grad_shared gs;
 	int stop;
+	struct byz_agg_driver agg;
 };
 
 struct grad_shared *swarm_grad_shared(struct byz_swarm *s) { return &s->gs; }
@@ -166,6 +168,21 @@ static struct qev qpop(struct byz_swarm *s)
 	if (s->nq)
 		s->q[i] = last;
 	return top;
+}
+
+/* ---------- asynchronous aggregation ---------- */
+
+/* The harness as a worker pool: the job runs when its event comes up. */
+static int swarm_agg_submit(void *ctx, struct byz_peer *p, struct byz_agg_job *job)
+{
+	struct byz_swarm *s = ctx;
+	uint16_t i = 0;
+	while (i < s->nslots && s->peers[i] != p)
+		i++;
+	if (i == s->nslots)
+		return -EINVAL;
+	uint64_t d = s->cfg.agg_slow == (uint32_t)i + 1u ? s->cfg.agg_slow_us : s->cfg.agg_delay_us;
+	return qpush(s, (struct qev){.t = s->now + d, .to = i, .job = job});
 }
 
 /* ---------- network ---------- */
@@ -346,6 +363,10 @@ static void drain(struct byz_swarm *s, uint16_t i)
 		case BYZ_EV_ACCUSE:
 			s->rep.accusations++;
 			break;
+		case BYZ_EV_LATE:
+			s->rep.late_events++;
+			s->rep.late_agg += e.reason == BYZ_LATE_AGG;
+			break;
 		default:
 			break;
 		}
@@ -516,6 +537,11 @@ struct byz_swarm *byz_swarm_new(const struct byz_swarm_cfg *cfg, int *err)
 		s->peers[slot] = byz_peer_new(&pc, &rc);
 		if (!s->peers[slot])
 			goto fail;
+	}
+	if (cfg->agg_async) {
+		s->agg = (struct byz_agg_driver){.ctx = s, .submit = swarm_agg_submit};
+		for (uint16_t i = 0; i < s->nslots; i++)
+			byz_peer_set_agg(s->peers[i], &s->agg);
 	}
 	if (cfg->corrupt_step) {
 		/* The last honest initial peer (the report reads the first). */
@@ -707,7 +733,10 @@ int byz_swarm_run(struct byz_swarm *s)
 		struct qev e = qpop(s);
 		s->now = e.t;
 		struct byz_peer *p = s->peers[e.to];
-		if (e.tick) {
+		if (e.job) {
+			byz_agg_job_run(e.job);
+			byz_peer_agg_done(p, e.t, e.job);
+		} else if (e.tick) {
 			if (e.t != s->sched_tick[e.to])
 				continue; /* superseded */
 			s->sched_tick[e.to] = UINT64_MAX;

@@ -61,6 +61,7 @@ static const struct key keys[] = {
 	{S_EAL, "pci", T_LIST, offsetof(struct byz_config, pci), 64, 0, 0, 0},
 	{S_EAL, "log_level", T_STR, C(log_level), 0, 0, 0},
 	{S_EAL, "dp_lcore", T_U32, C(dp_lcore), 0, BYZ_CONFIG_MAX_LCORE - 1, 0},
+	{S_EAL, "worker_lcores", T_STR, C(worker_lcores), 0, 0, 0},
 	{S_PORT, "name", T_STR, C(port), 0, 0, 1},
 	{S_PORT, "mtu", T_U32, C(mtu), BYZ_MTU_MIN, BYZ_MTU_MAX, 0},
 	{S_PORT, "udp_port", T_U16, C(udp_port), 1, 65535, 0},
@@ -291,6 +292,8 @@ static void eal_key(const struct ctx *x, struct byz_config *c, const struct key 
 		c->lcores_line = x->line;
 	else if (!strcmp(k->name, "dp_lcore"))
 		c->dp_lcore_line = x->line;
+	else if (!strcmp(k->name, "worker_lcores"))
+		c->worker_lcores_line = x->line;
 }
 
 /* An EAL -l list ("0", "0-3", "0,2,5-7") into @p set; @p first gets the
@@ -334,6 +337,45 @@ static int lcore_list(const char *v, uint8_t set[BYZ_CONFIG_MAX_LCORE], unsigned
 	return 0;
 }
 
+/* worker_lcores: CenteredClip workers, each an lcore of lcores that runs
+ * nothing else (not the main lcore, not dp_lcore); one lcore runs one loop. */
+static int check_workers(struct ctx *x, struct byz_config *c, const uint8_t *set,
+			 unsigned first)
+{
+	static uint8_t wset[BYZ_CONFIG_MAX_LCORE];
+	unsigned wfirst;
+	c->nworkers = 0;
+	if (!c->worker_lcores_line)
+		return 0;
+	x->line = c->worker_lcores_line;
+	int bad = lcore_list(c->worker_lcores, wset, &wfirst);
+	if (bad == -2)
+		return fail(x, "worker_lcores: an lcore is named twice in '%s'", c->worker_lcores);
+	if (bad)
+		return fail(x, "worker_lcores: expected a list of lcores or ascending ranges "
+			    "such as '2,3' or '2-5' (each below %u): '%s'", BYZ_CONFIG_MAX_LCORE,
+			    c->worker_lcores);
+	for (unsigned l = 0; l < BYZ_CONFIG_MAX_LCORE; l++) {
+		if (!wset[l])
+			continue;
+		if (!set[l])
+			return fail(x, "worker_lcores: lcore %u is not in [eal] lcores '%s' (the EAL "
+				    "starts only those)", l, c->lcores);
+		if (l == first)
+			return fail(x, "worker_lcores: lcore %u is the main lcore (the first of "
+				    "[eal] lcores '%s'), which runs the control thread", l,
+				    c->lcores);
+		if (c->dp_lcore_line && l == c->dp_lcore)
+			return fail(x, "worker_lcores: lcore %u is dp_lcore, which runs the "
+				    "dataplane loop: one lcore runs one loop", l);
+		if (c->nworkers == BYZ_CONFIG_MAX_WORKERS)
+			return fail(x, "worker_lcores: more than %u workers in '%s'",
+				    BYZ_CONFIG_MAX_WORKERS, c->worker_lcores);
+		c->worker[c->nworkers++] = l;
+	}
+	return 0;
+}
+
 /* lcores must be a well-formed list whether or not dp_lcore is given (the EAL
  * gets it as -l); dp_lcore must be a worker: in lcores and not the main lcore. */
 static int check_lcores(struct ctx *x, struct byz_config *c)
@@ -351,16 +393,17 @@ static int check_lcores(struct ctx *x, struct byz_config *c)
 			    c->lcores);
 	}
 	c->main_lcore = (int)first;
-	if (!c->dp_lcore_line)
-		return 0;
-	x->line = c->dp_lcore_line;
-	if (!set[c->dp_lcore])
-		return fail(x, "dp_lcore %u is not in [eal] lcores '%s'", c->dp_lcore, c->lcores);
-	if (c->dp_lcore == first)
-		return fail(x, "dp_lcore %u is the main lcore (the first of [eal] lcores '%s'), "
-			    "which runs the control thread: name another lcore of the list",
-			    c->dp_lcore, c->lcores);
-	return 0;
+	if (c->dp_lcore_line) {
+		x->line = c->dp_lcore_line;
+		if (!set[c->dp_lcore])
+			return fail(x, "dp_lcore %u is not in [eal] lcores '%s'", c->dp_lcore,
+				    c->lcores);
+		if (c->dp_lcore == first)
+			return fail(x, "dp_lcore %u is the main lcore (the first of [eal] lcores "
+				    "'%s'), which runs the control thread: name another lcore of "
+				    "the list", c->dp_lcore, c->lcores);
+	}
+	return check_workers(x, c, set, first);
 }
 
 static int set_value(struct ctx *x, struct byz_config *c, const struct key *k, void *base,

@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -71,7 +73,9 @@ static void deliver(void *ctx, uint16_t from, const uint8_t *msg, uint32_t len)
 	n->st.msgs_in++;
 	if (!n->started)
 		return; /* before protocol time 0 nothing is valid yet */
+	uint64_t t0 = rte_rdtsc();
 	int r = byz_peer_on_message(n->peer, n->now_us, msg, len);
+	n->peer_cyc += rte_rdtsc() - t0;
 	switch (r) {
 	case 0:
 		n->st.msg_ok++;
@@ -183,6 +187,9 @@ static void set_fatal(struct byz_node *n, const struct byz_event *e)
 		else if (n->last_late_cause == BYZ_LATE_DRIVER)
 			snprintf(why, sizeof(why), "its TX stalled in phase %s",
 				 phase_name(n->last_late_phase));
+		else if (n->last_late_cause == BYZ_LATE_AGG)
+			snprintf(why, sizeof(why), "its CenteredClip job was not done when "
+				 "RESULT ended");
 		else
 			snprintf(why, sizeof(why), "phase %s entered %.1f ms after its deadline",
 				 phase_name(n->last_late_phase), (double)n->last_late_us / 1e3);
@@ -414,11 +421,16 @@ unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
 		work += got;
 	}
 	if (n->started) {
+		uint64_t t0 = rte_rdtsc();
+		/* finished jobs first: their RESULT must precede RESULT_DIG's digest */
+		if (n->workers)
+			work += node_workers_reap(n->workers, n->peer, n->now_us);
 		if (n->now_us >= byz_peer_next_deadline(n->peer)) {
 			byz_peer_on_tick(n->peer, n->now_us);
 			n->st.ticks++;
 			work++;
 		}
+		n->peer_cyc += rte_rdtsc() - t0;
 		drain_peer(n);
 	}
 	work += chan_tx(n->ch, now_ns, emit, n);
@@ -432,6 +444,9 @@ unsigned byz_node_poll(struct byz_node *n, uint64_t now_ns)
 	}
 	watch_tx(n, now_ns);
 	copy_chan_stats(n);
+	byz_peer_agg_counts(n->peer, &n->st.agg_inline, &n->st.agg_worker);
+	n->st.agg_ring_full = node_workers_ring_full(n->workers);
+	n->st.peer_ns = n->tsc_hz ? (uint64_t)((double)n->peer_cyc * 1e9 / (double)n->tsc_hz) : 0;
 	check_mixed(n);
 	return work;
 }
@@ -495,6 +510,7 @@ struct byz_node *byz_node_new(const struct byz_node_cfg *cfg, int *err)
 	if (!n)
 		goto fail;
 	n->cfg = *cfg;
+	n->tsc_hz = rte_get_tsc_hz();
 	n->nn = (uint16_t)cfg->run->n;
 	n->self = cfg->self;
 	/* The leaf hash is part of the run's identity: the peer signs, and the
@@ -586,6 +602,8 @@ void byz_node_free(struct byz_node *n)
 	if (!n)
 		return;
 	byz_node_telemetry_forget(n);
+	/* the workers stop and hand every job back before the peer goes */
+	node_workers_free(n->workers, n->peer, n->now_us);
 	node_split_free(n->split); /* stops the dp lcore before its dataplane goes */
 	chan_free(n->ch);
 	byz_dp_free(n->dp);
@@ -658,6 +676,61 @@ void byz_node_stop_dp(struct byz_node *n)
 	/* frames still in slots are lost: the channel retransmits them */
 	node_split_free(n->split);
 	n->split = NULL;
+}
+
+static int node_agg_submit(void *ctx, struct byz_peer *p, struct byz_agg_job *job)
+{
+	struct byz_node *n = ctx;
+	(void)p;
+	return n->workers ? node_workers_submit(n->workers, job) : -ENODEV;
+}
+
+int byz_node_launch_workers(struct byz_node *n, const unsigned *lcores, unsigned nw, int busy)
+{
+	if (!n || !lcores || nw == 0 || nw > BYZ_NODE_MAX_WORKERS)
+		return -EINVAL;
+	if (n->workers)
+		return -EBUSY;
+	for (unsigned i = 0; i < nw; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (lcores[i] == lcores[j])
+				return -EINVAL;
+	int e;
+	struct node_workers *ws = node_workers_new(lcores, nw, busy, &e);
+	if (!ws)
+		return e;
+	e = node_workers_launch(ws);
+	if (!e) {
+		n->agg = (struct byz_agg_driver){.ctx = n, .submit = node_agg_submit};
+		e = byz_peer_set_agg(n->peer, &n->agg);
+	}
+	if (e) {
+		node_workers_free(ws, n->peer, n->now_us);
+		return e;
+	}
+	n->workers = ws;
+	return 0;
+}
+
+void byz_node_stop_workers(struct byz_node *n)
+{
+	if (!n || !n->workers)
+		return;
+	node_workers_free(n->workers, n->peer, n->now_us);
+	n->workers = NULL;
+	byz_peer_set_agg(n->peer, NULL);
+	drain_peer(n); /* what the jobs handed back sent */
+}
+
+unsigned byz_node_workers(const struct byz_node *n)
+{
+	return n ? node_workers_count(n->workers) : 0;
+}
+
+int byz_node_worker_stats(const struct byz_node *n, unsigned i,
+			  struct byz_node_worker_stats *ws)
+{
+	return n ? node_workers_stats(n->workers, i, ws) : -EINVAL;
 }
 
 int byz_node_dp_lcore(const struct byz_node *n)

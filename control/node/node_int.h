@@ -7,6 +7,7 @@
 
 struct chan;
 struct node_split;
+struct node_workers;
 
 struct byz_node {
 	struct byz_node_cfg cfg;
@@ -41,6 +42,9 @@ struct byz_node {
 	uint64_t last_late_us;    /* the last BYZ_EV_LATE, for the fatal message */
 	unsigned last_late_phase;
 	unsigned last_late_cause; /* enum byz_late_cause */
+	struct node_workers *workers; /* NULL: CenteredClip inline on the control thread */
+	struct byz_agg_driver agg;
+	uint64_t peer_cyc, tsc_hz;    /* TSC cycles inside the peer (stats peer_ns) */
 };
 
 /* Unregister @p n from telemetry if it is the registered node. */
@@ -65,5 +69,24 @@ void node_split_flush(struct node_split *s);
 void node_split_counters(const struct node_split *s, uint64_t *sent, uint64_t *fail);
 /* The lcore running the loop, or -1. */
 int node_split_lcore(const struct node_split *s);
+
+/* Aggregation workers (workers.c): CenteredClip jobs of the peer on worker
+ * lcores, one SPSC ring each way per worker. */
+struct node_workers *node_workers_new(const unsigned *lcores, unsigned nw, int busy, int *err);
+/* Launch every worker (from the main lcore): 0, -EINVAL (an lcore is the
+ * main one or not enabled), -EPERM (not on the main lcore), -EBUSY. */
+int node_workers_launch(struct node_workers *ws);
+/* Queue a job on the least loaded worker: 0, or -ENOBUFS (run it inline). */
+int node_workers_submit(struct node_workers *ws, struct byz_agg_job *job);
+/* Hand finished jobs back to @p p: how many. */
+unsigned node_workers_reap(struct node_workers *ws, struct byz_peer *p, uint64_t now_us);
+/* Stop (rte_eal_wait_lcore), give every job still held back to @p p (run
+ * here if no worker started it; none when @p p is NULL), free. NULL is fine. */
+void node_workers_free(struct node_workers *ws, struct byz_peer *p, uint64_t now_us);
+unsigned node_workers_count(const struct node_workers *ws);
+int node_workers_stats(const struct node_workers *ws, unsigned i,
+		       struct byz_node_worker_stats *st);
+/* Jobs refused because the chosen worker's ring was full (run inline). */
+uint64_t node_workers_ring_full(const struct node_workers *ws);
 
 #endif

@@ -94,6 +94,20 @@ static int stats_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 	U64("fatal", (uint64_t)n->fatal);
 	U64("joined", s->joined);
 	U64("mixed_hash_peers", s->mixed_hash_peers);
+	U64("agg_inline", s->agg_inline);
+	U64("agg_worker", s->agg_worker);
+	U64("agg_ring_full", s->agg_ring_full);
+	U64("peer_ns", s->peer_ns);
+	/* jobs done per worker lcore, in the order of the configured lcores */
+	struct rte_tel_data *wj = rte_tel_data_alloc();
+	if (wj) {
+		rte_tel_data_start_array(wj, RTE_TEL_U64_VAL);
+		struct byz_node_worker_stats ws;
+		for (unsigned i = 0; byz_node_worker_stats(n, i, &ws) == 0; i++)
+			rte_tel_data_add_array_u64(wj, ws.jobs);
+		if (rte_tel_data_add_dict_container(d, "worker_jobs", wj, 0))
+			rte_tel_data_free(wj);
+	}
 	struct rte_tel_data *b = rte_tel_data_alloc();
 	if (b) {
 		rte_tel_data_start_array(b, RTE_TEL_INT_VAL);

@@ -25,6 +25,8 @@ extern "C" {
 #define BYZ_CONFIG_MAX_BYTES (1u << 20)
 #define BYZ_CONFIG_STR 256u         /**< longest string value + 1 */
 #define BYZ_CONFIG_MAX_DEVS 8u
+/** Most [eal] worker_lcores (CenteredClip workers; BYZ_NODE_MAX_WORKERS). */
+#define BYZ_CONFIG_MAX_WORKERS 16u
 /** lcore ids in [eal] lcores and dp_lcore stay below this. */
 #define BYZ_CONFIG_MAX_LCORE 1024u
 
@@ -71,6 +73,10 @@ struct byz_config {
 	unsigned lcores_line;    /**< 0: lcores not given (default "0") */
 	int main_lcore;          /**< first lcore of lcores (the control thread); -1 when
 				      lcores is no plain list ("0-2", "0,3") */
+	char worker_lcores[64];  /**< [eal] worker_lcores as written ("2,3", "2-5") */
+	uint32_t worker[BYZ_CONFIG_MAX_WORKERS]; /**< CenteredClip worker lcores, ascending */
+	unsigned nworkers;       /**< 0: CenteredClip on the control thread */
+	unsigned worker_lcores_line; /**< 0: worker_lcores not given */
 	/* [port] */
 	char port[128];          /**< ethdev name: a vdev name or a PCI address */
 	uint32_t mtu;

@@ -106,6 +106,22 @@ struct byz_node_stats {
 	uint64_t ticks, polls;
 	uint64_t late;                    /**< attempts this node was late in (BYZ_EV_LATE) */
 	uint64_t tx_stalls;               /**< TX stalls seen (BYZ_EV_TX_STALL) */
+	/* CenteredClip jobs (byz_node_launch_workers) */
+	uint64_t agg_inline;              /**< jobs run on the control thread */
+	uint64_t agg_worker;              /**< jobs handed to worker lcores */
+	uint64_t agg_ring_full;           /**< jobs a full worker ring refused (run inline) */
+	uint64_t peer_ns;                 /**< time the polling thread spent inside the
+					       protocol peer (messages, ticks, finished jobs) */
+};
+
+/** Most aggregation worker lcores per node. */
+#define BYZ_NODE_MAX_WORKERS 16u
+
+/** One aggregation worker lcore's counters (byz_node_worker_stats). */
+struct byz_node_worker_stats {
+	int lcore;
+	uint64_t jobs;     /**< CenteredClip jobs run (clip + aggregate hash) */
+	uint64_t busy_ns;  /**< time spent running them */
 };
 
 struct byz_node;
@@ -171,6 +187,41 @@ void byz_node_stop_dp(struct byz_node *n);
 
 /** @brief The lcore running the dataplane, or -1 in single-lcore mode. */
 int byz_node_dp_lcore(const struct byz_node *n);
+
+/**
+ * @brief Run the peer's CenteredClip jobs (each part this node aggregates:
+ * the clip of the received parts and the hash of the result) on worker
+ * lcores @p lcores[0..nw-1] instead of the polling thread.
+ *
+ * The peer hands each job out through its aggregation driver
+ * (byz_peer_set_agg); a descriptor goes onto the ring of the worker with the
+ * fewest jobs in flight (one SPSC ring each way per worker, no allocation
+ * per job), and byz_node_poll() reaps the finished ones and lets the peer
+ * send RESULT and AGGV. The bits are those of the inline call (the same
+ * byz_clip on the same inputs); a job not back when RESULT ends is this
+ * node's own lateness (BYZ_EV_LATE with BYZ_LATE_AGG). Call on the main
+ * lcore, from the polling thread, before the RESULT phase of the first step
+ * (e.g. before byz_node_start) or between steps.
+ * @param busy 1: poll the ring without backing off (dedicated cores); 0:
+ *             spin briefly when idle, then sleep 50 us (shared cores)
+ * @return 0; -EINVAL (no lcores, more than BYZ_NODE_MAX_WORKERS, an lcore
+ *         is the main one, not enabled, or named twice); -EPERM (not on
+ *         the main lcore); -EBUSY (workers already running, or an lcore is
+ *         busy: the dataplane lcore of split mode, another node's worker);
+ *         -ENOMEM
+ */
+int byz_node_launch_workers(struct byz_node *n, const unsigned *lcores, unsigned nw, int busy);
+/**
+ * @brief Stop the workers (stop flag, rte_eal_wait_lcore); jobs still
+ * queued run on the calling thread and go back to the peer, so aggregation
+ * continues inline. No-op without workers.
+ */
+void byz_node_stop_workers(struct byz_node *n);
+/** @brief Worker lcores running (0: CenteredClip inline). */
+unsigned byz_node_workers(const struct byz_node *n);
+/** @brief Counters of worker @p i. @return 0, or -EINVAL (no such worker) */
+int byz_node_worker_stats(const struct byz_node *n, unsigned i,
+			  struct byz_node_worker_stats *ws);
 
 /** @brief Pop one decision the peer reported (as byz_peer_pop_event). @return 1 or 0 */
 int byz_node_pop_event(struct byz_node *n, struct byz_event *e);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "byz/clip.h"
 #include "byz/oracle.h"
 #include "byz/wire.h"
 
@@ -122,6 +123,8 @@ enum byz_event_kind {
 enum byz_late_cause {
 	BYZ_LATE_DEADLINE = 1, /**< a phase change ran late_us past its deadline */
 	BYZ_LATE_DRIVER,       /**< the driver said so (byz_peer_mark_late: TX stall...) */
+	BYZ_LATE_AGG,          /**< an aggregation job handed to the driver
+				*   (byz_agg_driver) was not done when RESULT ended */
 };
 
 /** Why a peer halted (BYZ_EV_HALT reason). */
@@ -187,6 +190,72 @@ struct byz_peer_hooks {
 	/** Every received message, before parsing. */
 	void (*on_receive)(void *ctx, struct byz_peer *p, const uint8_t *buf, size_t len);
 };
+
+/**
+ * One CenteredClip of one part, as the peer hands it to an asynchronous
+ * driver (struct byz_agg_driver). Everything but the outputs is filled by
+ * the peer; the memory (inputs, @c y, the job itself) is the peer's and
+ * stays valid until byz_peer_agg_done() takes the job back or the peer is
+ * freed. A worker thread may run it (byz_agg_job_run) while the peer's own
+ * thread goes on: it reads only the job and writes only the outputs.
+ */
+struct byz_agg_job {
+	/* inputs */
+	const float *const *in;      /**< k part vectors in inclusion order (roster order) */
+	uint32_t k;                  /**< inputs, >= 1 */
+	uint32_t len;                /**< floats per vector (the part length L) */
+	struct byz_clip_params cp;   /**< tau, eps, max_iters, impl (the peer's choice) */
+	float *y;                    /**< out: len floats */
+	uint16_t part;               /**< part index j */
+	uint16_t aggregator;         /**< this peer's index */
+	uint64_t step;
+	uint8_t run_id[32];
+	int want_hash;               /**< 1: the runner also fills @c hash (0 when a hook
+				      *   edits y after the clip: the peer hashes then) */
+	/* outputs (byz_agg_job_run) */
+	int rc;                      /**< byz_clip's code */
+	struct byz_clip_result res;
+	uint8_t hash[32];            /**< byz_agg_hash(run_id, step, aggregator, part, y) */
+};
+
+/** @brief Run a job where the caller stands (a worker lcore, or inline):
+ *  byz_clip into job->y, then the aggregate hash when job->want_hash. */
+void byz_agg_job_run(struct byz_agg_job *job);
+
+/**
+ * An asynchronous aggregation driver (byz_peer_set_agg). When the peer
+ * needs its part(s) aggregated (phase RESULT) it offers each job to
+ * @c submit; a job taken (0) must come back through byz_peer_agg_done(),
+ * on the peer's thread, once run; a refused one (negative) runs inline at
+ * once. Without a driver every job runs inline, as the peer always did.
+ * RESULT and AGGV of a part go out when its job is back; a job not back
+ * when RESULT ends is this peer's own lateness (BYZ_EV_LATE, BYZ_LATE_AGG),
+ * never anybody's fault (docs/protocol.md, "Own lateness").
+ */
+struct byz_agg_driver {
+	void *ctx;
+	int (*submit)(void *ctx, struct byz_peer *p, struct byz_agg_job *job);
+};
+
+/**
+ * @brief Install (or with NULL remove) the aggregation driver (copied).
+ * @return 0; -EBUSY while a job is with the current driver
+ */
+int byz_peer_set_agg(struct byz_peer *p, const struct byz_agg_driver *drv);
+/**
+ * @brief A job the driver took is done (its outputs filled): the peer sends
+ * RESULT and AGGV if the job is still of the current attempt and RESULT's
+ * messages are still accepted (up to the end of RESULT_DIG), else drops it.
+ * @return 0 (used), 1 (stale: dropped), -EINVAL (not a job of this peer
+ *         that is out with the driver)
+ */
+int byz_peer_agg_done(struct byz_peer *p, uint64_t now, struct byz_agg_job *job);
+/** @brief Jobs out with the driver and not yet done (any attempt). The peer
+ *  must not be freed while this is non-zero and a worker still runs them. */
+uint32_t byz_peer_agg_pending(const struct byz_peer *p);
+/** @brief Jobs run inline and jobs handed to a driver, since creation. */
+void byz_peer_agg_counts(const struct byz_peer *p, uint64_t *inline_jobs,
+			 uint64_t *async_jobs);
 
 /** Peer configuration (copied; pointers borrowed). */
 struct byz_peer_cfg {

@@ -124,6 +124,14 @@ struct byz_swarm_cfg {
 	uint32_t attack_period;        /**< gradient attacks: active every period-th step (0: 1) */
 	double attack_scale;           /**< gradient attacks: the knob of byz/attack.h (0: default) */
 	uint32_t attack_delay;         /**< delayed attack: steps back (0: default) */
+	/* Asynchronous aggregation (byz_agg_driver): every peer hands its
+	 * CenteredClip jobs to the harness, which runs each agg_delay_us of
+	 * virtual time later (as a worker lcore would). 0: inline, as always. */
+	int agg_async;
+	uint64_t agg_delay_us;
+	uint32_t agg_slow;             /**< 1 + the peer whose jobs take agg_slow_us instead
+					*   (0: none): its own lateness, never a ban */
+	uint64_t agg_slow_us;
 };
 
 /** @brief Defaults: 4 peers, no attackers, 5 steps, d = 256, mild faults. */
@@ -171,6 +179,8 @@ struct byz_swarm_report {
 	 *  BYZ_SWARM_TYPES - 1 collects unknown types). */
 	uint64_t type_msgs[BYZ_SWARM_TYPES], type_bytes[BYZ_SWARM_TYPES];
 	uint64_t verifies;            /**< signature checks by all peers (byz_peer_verifies) */
+	uint64_t late_events;         /**< BYZ_EV_LATE of honest peers (own lateness) */
+	uint64_t late_agg;            /**< ... of them with cause BYZ_LATE_AGG */
 	double dist_start, dist_end;  /**< ||x - x*|| of the toy model */
 };
 

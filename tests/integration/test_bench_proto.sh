@@ -92,12 +92,20 @@ for args in "--protocol foo" "--protocol btard --validators 4" "--validators 1" 
 	"--protocol btard --loss 0.1" "--protocol btard --phase-ms 0" "--phase-ms 10" \
 	"--baseline foo" "--protocol btard --baseline" "--transport memif --baseline mpi" \
 	"--protocol btard --transport memif --workers 1" "--protocol btard --pace 1" \
-	"--rto-us 5000" "--protocol btard --rto-us 5"; do
+	"--rto-us 5000" "--protocol btard --rto-us 5" "--clip-workers" \
+	"--protocol btard --transport memif --clip-workers"; do
 	# shellcheck disable=SC2086
 	"$bench" allreduce $args >/dev/null 2>"$tmp/err"
 	rc=$?
 	check "'$args' is refused with a message (rc $rc)" "[ $rc -eq 2 ] && [ -s '$tmp/err' ]"
 done
+# the clip on worker lcores: the same digest as inline, every job on a worker
+"$bench" allreduce --protocol btard --clip-workers -b 8K -e 8K --iters 1 --warmup 0 \
+	>"$tmp/cw" 2>&1
+rc=$?
+check "--clip-workers exits 0 (rc $rc)" "[ $rc -eq 0 ]"
+check "--clip-workers: same digest, jobs on the workers only" \
+	"grep -Eq '^# clip-workers 8192: .*clip jobs inline [1-9][0-9]*/0, on workers 0/[1-9].*digest identical' '$tmp/cw'"
 "$bench" allreduce --help >"$tmp/help"
 check "--help documents --protocol and --baseline" \
 	"grep -q -- '--protocol P' '$tmp/help' && grep -q -- '--baseline mpi' '$tmp/help'"

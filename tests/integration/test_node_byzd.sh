@@ -220,6 +220,21 @@ write splitbad.conf k0 3 "" "lcores = 0-1${nl}dp_lcore = 0"
 err=$("$BYZD" --check-config splitbad.conf 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "splitbad rc $rc"
 echo "$err" | grep -q "splitbad.conf:13: dp_lcore 0 is the main lcore" || fail "splitbad: $err"
+# CenteredClip workers: the layout table, and overlaps refused at their line
+write wk.conf k0 3 "" "lcores = 0-3${nl}dp_lcore = 1${nl}worker_lcores = 2-3"
+out=$("$BYZD" --check-config wk.conf) || fail "check-config workers: $out"
+echo "$out" | grep -q "lcore layout:" || fail "no layout table: $out"
+echo "$out" | grep -Eq "^  0 +control +polite" || fail "layout: control row: $out"
+echo "$out" | grep -Eq "^  1 +rx/tx +polite +dataplane loop" || fail "layout: rx/tx row: $out"
+echo "$out" | grep -Eq "^  2 +worker 0 +polite +CenteredClip" || fail "layout: worker 0: $out"
+echo "$out" | grep -Eq "^  3 +worker 1 +polite +CenteredClip" || fail "layout: worker 1: $out"
+out=$("$BYZD" --check-config good.conf) || fail "check-config good: $out"
+echo "$out" | grep -q "no worker_lcores: CenteredClip runs on the control thread" ||
+	fail "layout without workers: $out"
+write wkbad.conf k0 3 "" "lcores = 0-3${nl}dp_lcore = 1${nl}worker_lcores = 1-2"
+err=$("$BYZD" --check-config wkbad.conf 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "wkbad rc $rc"
+echo "$err" | grep -q "wkbad.conf:14: worker_lcores: lcore 1 is dp_lcore" || fail "wkbad: $err"
 if [ "$(nproc)" -lt 2 ]; then
 	echo "skipping the split-mode runs: lcores 0-1 need two CPUs, this host has $(nproc)"
 	exit 77
@@ -243,4 +258,13 @@ wait $pid; rc=$?
 [ $rc -eq 0 ] || fail "split SIGTERM rc $rc: $(cat err5.txt)"
 grep -q "shutdown on SIGTERM" err5.txt || fail "split: no shutdown log: $(cat err5.txt)"
 grep -q "byzd: stopped: " out5.txt || fail "split: no summary: $(cat out5.txt)"
+# CenteredClip on worker lcore 1: the control thread on lcore 0 runs no clip
+PHASE=200000 write wkrun.conf k0 3 "" "lcores = 0-1${nl}worker_lcores = 1"
+out=$("$BYZD" wkrun.conf 2>err6.txt); rc=$?
+[ $rc -eq 0 ] || fail "workers rc $rc: $out $(cat err6.txt)"
+grep -q "CenteredClip on 1 worker lcore(s) '1'" err6.txt || fail "workers log: $(cat err6.txt)"
+grep -Eq "worker lcore 1: [1-9][0-9]* CenteredClip jobs" err6.txt ||
+	fail "worker ran no job: $(cat err6.txt)"
+echo "$out" | grep -q "done: 3 steps, 0 bans" || fail "workers: $out"
+echo "$out" | grep -Eq "clip jobs inline 0 on workers [1-9]" || fail "workers: clip inline: $out"
 echo "byzd: all checks passed"

@@ -266,6 +266,40 @@ static int parse_ok(const char *t)
 	return r;
 }
 
+/* [eal] worker_lcores: CenteredClip workers on lcores of their own */
+static void test_workers(void)
+{
+	CU_ASSERT_EQUAL_FATAL(parse_ok(HEAD PEERS), 0);
+	CU_ASSERT_EQUAL(cfg.nworkers, 0);
+	CU_ASSERT_EQUAL_FATAL(parse_ok(HEAD "[eal]\nlcores = 0-3\ndp_lcore = 1\n"
+				       "worker_lcores = 3,2\n" PEERS), 0);
+	CU_ASSERT_EQUAL(cfg.nworkers, 2);
+	CU_ASSERT_EQUAL(cfg.worker[0], 2); /* ascending, whatever the order written */
+	CU_ASSERT_EQUAL(cfg.worker[1], 3);
+	CU_ASSERT_EQUAL(cfg.worker_lcores_line, 8);
+	CU_ASSERT_EQUAL_FATAL(parse_ok(HEAD "[eal]\nlcores = 4-9\nworker_lcores = 5-9\n" PEERS), 0);
+	CU_ASSERT_EQUAL(cfg.nworkers, 5);
+	CU_ASSERT_EQUAL(cfg.worker[4], 9);
+	/* overlaps, out of range, not enabled, too many: refused at the line */
+	bad(HEAD "[eal]\nlcores = 0-3\ndp_lcore = 1\nworker_lcores = 1,2\n" PEERS, 8,
+	    "worker_lcores: lcore 1 is dp_lcore");
+	bad(HEAD "[eal]\nlcores = 0-3\nworker_lcores = 0\n" PEERS, 7,
+	    "worker_lcores: lcore 0 is the main lcore");
+	bad(HEAD "[eal]\nlcores = 0-1\nworker_lcores = 1,2\n" PEERS, 7,
+	    "worker_lcores: lcore 2 is not in [eal] lcores '0-1'");
+	bad(HEAD "[eal]\nworker_lcores = 1\n" PEERS, 6,
+	    "worker_lcores: lcore 1 is not in [eal] lcores '0'");
+	bad(HEAD "[eal]\nlcores = 0-3\nworker_lcores = 2,2\n" PEERS, 7,
+	    "worker_lcores: an lcore is named twice in '2,2'");
+	bad(HEAD "[eal]\nlcores = 0-3\nworker_lcores = 1024\n" PEERS, 7,
+	    "worker_lcores: expected a list");
+	bad(HEAD "[eal]\nlcores = 0-3\nworker_lcores = 3-2\n" PEERS, 7,
+	    "worker_lcores: expected a list");
+	bad(HEAD "[eal]\nlcores = 0-3\nworker_lcores = \n" PEERS, 7, "worker_lcores");
+	bad(HEAD "[eal]\nlcores = 0-20\nworker_lcores = 1-17\n" PEERS, 7,
+	    "worker_lcores: more than 16 workers");
+}
+
 static void test_lcores(void)
 {
 	/* absent: single-lcore mode on the main lcore */
@@ -439,6 +473,7 @@ int main(void)
 		{"files: missing, not regular", test_files},
 		{"[port] network keys and ARP", test_net},
 		{"[eal] dp_lcore against lcores", test_lcores},
+		{"[eal] worker_lcores against lcores and dp_lcore", test_workers},
 		{"[gradient] fingerprint", test_fingerprint},
 		{"[peer] pubkey, ip, mac; BOM", test_peer_values},
 		{NULL, NULL},

@@ -49,6 +49,7 @@ struct run_spec {
 	uint64_t phase_us;
 	int telemetry; /* query /byz/stats of node 0 over the telemetry socket */
 	int split;     /* each node's dataplane on worker lcore 1 + index */
+	int workers;   /* each node's CenteredClip on worker lcore 1 + NMAX + index */
 };
 
 /* Ask the process's own DPDK telemetry socket for @p cmd; the reply lands in @p out. */
@@ -159,6 +160,19 @@ static void run_case(const struct run_spec *sp)
 			CU_ASSERT_EQUAL_FATAL(r, 0);
 			CU_ASSERT_EQUAL(byz_node_dp_lcore(node[i]), 1 + i);
 		}
+	if (sp->workers)
+		for (uint16_t i = 0; i < n; i++) {
+			unsigned wl = 1u + NMAX + i;
+			int r = byz_node_launch_workers(node[i], &wl, 1, 0);
+			if (r)
+				fprintf(stderr, "byz_node_launch_workers(lcore %u): %s\n", wl,
+					byz_strerror(r));
+			CU_ASSERT_EQUAL_FATAL(r, 0);
+			CU_ASSERT_EQUAL(byz_node_workers(node[i]), 1);
+			/* one lcore runs one thing: a second node cannot take it */
+			if (i == 0 && n > 1)
+				CU_ASSERT_EQUAL(byz_node_launch_workers(node[1], &wl, 1, 0), -EBUSY);
+		}
 	uint64_t t0 = byz_dp_now_ns(), origin = t0 + 20000000ull;
 	for (uint32_t i = 0; i < n; i++)
 		byz_node_start(node[i], origin);
@@ -188,6 +202,29 @@ static void run_case(const struct run_spec *sp)
 		CU_ASSERT_EQUAL(byz_node_dp_lcore(node[i]), -1);
 		ring_full += byz_node_stats(node[i])->ctrl_ring_full;
 		sent_out += byz_dp_stats(byz_node_dp(node[i]))->tx_frames;
+	}
+	uint64_t wjobs[NMAX] = {0};
+	for (uint16_t i = 0; i < n; i++) {
+		struct byz_node_worker_stats ws;
+		if (byz_node_worker_stats(node[i], 0, &ws) == 0)
+			wjobs[i] = ws.jobs;
+		byz_node_stop_workers(node[i]);
+		CU_ASSERT_EQUAL(byz_node_workers(node[i]), 0);
+	}
+	if (sp->workers) {
+		/* the control threads ran no clip: every job went to the worker
+		 * lcore, which ran it and is idle again */
+		for (uint16_t i = 0; i < n; i++) {
+			const struct byz_node_stats *ns = byz_node_stats(node[i]);
+			CU_ASSERT_EQUAL(ns->agg_inline, 0);
+			CU_ASSERT(ns->agg_worker > 0);
+			CU_ASSERT(wjobs[i] > 0);
+			CU_ASSERT(wjobs[i] <= ns->agg_worker);
+			CU_ASSERT_EQUAL(rte_eal_get_lcore_state(1u + NMAX + i), WAIT);
+		}
+	} else {
+		for (uint16_t i = 0; i < n; i++)
+			CU_ASSERT_EQUAL(byz_node_stats(node[i])->agg_worker, 0);
 	}
 	if (sp->split) {
 		/* every node sent its frames from its lcore, which is idle again */
@@ -263,6 +300,9 @@ static void run_case(const struct run_spec *sp)
 		CU_ASSERT_PTR_NOT_NULL(strstr(reply, want));
 		CU_ASSERT_PTR_NOT_NULL(strstr(reply, "\"frames_in\":"));
 		CU_ASSERT_PTR_NOT_NULL(strstr(reply, "\"drop_crc\":"));
+		if (sp->workers) /* the control thread ran no CenteredClip */
+			CU_ASSERT_PTR_NOT_NULL(strstr(reply, "\"agg_inline\":0,"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(reply, "\"agg_worker\":"));
 		snprintf(want, sizeof(want), "\"banned\":[%u]", rr->nbyz ? rr->byz[0] : 0);
 		if (rr->nbyz == 1)
 			CU_ASSERT_PTR_NOT_NULL(strstr(reply, want));
@@ -280,6 +320,10 @@ static void run_case(const struct run_spec *sp)
 		(double)frames / secs, (unsigned long long)lost, (unsigned long long)bad,
 		(unsigned long long)retx, rr->nbans, (unsigned long long)rr->restarts,
 		sp->split ? ", split lcores" : "");
+	if (sp->workers)
+		fprintf(stderr, ", clip on worker lcores (jobs %llu %llu %llu %llu)",
+			(unsigned long long)wjobs[0], (unsigned long long)wjobs[1],
+			(unsigned long long)wjobs[2], (unsigned long long)wjobs[3]);
 	if (sp->split)
 		fprintf(stderr, ", %llu frames dropped on full dp rings",
 			(unsigned long long)ring_full);
@@ -336,6 +380,24 @@ static void test_split4(void)
 	run_case(&s);
 }
 
+static void test_workers4(void)
+{
+	struct run_spec s = {.n = 4, .nbyz = 1, .steps = 3, .attacks = atk_bad_part,
+			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(40), .split = 1,
+			     .workers = 1};
+	run_case(&s);
+}
+
+/* wrong-aggregate edits y after the clip (a hook): the attacker's peer
+ * hashes what it sends, the honest ones take the hash from the worker */
+static void test_workers_wagg4(void)
+{
+	struct run_spec s = {.n = 4, .nbyz = 1, .steps = 3, .attacks = atk_wrong_agg,
+			     .nattacks = 1, .loss = 0.10, .phase_us = phase_ms(40), .workers = 1,
+			     .telemetry = 1};
+	run_case(&s);
+}
+
 static void test_wrong_agg4(void)
 {
 	struct run_spec s = {.n = 4, .nbyz = 1, .steps = 3, .attacks = atk_wrong_agg,
@@ -363,7 +425,8 @@ int main(int argc, char **argv)
 	char prefix[64], why[256];
 	snprintf(prefix, sizeof(prefix), "byznode%ld", (long)getpid());
 	/* lcore 0 (main: the control sides) and 1..NMAX (one dataplane loop per
-	 * node in the split case) float over the first two CPUs we may use */
+	 * node in the split case), NMAX+1..2 NMAX (one CenteredClip worker per
+	 * node) float over the first two CPUs we may use */
 	cpu_set_t cs;
 	int cpus[2] = {0, 0}, nc = 0;
 	if (sched_getaffinity(0, sizeof(cs), &cs) == 0)
@@ -372,9 +435,9 @@ int main(int argc, char **argv)
 				cpus[nc++] = c;
 	char lmap[64];
 	if (nc == 2)
-		snprintf(lmap, sizeof(lmap), "(0-%d)@(%d,%d)", NMAX, cpus[0], cpus[1]);
+		snprintf(lmap, sizeof(lmap), "(0-%d)@(%d,%d)", 2 * NMAX, cpus[0], cpus[1]);
 	else
-		snprintf(lmap, sizeof(lmap), "(0-%d)@%d", NMAX, cpus[0]);
+		snprintf(lmap, sizeof(lmap), "(0-%d)@%d", 2 * NMAX, cpus[0]);
 	struct byz_eal_cfg ec = {.mem_mb = 256, .no_huge = 1, .no_pci = 1, .file_prefix = prefix,
 				 .lcore_map = lmap};
 	int r = byz_eal_init(&ec, why, sizeof(why));
@@ -393,6 +456,10 @@ int main(int argc, char **argv)
 		{"4 nodes, wrong-aggregate, faults", test_wrong_agg4},
 		{"4 nodes, bad-part, faults, dataplane on its own lcore per node", test_split4},
 		{"4 nodes, false-accuse, faults", test_false_accuse4},
+		{"4 nodes, bad-part, faults, split, CenteredClip on a worker lcore per node",
+		 test_workers4},
+		{"4 nodes, wrong-aggregate, faults, CenteredClip on a worker lcore per node",
+		 test_workers_wagg4},
 		{NULL, NULL},
 	};
 	static const struct byz_test_case seven[] = {

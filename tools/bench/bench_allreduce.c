@@ -91,6 +91,10 @@ static void ar_usage(FILE *f)
 "                    (at least 20 ms), doubled up to twice when a step misses it\n"
 "  --rto-us US       btard: the node channel's first retransmission timeout, 10 us..10 s\n"
 "                    (default: byzd's, [channel] rto_us = 2000)\n"
+"  --clip-workers    btard, ring: run every size a second time with each node's\n"
+"                    CenteredClip on a worker lcore of its own (byz_node_launch_workers)\n"
+"                    and print control-thread busy time and step time, inline vs\n"
+"                    workers, as ratios of the same run\n"
 "  --baseline mpi    also run OpenMPI's MPI_Allreduce (byz-bench-mpi, float sum, same\n"
 "                    sizes and process count, btl self,vader) and print our ratio to it\n"
 "  -h, --help        this text\n"
@@ -292,6 +296,7 @@ int bench_allreduce_main(int argc, char **argv)
 		{"phase-ms", required_argument, NULL, 1003},
 		{"baseline", required_argument, NULL, 1004},
 		{"rto-us", required_argument, NULL, 1005},
+		{"clip-workers", no_argument, NULL, 1006},
 		{NULL, 0, NULL, 0},
 	};
 	struct ar_proto_opts po = {.validators = -1};
@@ -332,6 +337,9 @@ int bench_allreduce_main(int argc, char **argv)
 				return 2;
 			}
 			po.mpi = 1;
+			break;
+		case 1006:
+			po.clip_workers = 1;
 			break;
 		case 'h':
 			ar_usage(stdout);
@@ -541,6 +549,11 @@ int bench_allreduce_main(int argc, char **argv)
 			 o.workers || o.kill_peer >= 0 || o.garbage)) {
 		fprintf(stderr, "byz-bench allreduce: --protocol btard runs on --transport ring or "
 			"memif, without faults, pacing, --workers, --kill-peer or --garbage\n");
+		return 2;
+	}
+	if (po.clip_workers && (!po.btard || o.transport != AR_RING)) {
+		fprintf(stderr, "byz-bench allreduce: --clip-workers needs --protocol btard on "
+			"--transport ring\n");
 		return 2;
 	}
 	if (po.btard && po.validators >= o.peers) {

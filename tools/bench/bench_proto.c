@@ -239,10 +239,19 @@ void bp_make_run(const struct ar_opts *o, const struct ar_proto_opts *po, uint64
 		run->validators = (uint32_t)po->validators;
 }
 
-/* One size: n nodes over a fresh ring fabric, warmup + iters steps. */
+static uint64_t peer_ns_sum(struct byz_node *const *node, int n)
+{
+	uint64_t s = 0;
+	for (int i = 0; i < n; i++)
+		s += byz_node_stats(node[i])->peer_ns;
+	return s;
+}
+
+/* One size: n nodes over a fresh ring fabric, warmup + iters steps; with
+ * @p workers each node's CenteredClip on worker lcore 1 + its index. */
 static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 		       struct rte_mempool *pool, uint64_t size, uint64_t phase_us, int fabric,
-		       struct proto_row *row)
+		       int workers, struct proto_row *row)
 {
 	int n = o->peers;
 	memset(row, 0, sizeof(*row));
@@ -272,6 +281,13 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 			snprintf(row->why, sizeof(row->why), "byz_node_new: %s", byz_strerror(err));
 			goto out;
 		}
+		unsigned wl = 1u + (unsigned)i;
+		if (workers && (err = byz_node_launch_workers(node[i], &wl, 1,
+							      o->busy_poll == 1)) != 0) {
+			snprintf(row->why, sizeof(row->why), "byz_node_launch_workers(lcore %u): %s",
+				 wl, byz_strerror(err));
+			goto out;
+		}
 	}
 		uint64_t total = (uint64_t)o->warmup + (uint64_t)o->iters;
 	uint64_t origin = byz_dp_now_ns() + 20000000ull;
@@ -286,6 +302,7 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 		bp_prof.on = 1;
 	}
 	uint64_t by0 = tx_bytes(node, n), rx0 = 0, restarts = 0, skipped = 0, bans = 0;
+	uint64_t pn0 = 0;
 	struct byz_event e;
 	char ban1[96] = "";
 	for (;;) {
@@ -296,6 +313,7 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 			b0 = busy;
 			by0 = tx_bytes(node, n);
 			rx0 = retx_sum(node, n);
+			pn0 = peer_ns_sum(node, n);
 			bp_prof.on = 1;
 			p0 = bp_prof;
 		}
@@ -310,6 +328,9 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 			work += w;
 			while (byz_node_pop_event(node[i], &e)) {
 				restarts += e.kind == BYZ_EV_RESTART;
+				row->late += e.kind == BYZ_EV_LATE;
+				row->late_agg += e.kind == BYZ_EV_LATE && e.reason == BYZ_LATE_AGG;
+				row->silent += e.kind == BYZ_EV_SILENT;
 				skipped += e.kind == BYZ_EV_SKIPPED;
 				if (e.kind == BYZ_EV_BAN && !bans++)
 					snprintf(ban1, sizeof(ban1), "node %d banned honest peer %u (%s) at "
@@ -373,6 +394,14 @@ static void proto_size(const struct ar_opts *o, const struct ar_proto_opts *po,
 	row->bytes_step = (double)(tx_bytes(node, n) - by0) / steps;
 	row->retx = (retx_sum(node, n) - rx0) / (uint64_t)o->iters;
 	byz_hex(byz_node_digest(node[0]), 32, row->digest);
+	row->peer_step = (double)(peer_ns_sum(node, n) - pn0) / 1e9 / steps;
+	for (int i = 0; i < n; i++) {
+		struct byz_node_worker_stats ws;
+		row->agg_inline += byz_node_stats(node[i])->agg_inline;
+		row->agg_worker += byz_node_stats(node[i])->agg_worker;
+		if (byz_node_worker_stats(node[i], 0, &ws) == 0)
+			row->worker_jobs += ws.jobs;
+	}
 out:
 	for (int i = 0; i < n; i++)
 		byz_node_free(node[i]);
@@ -416,6 +445,17 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 	char prefix[64], why[256];
 	snprintf(prefix, sizeof(prefix), "byzbench%ld", (long)getpid());
 	struct byz_eal_cfg ec = {.mem_mb = 1024, .no_huge = 1, .no_pci = 1, .file_prefix = prefix};
+	char lmap[64];
+	if (po->clip_workers) {
+		/* lcore 0 runs every node's control side, 1..n one worker each,
+		 * floating over the CPUs this process may use */
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		if (cpus > 1)
+			snprintf(lmap, sizeof(lmap), "(0-%d)@(0-%ld)", n, cpus - 1);
+		else
+			snprintf(lmap, sizeof(lmap), "(0-%d)@0", n);
+		ec.lcore_map = lmap;
+	}
 	if (byz_eal_init(&ec, why, sizeof(why))) {
 		fprintf(stderr, "byz-bench allreduce: %s\n", why);
 		if (csv)
@@ -515,7 +555,7 @@ header:
 			if (memif)
 				ar_proto_mp_size(o, po, size, phase, s * 4 + t, &row);
 			else
-				proto_size(o, po, pool, size, phase, s * 4 + t, &row);
+				proto_size(o, po, pool, size, phase, s * 4 + t, 0, &row);
 			if (row.ok || strncmp(row.why, "FAIL: ", 6) || strstr(row.why, "disagree"))
 				break;
 			if (t + 1 < tries)
@@ -554,6 +594,37 @@ header:
 		       (unsigned long long)(row.sign_n / (uint64_t)o->iters),
 		       (unsigned long long)(row.verify_n / (uint64_t)o->iters), row.bytes_step,
 		       (unsigned long long)row.retx);
+		if (po->clip_workers) {
+			/* the same size, phase and seed again, the clip on worker lcores */
+			struct proto_row wr = {0};
+			proto_size(o, po, pool, size, row.phase_us, s * 4 + 3, 1, &wr);
+			if (!wr.ok) {
+				printf("# clip-workers %llu: %s\n", (unsigned long long)size, wr.why);
+				failed = 1;
+			} else {
+				int clean = !row.late && !wr.late && !row.silent && !wr.silent;
+				printf("# clip-workers %llu: control busy/step inline %.2f ms, workers "
+				       "%.2f ms (x%.3f); in the peer %.2f ms, %.2f ms (x%.3f); time/step "
+				       "%.1f ms, %.1f ms (x%.3f); clip jobs inline %llu/%llu, on workers "
+				       "%llu/%llu; late %llu/%llu (%llu: a clip job), silent %llu/%llu; "
+				       "digest %s\n",
+				       (unsigned long long)size, row.busy_step * 1e3, wr.busy_step * 1e3,
+				       wr.busy_step / row.busy_step, row.peer_step * 1e3,
+				       wr.peer_step * 1e3, wr.peer_step / row.peer_step,
+				       row.t_step * 1e3, wr.t_step * 1e3, wr.t_step / row.t_step,
+				       (unsigned long long)row.agg_inline, (unsigned long long)row.agg_worker,
+				       (unsigned long long)wr.agg_inline, (unsigned long long)wr.worker_jobs,
+				       (unsigned long long)row.late, (unsigned long long)wr.late,
+				       (unsigned long long)wr.late_agg, (unsigned long long)row.silent,
+				       (unsigned long long)wr.silent,
+				       !strcmp(wr.digest, row.digest) ? "identical"
+				       : clean ? "DIFFERS" : "differs (a late node sat a step out)");
+				/* a node late by itself re-syncs and sits a step out: the
+				 * contributor sets differ, so may the digests */
+				if (strcmp(wr.digest, row.digest) && clean)
+					failed = 1;
+			}
+		}
 		if (csv)
 			fprintf(csv, "%llu,%.3f,%.6f,%.6f,%.6f,btard,%.0f\n", (unsigned long long)size,
 				row.t_step * 1e6, alg, bus, pbus, ovh);

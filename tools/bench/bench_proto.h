@@ -18,6 +18,7 @@ struct ar_proto_opts {
 	uint64_t phase_us;  /* 0: derived from the plain butterfly's time at each size */
 	int mpi;            /* --baseline mpi */
 	uint64_t rto_us;    /* node channel first RTO; 0: the node's (byzd's) default */
+	int clip_workers;   /* ring: each size again with CenteredClip on worker lcores */
 };
 
 /* Time spent in the functions the node runtime reaches through libsodium,
@@ -43,6 +44,9 @@ struct proto_row {
 	double bytes_step;   /* bytes all nodes sent per step (frames) */
 	uint64_t retx;
 	char digest[65];
+	double peer_step;    /* seconds per step inside the protocol peers (peer_ns), all nodes */
+	uint64_t agg_inline, agg_worker, worker_jobs; /* CenteredClip jobs, timed steps */
+	uint64_t late, late_agg, silent; /* own lateness (of it: a job not back), silent peers */
 };
 
 /* The run constants, keys and roster of a size (the same on every transport). */

@@ -5,7 +5,8 @@
  * on the main lcore until the configured number of steps or SIGINT/SIGTERM
  * (a flag the loop checks every turn). With [eal] dp_lcore the dataplane
  * loop runs on that lcore instead and the main lcore is the control thread;
- * it is stopped and waited for before anything is torn down. Logs go
+ * with [eal] worker_lcores CenteredClip runs on those lcores. Both are
+ * stopped and waited for before anything is torn down. Logs go
  * through rte_log, counters through DPDK telemetry (/byz/stats).
  */
 #include <errno.h>
@@ -42,6 +43,36 @@ static int logtype = RTE_LOGTYPE_USER1;
 
 static void on_signal(int s) { stop_sig = s; }
 
+/* The lcore layout as a table: which loop runs where, and how it polls. */
+static void print_layout(const char *path, const struct byz_config *c)
+{
+	const char *poll = c->busy_poll ? "busy" : "polite";
+	printf("%s: lcore layout:\n", path);
+	printf("  %-6s %-12s %-7s %s\n", "lcore", "role", "poll", "runs");
+	if (c->main_lcore >= 0)
+		printf("  %-6d %-12s %-7s %s\n", c->main_lcore, "control", poll,
+		       c->dp_lcore_line ? "channel, signatures, protocol (commitments, roots, "
+					  "projections, MPRNG, accusations, bans)"
+					: "channel, signatures, protocol + dataplane RX/TX");
+	if (c->dp_lcore_line)
+		printf("  %-6u %-12s %-7s %s\n", c->dp_lcore, "rx/tx", poll,
+		       "dataplane loop (RX, TX, ARP)");
+	for (unsigned i = 0; i < c->nworkers; i++) {
+		char role[24];
+		snprintf(role, sizeof(role), "worker %u", i);
+		printf("  %-6u %-12s %-7s %s\n", c->worker[i], role, poll,
+		       "CenteredClip + aggregate hash of this node's parts");
+	}
+	if (!c->nworkers)
+		printf("  (no worker_lcores: CenteredClip runs on the control thread)\n");
+	/* busy loops on fewer CPUs than loops starve each other */
+	unsigned loops = 1u + (c->dp_lcore_line ? 1u : 0u) + c->nworkers;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (c->busy_poll && cpus > 0 && (long)loops > cpus)
+		printf("%s: warning: busy poll of %u loops on %ld CPUs: they are oversubscribed; "
+		       "set [port] busy_poll = false (polite poll)\n", path, loops, cpus);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -51,8 +82,9 @@ static void usage(FILE *f)
 		"Runs one byzreduce peer (BTARD protocol, signed control messages) on the\n"
 		"DPDK port named in CONFIG. See docs/byzd.md for every config key.\n"
 		"\n"
-		"  --check-config  parse CONFIG and the key file it names, print a summary,\n"
-		"                  exit 0 if both are valid (nothing is started)\n"
+		"  --check-config  parse CONFIG and the key file it names, print a summary and\n"
+		"                  the lcore layout ([eal] lcores, dp_lcore, worker_lcores: which\n"
+		"                  loop runs where), exit 0 if both are valid (nothing is started)\n"
 		"  --steps N       stop after N steps (overrides [run] steps; 0: until a signal)\n"
 		"  --busy-poll     poll without backing off (overrides [port] busy_poll)\n"
 		"  --rejoin        start without state and re-sync from the running swarm\n"
@@ -244,6 +276,7 @@ int main(int argc, char **argv)
 		else
 			printf("%s: lcores '%s': the main lcore = control thread and dataplane RX/TX "
 			       "(single lcore)\n", path, cfg.lcores);
+		print_layout(path, &cfg);
 		byzd_grad_free(&grad);
 		byz_ident_free(&id);
 		return 0;
@@ -374,6 +407,18 @@ int main(int argc, char **argv)
 		LOG(NOTICE, "dataplane RX/TX on lcore %u, control thread on lcore %u\n",
 		    cfg.dp_lcore, rte_lcore_id());
 	}
+	if (cfg.nworkers) {
+		r = byz_node_launch_workers(node, cfg.worker, cfg.nworkers, cfg.busy_poll);
+		if (r) {
+			LOG(ERR, "%s:%u: worker_lcores '%s': cannot launch the CenteredClip workers: "
+				 "%s\n", path, cfg.worker_lcores_line, cfg.worker_lcores,
+			    byz_strerror(r));
+			byz_node_free(node);
+			goto out_port;
+		}
+		LOG(NOTICE, "CenteredClip on %u worker lcore(s) '%s' (%s poll)\n", cfg.nworkers,
+		    cfg.worker_lcores, cfg.busy_poll ? "busy" : "polite");
+	}
 	byz_node_start(node, origin);
 	char lh[192];
 	LOG(NOTICE, "%s\n", leaf_hash_line(lh, sizeof(lh), &cfg));
@@ -455,7 +500,13 @@ int main(int argc, char **argv)
 				    e.step, e.peer);
 				break;
 			case BYZ_EV_LATE:
-				if (e.reason == BYZ_LATE_DRIVER)
+				if (e.reason == BYZ_LATE_AGG)
+					LOG(WARNING, "step %" PRIu64 " attempt %u: this node is late (its "
+						     "CenteredClip job was not done when RESULT ended: too "
+						     "few or overloaded worker_lcores, or phases too short); "
+						     "accusing nobody, re-syncing at the attempt's end\n",
+					    e.step, e.attempt);
+				else if (e.reason == BYZ_LATE_DRIVER)
 					LOG(WARNING, "step %" PRIu64 " attempt %u: this node is late (its TX "
 						     "stalled): accusing nobody, re-syncing at the attempt's "
 						     "end\n", e.step, e.attempt);
@@ -484,6 +535,13 @@ int main(int argc, char **argv)
 	if (fatal)
 		LOG(ERR, "stopping: %s\n", byz_node_fatal_msg(node));
 	byz_node_stop_dp(node); /* the dp lcore is done before its counters are read */
+	for (unsigned i = 0; i < byz_node_workers(node); i++) {
+		struct byz_node_worker_stats ws;
+		if (byz_node_worker_stats(node, i, &ws) == 0)
+			LOG(NOTICE, "worker lcore %d: %" PRIu64 " CenteredClip jobs, %.1f ms busy\n",
+			    ws.lcore, ws.jobs, (double)ws.busy_ns / 1e6);
+	}
+	byz_node_stop_workers(node);
 	const struct byz_node_stats *st = byz_node_stats(node);
 	const struct byz_dp_stats *ds = byz_dp_stats(byz_node_dp(node));
 	if (stop_sig)
@@ -491,10 +549,11 @@ int main(int argc, char **argv)
 		    stop_sig == SIGINT ? "SIGINT" : "SIGTERM", byz_node_step(node));
 	printf("byzd: %s: %" PRIu64 " steps, %" PRIu64 " bans, frames in %" PRIu64 " out %" PRIu64
 	       ", messages in %" PRIu64 " out %" PRIu64 ", retransmissions %" PRIu64
-	       ", late %" PRIu64 ", TX stalls %" PRIu64 "\n",
+	       ", late %" PRIu64 ", TX stalls %" PRIu64 ", clip jobs inline %" PRIu64
+	       " on workers %" PRIu64 "\n",
 	       fatal ? "FAILED" : stop_sig ? "stopped" : "done", byz_node_step(node), st->bans,
 	       ds->rx_frames, ds->tx_frames, st->msgs_in, st->msgs_out, st->retx, st->late,
-	       st->tx_stalls);
+	       st->tx_stalls, st->agg_inline, st->agg_worker);
 	if (fatal)
 		printf("byzd: %s\n", byz_node_fatal_msg(node));
 	fflush(stdout);
