@@ -104,7 +104,7 @@ done
 
 # 2. the last node lies (bad-part from step 1) at d = 2^16: the three honest
 # nodes ban it for that, at the same step, and end at one params digest
-ATTACK="--attack bad-part --attack-step 1" run_all 150000 65536 4 atk
+ATTACK="--attack bad-part --attack-step 1" run_all 200000 65536 4 atk
 ATTACK=""
 for i in $(seq 0 $((N - 2))); do
 	rc=$(cat atk.rc$i)
