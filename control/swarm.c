@@ -686,9 +686,9 @@ int byz_swarm_run(struct byz_swarm *s)
 	}
 	for (uint16_t i = 0; i < s->cfg.n; i++)
 		drain(s, i);
-	/* Each step takes at most max_attempts attempts of BYZ_PH_COUNT phases. */
-	uint64_t limit = (uint64_t)(s->cfg.steps + 1) * s->cfg.run.max_attempts * BYZ_PH_COUNT *
-			 s->cfg.run.phase_us;
+	/* Each step takes at most max_attempts attempts (relay windows included). */
+	uint64_t limit = (uint64_t)(s->cfg.steps + 1) * s->cfg.run.max_attempts *
+			 byz_run_attempt_us(&s->cfg.run, s->cfg.n);
 	int rc = 0;
 	while (s->rep.steps_done < s->cfg.steps && !s->stop) {
 		if (s->nq == 0 || s->q[0].t > limit) {
