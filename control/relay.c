@@ -80,8 +80,12 @@ uint64_t relay_phase_offset(const struct byz_peer *p, unsigned phase)
 	return offset(p->run.phase_us, delta_of(&p->run), p->relay_w, phase);
 }
 
-/* Last time a message of @p type counts when it comes directly. */
-static uint64_t direct_deadline(const struct byz_peer *p, uint8_t type)
+uint64_t relay_delta(const struct byz_peer *p)
+{
+	return delta_of(&p->run);
+}
+
+uint64_t relay_direct_deadline(const struct byz_peer *p, uint8_t type)
 {
 	uint64_t t = p->t_attempt + relay_phase_offset(p, peer_seal_of(type)) + p->run.phase_us;
 	if (type == BYZ_MSG_ACCUSE || type == BYZ_MSG_JOIN)
@@ -94,14 +98,14 @@ int relay_admit(const struct byz_peer *p, uint8_t type)
 	if (!p->relay_w || p->phase < peer_seal_of(type))
 		return 0; /* the caller's phase check is the whole rule */
 	uint32_t c = p->rx_chain < p->relay_w ? p->rx_chain : p->relay_w;
-	return p->now < direct_deadline(p, type) + (uint64_t)c * delta_of(&p->run) ? 0 : -ETIME;
+	return p->now < relay_direct_deadline(p, type) + (uint64_t)c * delta_of(&p->run) ? 0 : -ETIME;
 }
 
 int relay_can_send(const struct byz_peer *p, uint8_t type)
 {
 	if (!p->relay_w || p->phase < peer_seal_of(type))
 		return 1;
-	return p->now + delta_of(&p->run) <= direct_deadline(p, type);
+	return p->now + delta_of(&p->run) <= relay_direct_deadline(p, type);
 }
 
 void relay_after_accept(struct byz_peer *p, const uint8_t *buf, size_t len, uint8_t type)

@@ -15,6 +15,11 @@ struct byz_peer;
 void relay_attempt_start(struct byz_peer *p);
 /* Start of @p phase (0..BYZ_PH_COUNT) relative to the attempt start. */
 uint64_t relay_phase_offset(const struct byz_peer *p, unsigned phase);
+/* Last time a broadcast of @p type counts when it comes directly (the
+ * nominal end of its seal phase; accusations and joins W + 1 Delta later). */
+uint64_t relay_direct_deadline(const struct byz_peer *p, uint8_t type);
+/* Delta, the delivery bound the windows are made of. */
+uint64_t relay_delta(const struct byz_peer *p);
 /* 0 if a broadcast of @p type that came with a chain of p->rx_chain
  * relayers may still enter the store now; -ETIME otherwise. */
 int relay_admit(const struct byz_peer *p, uint8_t type);
