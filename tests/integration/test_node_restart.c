@@ -284,9 +284,10 @@ static void restart(struct sw *s)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s->node[VICTIM]);
 }
 
+/* One attempt on the real schedule (relay windows included). */
 static uint64_t attempt_ns(const struct sw *s)
 {
-	return (uint64_t)BYZ_PH_COUNT * s->run.phase_us * 1000u;
+	return byz_run_attempt_us(&s->run, N) * 1000u;
 }
 
 /* The checks every run ends with: nobody but (maybe) the victim banned,

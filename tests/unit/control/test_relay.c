@@ -71,6 +71,36 @@ static void test_late_to_some(void)
 	check_agreed(16, 7, seed);
 }
 
+/* Late-to-some next to provable lies (colluders: the liars relay too):
+ * every liar is banned, the late one and no honest peer is. */
+static void test_mixed(void)
+{
+	static const int atk[] = {BYZ_ATK_LATE_TO_SOME, BYZ_ATK_EQUIV_COMMIT,
+				  BYZ_ATK_LIE_PROJECTION};
+	struct byz_swarm_cfg c;
+	byz_swarm_defaults(&c);
+	c.n = 7;
+	c.nbyz = 3;
+	c.attacks = atk;
+	c.nattacks = 3;
+	c.steps = 3;
+	c.seed = byz_test_seed();
+	c.d = 64;
+	struct byz_swarm *s = byz_swarm_new(&c, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(byz_swarm_run(s), 0);
+	const struct byz_swarm_report *r = byz_swarm_report(s);
+	CU_ASSERT(r->finished && r->honest_banned == 0 && r->replicas_identical &&
+		  r->bans_consistent);
+	for (uint32_t b = 0; b < r->nbyz; b++) {
+		int banned = 0;
+		for (size_t k = 0; k < r->nbans; k++)
+			banned |= r->bans[k].peer == r->byz[b];
+		CU_ASSERT_EQUAL(banned, byz_attack_bans(r->byz_attack[b]));
+	}
+	byz_swarm_free(s);
+}
+
 /* The same attack with the relay off (the pre-relay barrier) splits the
  * honest stores: the gap the relay closes is real, not hypothetical. */
 static void test_relay_off_breaks(void)
@@ -135,7 +165,8 @@ static void test_schedule(void)
 /* A peer in phase COMMIT_DIG gets RELAYs of a COMMIT it lacks: a forged
  * chain signature or a forged outer signature is dropped and counted
  * (BYZ_PDROP_RELAY); a non-member relayer is refused; a good one is used,
- * and then re-relayed by this peer (it came after the digest). */
+ * and then re-relayed by this peer (it came after the digest); a second
+ * version found in a window is accused as an equivocation. */
 static void test_hostile_relay(void)
 {
 	CU_ASSERT_FATAL(sodium_init() >= 0);
@@ -221,6 +252,28 @@ static void test_hostile_relay(void)
 	CU_ASSERT_EQUAL(byz_peer_on_message(p, t + 5, m, ml), 0);
 	CU_ASSERT_EQUAL(byz_peer_verifies(p), v);
 	free(m);
+	/* a second version of 3's commit, first seen in window 1 through a
+	 * relay: an equivocation like any other, accused at once */
+	uint64_t T = 2 * run.phase_us, dl = run.phase_us / 3;
+	free(in);
+	pl[40] ^= 1; /* another MPRNG commitment */
+	CU_ASSERT_EQUAL_FATAL(byz_wire_seal(BYZ_MSG_COMMIT, 3, BYZ_WIRE_BCAST, 0, 0, run_id, pl, 68,
+					    sks[3], &in, &il), 0);
+	pl[40] ^= 1;
+	byz_wire_relay_sign(run_id, in, il, 2, sks[2], sig);
+	n = byz_wire_put_relay(rp, 1, &rel, sig, in, il);
+	CU_ASSERT_EQUAL_FATAL(byz_wire_seal(BYZ_MSG_RELAY, 2, BYZ_WIRE_BCAST, 0, 0, run_id, rp,
+					    (uint32_t)n, sks[2], &m, &ml), 0);
+	CU_ASSERT_EQUAL(byz_peer_on_message(p, T + 10000, m, ml), 0);
+	free(m);
+	int accused = 0;
+	struct byz_event e;
+	while (byz_peer_pop_event(p, &e))
+		accused |= e.kind == BYZ_EV_ACCUSE && e.peer == 3 && e.reason == BYZ_ACC_EQUIV;
+	CU_ASSERT(accused);
+	CU_ASSERT_EQUAL(byz_peer_relays_sent(p), 2); /* the second version is relayed too */
+	while (byz_peer_pop_out(p, &o))
+		free(o.buf);
 	/* past the last window (COMMIT_DIG ends at 2 D + W Delta) nothing counts */
 	free(in);
 	CU_ASSERT_EQUAL_FATAL(byz_wire_seal(BYZ_MSG_COMMIT, 1, BYZ_WIRE_BCAST, 0, 0, run_id, pl, 68,
@@ -230,17 +283,16 @@ static void test_hostile_relay(void)
 	n = byz_wire_put_relay(rp, 1, &rel, sig, in, il);
 	CU_ASSERT_EQUAL_FATAL(byz_wire_seal(BYZ_MSG_RELAY, 2, BYZ_WIRE_BCAST, 0, 0, run_id, rp,
 					    (uint32_t)n, sks[2], &m, &ml), 0);
-	uint64_t T = 2 * run.phase_us, dl = run.phase_us / 3;
 	CU_ASSERT_EQUAL(byz_peer_on_message(p, T + dl + 1, m, ml), -ETIME); /* window 2, chain 1 */
 	free(m);
 	/* directly, after T: too late as well */
-	CU_ASSERT_EQUAL(byz_peer_on_message(p, T + 2, in, il), -ETIME);
+	CU_ASSERT_EQUAL(byz_peer_on_message(p, T + dl + 2, in, il), -ETIME);
 	free(in);
 	byz_peer_free(p);
 	byz_toy_lsq_free(&toy);
 }
 
-BYZ_TEST_MAIN("relay", {"late_to_some", test_late_to_some},
+BYZ_TEST_MAIN("relay", {"late_to_some", test_late_to_some}, {"mixed", test_mixed},
 	      {"relay_off_breaks", test_relay_off_breaks},
 	      {"honest_no_relay", test_honest_no_relay}, {"schedule", test_schedule},
 	      {"hostile_relay", test_hostile_relay})
