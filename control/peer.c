@@ -82,6 +82,9 @@ void byz_run_defaults(struct byz_run *r)
 	r->probation = 3;
 	r->admit_rate = 1;
 	r->admit_window = 2;
+	/* Callers fill a struct on the stack: every field the peer reads is set
+	 * here (late_us was not, and byzd ran with whatever the stack held). */
+	r->late_us = 0;
 	r->relay_f = 0;
 	r->relay_off = 0;
 }
