@@ -228,8 +228,10 @@ int swarm_deliver_at(struct byz_swarm *s, uint16_t from, uint16_t to, uint64_t t
 	unsigned ty = len > 1 && buf[1] < BYZ_SWARM_TYPES ? buf[1] : BYZ_SWARM_TYPES - 1;
 	s->rep.type_msgs[ty]++;
 	s->rep.type_bytes[ty] += len;
+	/* qpush owns cp from here (it frees it when it fails) */
+	// cppcheck-suppress memleak
 	return qpush(s, (struct qev){.t = t < s->now ? s->now : t, .tick = 0, .to = (uint16_t)j,
-				     .buf = cp, .len = len}); /* owns cp, freed on failure */
+				     .buf = cp, .len = len});
 }
 
 static void record_ban(struct byz_swarm *s, uint16_t at, const struct byz_event *e)
