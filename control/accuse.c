@@ -10,6 +10,7 @@
 
 #include "byz/err.h"
 #include "peer_int.h"
+#include "relay_int.h"
 
 int proj_matches(double s, double n, double s2, double n2, uint32_t len);
 
@@ -20,6 +21,10 @@ int accuse_send(struct byz_peer *p, uint8_t reason, uint16_t accused, uint16_t p
 	 * sent in time: our view is not evidence (docs/protocol.md). */
 	if (p->late_attempt)
 		return -EAGAIN;
+	/* Too late to reach everybody before accusations are sealed: only we
+	 * would hold it, and our verdicts would differ (relay.c). */
+	if (!relay_can_send(p, BYZ_MSG_ACCUSE))
+		return -ETIME;
 	/* Our own cap: receivers ban an accuser holding more (judge.c); what is
 	 * held back is re-made in a later attempt if the lie recurs. */
 	if (p->acc_sent >= byz_peer_accuse_cap(p->run.n)) {

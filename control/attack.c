@@ -13,6 +13,7 @@
 #include "byz/swarm.h"
 #include "gradattack_int.h"
 #include "peer_int.h"
+#include "relay_int.h"
 
 static const struct {
 	const char *name, *help;
@@ -39,6 +40,7 @@ static const struct {
 	{"alie", "gradient attack: mean + z std of the step's honest gradients, 'a little is enough' (omniscient; banned when first validated)", 1},
 	{"none", "Byzantine identity that behaves honestly (the no-attack baseline); never banned", 0},
 	{"signed-malformed", "signs messages whose payload does not parse (a COMMIT without its hashes, a PART holding NaN); the signed message is the evidence (banned the same step)", 1},
+	{"late-to-some", "delivers its commit, result, reveal and projections to a few honest peers just before the digest deadline (colluders relay them to one more honest peer per window, at its end); the relay windows give every honest peer the same store; never banned (lateness is not provable)", 0},
 };
 
 /* Gradient attacks of byz/attack.h, by protocol attack (-1: protocol attack). */
@@ -176,6 +178,87 @@ static void signed_malformed(struct byz_peer *p, const struct byz_send *s)
 	}
 }
 
+/* ---- late-to-some ---- */
+
+static int late_type(uint8_t t)
+{
+	return t == BYZ_MSG_COMMIT || t == BYZ_MSG_RESULT || t == BYZ_MSG_AGGV ||
+	       t == BYZ_MSG_REVEAL || t == BYZ_MSG_PROJ;
+}
+
+/* The honest member of rank @p k in index order, or -1. */
+static int honest_rank(const struct byz_attacker *a, const struct byz_peer *p, unsigned k)
+{
+	for (uint16_t i = 0; i < p->run.n; i++)
+		if (peer_is_member(p, i) && !byz_swarm_is_byz(a->swarm, i) && k-- == 0)
+			return i;
+	return -1;
+}
+
+/* The next colluder after us (cyclic), or -1 alone. */
+static int next_colluder(const struct byz_attacker *a, const struct byz_peer *p)
+{
+	for (uint16_t d = 1; d < p->run.n; d++) {
+		uint16_t i = (uint16_t)((p->self + d) % p->run.n);
+		if (peer_is_member(p, i) && byz_swarm_is_byz(a->swarm, i))
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Its own broadcasts of a digest phase: alone, to every other honest peer
+ * (by rank) 1 ms before the direct deadline T, after every digest and push
+ * crossed, so without relays half the honest stores hold them; with
+ * colluders, to the next colluder only. A RELAY with c relayers (the honest
+ * relay machinery of a colluder): to the next colluder at once and to one
+ * honest peer (rank c - 1) 1 ms before its window c closes, so honest peers
+ * first hear of it in ever later windows.
+ */
+static int late_to_some(struct byz_attacker *a, struct byz_peer *p, const struct byz_send *s)
+{
+	if (s->to != BYZ_WIRE_BCAST || !(late_type(s->type) || s->type == BYZ_MSG_RELAY))
+		return 0;
+	uint8_t *msg;
+	size_t mlen;
+	uint32_t len = s->len > s->cap ? s->cap : s->len;
+	if (byz_wire_seal(s->type, p->self, BYZ_WIRE_BCAST, p->attempt, p->step, p->run.run_id,
+			  s->payload, len, p->sk, &msg, &mlen))
+		return 0;
+	int col = next_colluder(a, p);
+	if (late_type(s->type)) {
+		/* Its own copy, so that it acts on it, marked as pushed to everyone:
+		 * the digest exchange must not leak it early. */
+		size_t before = p->nstore;
+		peer_process(p, msg, mlen, 1);
+		if (p->nstore > before)
+			memset(p->store[p->nstore - 1].pushed, 0xff, BYZ_WIRE_BITMAP_LEN);
+		uint64_t t = relay_direct_deadline(p, s->type) - 1000;
+		if (col >= 0) {
+			swarm_deliver_at(a->swarm, p->self, (uint16_t)col, t, msg, mlen);
+		} else {
+			int h;
+			for (unsigned k = 0; (h = honest_rank(a, p, k)) >= 0; k += 2)
+				swarm_deliver_at(a->swarm, p->self, (uint16_t)h, t, msg, mlen);
+		}
+	} else {
+		unsigned c = len > 8 ? s->payload[0] : 0;
+		size_t io = 8u + BYZ_WIRE_RELAY_ENTRY_LEN * (size_t)c;
+		if (c && io + 2 <= len) {
+			uint64_t t = relay_direct_deadline(p, s->payload[io + 1]) +
+				     (uint64_t)c * relay_delta(p) - 1000;
+			if (col >= 0)
+				swarm_deliver_at(a->swarm, p->self, (uint16_t)col, p->now + 1000, msg,
+						 mlen);
+			int h = honest_rank(a, p, c - 1);
+			if (h >= 0)
+				swarm_deliver_at(a->swarm, p->self, (uint16_t)h, t, msg, mlen);
+		}
+	}
+	free(msg);
+	return 1;
+}
+
 static int on_send(void *ctx, struct byz_peer *p, struct byz_send *s)
 {
 	struct byz_attacker *a = ctx;
@@ -239,6 +322,8 @@ static int on_send(void *ctx, struct byz_peer *p, struct byz_send *s)
 		if (s->to != p->self)
 			signed_malformed(p, s);
 		return 0;
+	case BYZ_ATK_LATE_TO_SOME:
+		return late_to_some(a, p, s);
 	default:
 		return 0;
 	}

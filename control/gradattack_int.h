@@ -24,6 +24,11 @@ struct grad_shared {
 /* swarm.c */
 struct grad_shared *swarm_grad_shared(struct byz_swarm *s);
 const struct byz_swarm_cfg *swarm_cfg(const struct byz_swarm *s);
+/* Adversaries that choose their own timing (late-to-some): deliver @p buf
+ * from slot @p from to roster index @p to at virtual time @p t exactly (no
+ * network draw; at least now). 0, -ENOENT (no such started peer), -ENOMEM. */
+int swarm_deliver_at(struct byz_swarm *s, uint16_t from, uint16_t to, uint64_t t,
+		     const uint8_t *buf, size_t len);
 
 /* gradattack.c */
 /* Build a->grad for the gradient attack a->attack. 0, -ENOTSUP (label-flip

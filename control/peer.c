@@ -31,6 +31,7 @@
 #include "byz/clip.h"
 #include "byz/err.h"
 #include "peer_int.h"
+#include "relay_int.h"
 
 /* Last phase in which each broadcast type is still accepted. */
 static unsigned seal_of(uint8_t type)
@@ -50,6 +51,11 @@ static unsigned seal_of(uint8_t type)
 	default:
 		return 0;
 	}
+}
+
+unsigned peer_seal_of(uint8_t type)
+{
+	return seal_of(type);
 }
 
 static int is_bcast_type(uint8_t t)
@@ -76,6 +82,11 @@ void byz_run_defaults(struct byz_run *r)
 	r->probation = 3;
 	r->admit_rate = 1;
 	r->admit_window = 2;
+	/* Callers fill a struct on the stack: every field the peer reads is set
+	 * here (late_us was not, and byzd ran with whatever the stack held). */
+	r->late_us = 0;
+	r->relay_f = 0;
+	r->relay_off = 0;
 }
 
 void pb_clear(uint8_t **buf, size_t *len)
@@ -284,6 +295,22 @@ static int store_add(struct byz_peer *p, const uint8_t *buf, size_t len, const u
 	byz_wire_parse(copy, len, &h->m);
 	p->nstore++;
 	return (versions && !is_set_type(m.type)) ? 2 : 1;
+}
+
+int peer_store_holds(struct byz_peer *p, const struct byz_msg *m)
+{
+	if (!is_bcast_type(m->type))
+		return 0;
+	uint8_t h16[16];
+	content_hash(m->raw, m->raw_len, h16);
+	uint16_t aux = m->type == BYZ_MSG_RESULT ? m->u.result.part : aux_of(m);
+	for (size_t i = 0; i < p->nstore; i++) {
+		const struct held *h = &p->store[i];
+		if (h->type == m->type && h->sender == m->sender && h->aux == aux &&
+		    memcmp(h->h16, h16, 16) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* ---------- sending ---------- */
@@ -675,6 +702,7 @@ static void start_attempt(struct byz_peer *p, uint64_t now)
 	p->late_attempt = 0;
 	p->phase = BYZ_PH_COMMIT;
 	p->t_attempt = now;
+	relay_attempt_start(p);
 
 	uint32_t ne = 0;
 	for (uint16_t i = 0; i < p->run.n; i++)
@@ -1326,7 +1354,7 @@ static void enter_phase(struct byz_peer *p, uint64_t now)
 
 uint64_t byz_peer_next_deadline(const struct byz_peer *p)
 {
-	return p->t_attempt + (uint64_t)(p->phase + 1) * p->run.phase_us;
+	return p->t_attempt + relay_phase_offset(p, p->phase + 1);
 }
 
 /* This peer is late: what it holds may lack messages that reached it in
@@ -1608,7 +1636,7 @@ static int process_join(struct byz_peer *p, const uint8_t *buf, size_t len,
 {
 	if (m->step != p->step || m->attempt != p->attempt)
 		return -ESTALE;
-	if (p->phase > seal_of(BYZ_MSG_JOIN))
+	if (p->phase > seal_of(BYZ_MSG_JOIN) || relay_admit(p, BYZ_MSG_JOIN) < 0)
 		return -ETIME;
 	uint8_t h16[16];
 	content_hash(buf, len, h16);
@@ -1636,6 +1664,8 @@ static int process_join(struct byz_peer *p, const uint8_t *buf, size_t len,
 	rc = store_add(p, buf, len, h16);
 	if (rc < 0)
 		return rc;
+	if (rc >= 1)
+		relay_after_accept(p, buf, len, BYZ_MSG_JOIN);
 	p->sync_outsiders = 1;
 	return 0;
 }
@@ -1698,6 +1728,8 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 	}
 	if (m.step != p->step || m.attempt != p->attempt)
 		return -ESTALE;
+	if (m.type == BYZ_MSG_RELAY)
+		return relay_receive(p, &m);
 	uint8_t h16[16];
 	if (is_bcast_type(m.type)) {
 		content_hash(buf, len, h16);
@@ -1737,7 +1769,7 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 	}
 	if (m.recipient != BYZ_WIRE_BCAST)
 		return -EPROTO;
-	if (p->phase > seal_of(m.type))
+	if (p->phase > seal_of(m.type) || relay_admit(p, m.type) < 0)
 		return -ETIME;
 	if ((m.type == BYZ_MSG_RESULT && m.u.result.part >= p->n_parts) ||
 	    (m.type == BYZ_MSG_AGGV && m.u.vec.part >= p->n_parts))
@@ -1751,6 +1783,8 @@ static int process(struct byz_peer *p, const uint8_t *buf, size_t len, int local
 	rc = store_add(p, buf, len, h16);
 	if (rc < 0)
 		return rc;
+	if (rc >= 1 && !local)
+		relay_after_accept(p, buf, len, m.type);
 	if (rc == 2)
 		accuse_equiv(p, m.type,
 			     m.sender, m.type == BYZ_MSG_RESULT ? m.u.result.part : aux_of(&m));
@@ -1811,7 +1845,7 @@ struct byz_peer *byz_peer_new(const struct byz_peer_cfg *cfg, int *err)
 	if (!cfg || !cfg->run || !cfg->sk || !cfg->oracle.grad)
 		goto fail;
 	const struct byz_run *r = cfg->run;
-	if (r->admit_window == 0 || (!cfg->joiner && cfg->self >= r->n))
+	if (r->admit_window == 0 || r->relay_off > 1 || r->relay_f >= BYZ_WIRE_MAX_RELAY || (!cfg->joiner && cfg->self >= r->n))
 		goto fail;
 	if (r->n < 2 || r->n > BYZ_MAX_PEERS || !r->roster || r->d == 0 ||
 	    r->d > BYZ_WIRE_MAX_PART_FLOATS || !(r->tau > 0) || !isfinite(r->tau) ||
@@ -1965,6 +1999,8 @@ uint64_t byz_peer_drop_count(const struct byz_peer *p, unsigned why)
 uint64_t byz_peer_adjudications(const struct byz_peer *p) { return p->adjudications; }
 uint64_t byz_peer_verifies(const struct byz_peer *p) { return p->verifies; }
 uint64_t byz_peer_accusations_held_back(const struct byz_peer *p) { return p->acc_held_back; }
+uint64_t byz_peer_relays_sent(const struct byz_peer *p) { return p->relays_sent; }
+uint32_t byz_peer_relay_windows(const struct byz_peer *p) { return p->relay_w; }
 size_t byz_peer_held(const struct byz_peer *p) { return p->nstore; }
 unsigned byz_peer_phase(const struct byz_peer *p) { return p->phase; }
 uint16_t byz_peer_attempt(const struct byz_peer *p) { return p->attempt; }

@@ -181,6 +181,13 @@ struct byz_peer {
 	struct agg_batch *agg_old;
 	uint32_t agg_out;                 /* jobs out with the driver, all batches */
 	uint64_t agg_inline, agg_async;
+
+	/* relay windows (relay.c): W this attempt, and the RELAY whose inner
+	 * message is being processed (chain length 0: it came directly) */
+	uint32_t relay_w;
+	uint32_t rx_chain;
+	const struct byz_msg *rx_relay;
+	uint64_t relays_sent, relays_bad;
 };
 
 /* peer.c */
@@ -196,6 +203,10 @@ struct held *store_find(struct byz_peer *p, uint8_t type, uint16_t sender, uint1
 			int version);
 const uint8_t *peer_pk(const struct byz_peer *p, uint16_t i);
 int peer_is_member(const struct byz_peer *p, uint16_t i);
+/* Last phase in which broadcasts of @p type are accepted. */
+unsigned peer_seal_of(uint8_t type);
+/* 1 if the store holds this exact content (any version of its slot). */
+int peer_store_holds(struct byz_peer *p, const struct byz_msg *m);
 
 /* accuse.c: 1 if the accused is guilty, 0 if the accusation fails */
 int accuse_adjudicate(struct byz_peer *p, const struct byz_msg *acc);

@@ -227,6 +227,30 @@ static void deliver(struct byz_swarm *s, uint16_t from, uint16_t to, const uint8
 	}
 }
 
+int swarm_deliver_at(struct byz_swarm *s, uint16_t from, uint16_t to, uint64_t t,
+		     const uint8_t *buf, size_t len)
+{
+	const uint8_t *pk = byz_peer_roster_key(s->peers[from], to);
+	int j = pk ? byz_swarm_slot_of(s, pk) : -1;
+	/* Initial peers all start at time 0 (the first COMMITs are sent while
+	 * they do); later newcomers only once started. */
+	if (j < 0 || j == from || (!s->started[j] && (uint32_t)j >= s->cfg.n))
+		return -ENOENT;
+	uint8_t *cp = malloc(len ? len : 1);
+	if (!cp)
+		return -ENOMEM;
+	memcpy(cp, buf, len);
+	s->rep.msgs++;
+	s->rep.bytes += len;
+	unsigned ty = len > 1 && buf[1] < BYZ_SWARM_TYPES ? buf[1] : BYZ_SWARM_TYPES - 1;
+	s->rep.type_msgs[ty]++;
+	s->rep.type_bytes[ty] += len;
+	/* qpush owns cp from here (it frees it when it fails) */
+	// cppcheck-suppress memleak
+	return qpush(s, (struct qev){.t = t < s->now ? s->now : t, .tick = 0, .to = (uint16_t)j,
+				     .buf = cp, .len = len});
+}
+
 static void record_ban(struct byz_swarm *s, uint16_t at, const struct byz_event *e)
 {
 	struct banlist *b = &s->bans[at];
@@ -371,8 +395,10 @@ static void drain(struct byz_swarm *s, uint16_t i)
 			break;
 		}
 	}
+	/* A halted peer has no schedule (its deadline stays in the past: ticking
+	 * it again would spin at one virtual time). */
 	uint64_t dl = byz_peer_next_deadline(p);
-	if (dl != s->sched_tick[i]) {
+	if (!byz_peer_halted(p) && dl != s->sched_tick[i]) {
 		s->sched_tick[i] = dl;
 		qpush(s, (struct qev){.t = dl, .tick = 1, .to = i});
 	}
@@ -713,9 +739,9 @@ int byz_swarm_run(struct byz_swarm *s)
 	}
 	for (uint16_t i = 0; i < s->cfg.n; i++)
 		drain(s, i);
-	/* Each step takes at most max_attempts attempts of BYZ_PH_COUNT phases. */
-	uint64_t limit = (uint64_t)(s->cfg.steps + 1) * s->cfg.run.max_attempts * BYZ_PH_COUNT *
-			 s->cfg.run.phase_us;
+	/* Each step takes at most max_attempts attempts (relay windows included). */
+	uint64_t limit = (uint64_t)(s->cfg.steps + 1) * s->cfg.run.max_attempts *
+			 byz_run_attempt_us(&s->cfg.run, s->cfg.n);
 	int rc = 0;
 	while (s->rep.steps_done < s->cfg.steps && !s->stop) {
 		if (s->nq == 0 || s->q[0].t > limit) {

@@ -15,6 +15,9 @@
 #include "byz/wire.h"
 
 #define MAX_EV_MSG (BYZ_WIRE_HDR_LEN + 8u + 4u * BYZ_WIRE_MAX_PART_FLOATS + BYZ_WIRE_SIG_LEN)
+/* The largest relayable message is an ACCUSE carrying two evidence items. */
+#define MAX_ACCUSE_PL (12u + BYZ_WIRE_MAX_EVIDENCE * (4u + MAX_EV_MSG))
+#define MAX_RELAY_INNER (BYZ_WIRE_HDR_LEN + MAX_ACCUSE_PL + BYZ_WIRE_SIG_LEN)
 
 uint32_t byz_wire_max_payload(uint8_t type)
 {
@@ -34,7 +37,9 @@ uint32_t byz_wire_max_payload(uint8_t type)
 	case BYZ_MSG_PROJ:
 		return 4u + BYZ_WIRE_PROJ_ENTRY_LEN * BYZ_MAX_PEERS;
 	case BYZ_MSG_ACCUSE:
-		return 12u + BYZ_WIRE_MAX_EVIDENCE * (4u + MAX_EV_MSG);
+		return MAX_ACCUSE_PL;
+	case BYZ_MSG_RELAY:
+		return (uint32_t)byz_wire_relay_len(BYZ_WIRE_MAX_RELAY, MAX_RELAY_INNER);
 	case BYZ_MSG_FETCH:
 		return BYZ_WIRE_FETCH_LEN;
 	case BYZ_MSG_JOIN:
@@ -51,7 +56,7 @@ const char *byz_wire_type_name(uint8_t type)
 {
 	static const char *const names[] = {"?", "COMMIT", "DIGEST", "PART", "RESULT",
 					    "AGGV", "REVEAL", "PROJ", "ACCUSE", "FETCH",
-					    "JOIN", "STATE"};
+					    "JOIN", "STATE", "RELAY"};
 	return type < BYZ_MSG_TYPE_END ? names[type] : "?";
 }
 
@@ -197,6 +202,71 @@ static int parse_accuse(struct byz_msg *m, const uint8_t *p, uint32_t n, int dep
 	return off == n ? 0 : -EBADMSG;
 }
 
+static int parse_payload(struct byz_msg *m, int depth);
+
+static int relayable(uint8_t t)
+{
+	return t == BYZ_MSG_COMMIT || t == BYZ_MSG_RESULT || t == BYZ_MSG_AGGV ||
+	       t == BYZ_MSG_REVEAL || t == BYZ_MSG_PROJ || t == BYZ_MSG_ACCUSE || t == BYZ_MSG_JOIN;
+}
+
+/* A RELAY never nests (not in evidence, not in another RELAY): its inner
+ * message is parsed at depth 0 only after its type byte said it is a plain
+ * broadcast, so parsing recurses at most RELAY -> ACCUSE -> evidence. */
+static int parse_relay(struct byz_msg *m, const uint8_t *p, uint32_t n, int depth)
+{
+	if (depth > 0)
+		return -EBADMSG;
+	if (n < 8)
+		return -EBADMSG;
+	unsigned c = p[0];
+	if (p[1] != 0 || !all_zero(p + 2, 2))
+		return -EBADMSG;
+	if (c == 0)
+		return -EBADMSG;
+	if (c > BYZ_WIRE_MAX_RELAY)
+		return -ERANGE;
+	uint32_t il = byz_le32(p + 4);
+	if ((uint64_t)n != byz_wire_relay_len(c, il))
+		return -EBADMSG;
+	if (m->recipient != BYZ_WIRE_BCAST)
+		return -EBADMSG;
+	const uint8_t *ch = p + 8;
+	int sender_in = 0;
+	for (unsigned k = 0; k < c; k++) {
+		const uint8_t *e = ch + BYZ_WIRE_RELAY_ENTRY_LEN * (size_t)k;
+		uint16_t r = byz_le16(e);
+		if (!all_zero(e + 2, 2) || r >= BYZ_MAX_PEERS)
+			return -EBADMSG;
+		if (k && r <= byz_le16(e - BYZ_WIRE_RELAY_ENTRY_LEN))
+			return -EBADMSG; /* canonical: strictly ascending, no repeats */
+		sender_in |= r == m->sender;
+	}
+	if (!sender_in)
+		return -EBADMSG;
+	const uint8_t *in = ch + BYZ_WIRE_RELAY_ENTRY_LEN * (size_t)c;
+	struct byz_msg im;
+	int rc = parse_header(in, il, &im);
+	if (rc < 0)
+		return -EBADMSG;
+	if (!relayable(im.type) || im.recipient != BYZ_WIRE_BCAST || im.step != m->step ||
+	    im.attempt != m->attempt || memcmp(im.run_id, m->run_id, 32) != 0)
+		return -EBADMSG;
+	rc = parse_payload(&im, 0);
+	if (rc < 0)
+		return -EBADMSG;
+	for (unsigned k = 0; k < c; k++)
+		if (byz_le16(ch + BYZ_WIRE_RELAY_ENTRY_LEN * (size_t)k) == im.sender)
+			return -EBADMSG; /* a signer does not relay itself */
+	m->u.relay.count = (uint8_t)c;
+	m->u.relay.chain = ch;
+	m->u.relay.inner = in;
+	m->u.relay.inner_len = il;
+	m->u.relay.inner_type = im.type;
+	m->u.relay.inner_sender = im.sender;
+	return 0;
+}
+
 static int parse_payload(struct byz_msg *m, int depth)
 {
 	const uint8_t *p = m->payload;
@@ -331,6 +401,8 @@ static int parse_payload(struct byz_msg *m, int depth)
 		return 0;
 	case BYZ_MSG_STATE:
 		return parse_state(m, p, n);
+	case BYZ_MSG_RELAY:
+		return parse_relay(m, p, n, depth);
 	case BYZ_MSG_FETCH:
 		if (n != BYZ_WIRE_FETCH_LEN)
 			return -EBADMSG;
@@ -634,6 +706,59 @@ size_t byz_wire_put_accuse(uint8_t *p, uint8_t reason, uint16_t accused, uint16_
 		off += 4 + ev_len[i];
 	}
 	return off;
+}
+
+size_t byz_wire_put_relay(uint8_t *p, unsigned count, const uint16_t *relayers,
+			  const uint8_t *sigs, const uint8_t *inner, size_t inner_len)
+{
+	if (count == 0 || count > BYZ_WIRE_MAX_RELAY || inner_len > MAX_RELAY_INNER)
+		return 0;
+	p[0] = (uint8_t)count;
+	memset(p + 1, 0, 3);
+	byz_put32(p + 4, (uint32_t)inner_len);
+	for (unsigned k = 0; k < count; k++) {
+		if (k && relayers[k] <= relayers[k - 1])
+			return 0;
+		uint8_t *e = p + 8 + BYZ_WIRE_RELAY_ENTRY_LEN * (size_t)k;
+		byz_put16(e, relayers[k]);
+		memset(e + 2, 0, 2);
+		memcpy(e + 4, sigs + 64u * k, 64);
+	}
+	memcpy(p + 8 + BYZ_WIRE_RELAY_ENTRY_LEN * (size_t)count, inner, inner_len);
+	return byz_wire_relay_len(count, inner_len);
+}
+
+/* What a relayer signs: the relayed message's hash, bound to run, step,
+ * attempt and the relayer, so a chain entry is good for that message only. */
+static void relay_tbs(const uint8_t run_id[32], const uint8_t *inner, size_t inner_len,
+		      uint16_t relayer, uint8_t tbs[9 + 32 + 8 + 2 + 2 + 32])
+{
+	memcpy(tbs, "byz-relay", 9);
+	memcpy(tbs + 9, run_id, 32);
+	memcpy(tbs + 41, inner + 8, 8);  /* step */
+	memcpy(tbs + 49, inner + 6, 2);  /* attempt */
+	byz_put16(tbs + 51, relayer);
+	crypto_generichash(tbs + 53, 32, inner, inner_len, NULL, 0);
+}
+
+void byz_wire_relay_sign(const uint8_t run_id[32], const uint8_t *inner, size_t inner_len,
+			 uint16_t relayer, const uint8_t sk[64], uint8_t sig[64])
+{
+	uint8_t tbs[85];
+	relay_tbs(run_id, inner, inner_len, relayer, tbs);
+	crypto_sign_detached(sig, NULL, tbs, sizeof(tbs), sk);
+}
+
+int byz_wire_relay_check(const struct byz_msg *m, unsigned k, const uint8_t run_id[32],
+			 const uint8_t pk[32])
+{
+	if (!m || m->type != BYZ_MSG_RELAY || k >= m->u.relay.count || !run_id || !pk)
+		return -EINVAL;
+	const uint8_t *sig;
+	uint16_t r = byz_wire_relay_at(m, k, &sig);
+	uint8_t tbs[85];
+	relay_tbs(run_id, m->u.relay.inner, m->u.relay.inner_len, r, tbs);
+	return crypto_sign_verify_detached(sig, tbs, sizeof(tbs), pk) == 0 ? 0 : -BYZ_EBADSIG;
 }
 
 void byz_wire_vec_copy(const struct byz_msg *m, float *out)

@@ -74,10 +74,31 @@ struct byz_run {
 	uint64_t late_us;       /**< a phase change this long after its deadline means
 				 *   this peer is late (out of step); 0: phase_us / 3,
 				 *   the delivery bound Delta of docs/protocol.md */
+	uint32_t relay_f;       /**< f, the Byzantine members the relay windows tolerate
+				 *   (W = f + 1 windows per digest phase); 0: floor((n - 1) / 2)
+				 *   for the initial roster n. Below BYZ_WIRE_MAX_RELAY. */
+	uint32_t relay_off;     /**< debug switch, never for a deployment: 1 turns the
+				 *   relay windows off (the pre-relay schedule, in which a
+				 *   Byzantine delivering late to some honest peers splits
+				 *   their stores; docs/protocol.md, "Late delivery") */
 };
 
 /** @brief Fill the default constants (everything but run_id, n, roster, d). */
 void byz_run_defaults(struct byz_run *r);
+
+/**
+ * @brief Relay windows W = f + 1 per digest phase of a run whose initial
+ * roster has @p n0 peers: f = r->relay_f, or floor((n0 - 1) / 2) when it is
+ * 0; 0 with relay_off. A run constant: every peer has the same schedule.
+ */
+uint32_t byz_relay_windows(const struct byz_run *r, uint32_t n0);
+/**
+ * @brief Length of one attempt (us): 9 D plus, in each of the three first
+ * digest phases, W Delta of relay windows, and in FINAL_DIG (2W + 1) Delta
+ * (projections' windows, one Delta for an accusation made on a relayed
+ * projection, the accusations' windows; docs/protocol.md).
+ */
+uint64_t byz_run_attempt_us(const struct byz_run *r, uint32_t n0);
 
 /** Why a peer was banned. */
 enum byz_ban_reason {
@@ -426,6 +447,7 @@ enum byz_peer_drop {
 	BYZ_PDROP_DIGEST_CAP, /**< digests of one sender over BYZ_PEER_MAX_DIGESTS */
 	BYZ_PDROP_STORE_CAP,  /**< another cap of the attempt store (versions, joins, size) */
 	BYZ_PDROP_OTHER,
+	BYZ_PDROP_RELAY,      /**< a RELAY with a bad chain signature (or outer signature) */
 	BYZ_PDROP_COUNT
 };
 
@@ -447,6 +469,11 @@ uint64_t byz_peer_adjudications(const struct byz_peer *p);
  *  content hash and not re-verified; evidence checks count separately in
  *  byz_peer_adjudications). */
 uint64_t byz_peer_verifies(const struct byz_peer *p);
+/** @brief RELAY messages this peer sent so far (0 in a run without late
+ *  deliveries: honest messages arrive before the digest that lists them). */
+uint64_t byz_peer_relays_sent(const struct byz_peer *p);
+/** @brief Relay windows W of the current attempt (0: relay off). */
+uint32_t byz_peer_relay_windows(const struct byz_peer *p);
 /** @brief Accusations this peer did not send because of its own cap. */
 uint64_t byz_peer_accusations_held_back(const struct byz_peer *p);
 /** @brief Current phase (enum byz_phase) and attempt of the current step. */

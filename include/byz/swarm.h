@@ -50,6 +50,9 @@ enum byz_attack {
 	BYZ_ATK_NONE,              /**< "none": a Byzantine identity that behaves honestly */
 	BYZ_ATK_SIGNED_MALFORMED,  /**< "signed-malformed": validly signed messages whose
 				    *   payload does not parse (provable: banned) */
+	BYZ_ATK_LATE_TO_SOME,      /**< "late-to-some": its digest-phase broadcasts reach
+				    *   a few honest peers just before the deadline, and
+				    *   colluders relay them one window late each */
 	BYZ_ATK_COUNT
 };
 

@@ -66,6 +66,16 @@
  *          roster[32] x n, n x (u8 flags u8 rsv u16 clean u32 silent_run),
  *          n x u64 admit_step, prev_n_parts x u16 prev_agg_of,
  *          n_queue x pk[32], float32 x d (params), float32 x d (previous)
+ *  RELAY   u8 count (1..BYZ_WIRE_MAX_RELAY) u8 rsv u16 rsv u32 inner_len,
+ *          count chain entries of 68 bytes: u16 relayer u16 rsv sig[64]
+ *          (relayers strictly ascending), then inner_len bytes: a complete
+ *          signed broadcast of type COMMIT, RESULT, AGGV, REVEAL, PROJ,
+ *          ACCUSE or JOIN (parsed by byz_wire_parse, never a RELAY), of the
+ *          same run, step and attempt, whose sender is none of the
+ *          relayers; the RELAY's own sender is one of them. sig is Ed25519
+ *          by the relayer over "byz-relay" || run || u64 step || u16 attempt
+ *          || u16 relayer || BLAKE2b-256(inner) (byz_wire_relay_sign); the
+ *          parser checks structure only, byz_wire_relay_check a signature.
  *
  * Thread safety: every function is reentrant. Parsing never allocates and
  * never reads outside [buf, buf + len).
@@ -82,9 +92,10 @@ extern "C" {
 #endif
 
 /** 2: DIGEST has a compact form (a form 1 digest does not parse in version 1).
- * 3: part and aggregate hashes are Merkle roots over 64 KiB leaves (byz/merkle.h);
- * the bytes are unchanged, but a version-2 peer would compute other hashes and
- * be judged a liar, so the versions refuse each other instead. */
+ * 3: RELAY (type 12), the signed relay of a late broadcast; and part and
+ * aggregate hashes are Merkle roots over 64 KiB leaves (byz/merkle.h): a
+ * version-2 peer would compute other hashes and be judged a liar, so the
+ * versions refuse each other instead. */
 #define BYZ_WIRE_VERSION 3u
 #define BYZ_WIRE_HDR_LEN 56u
 #define BYZ_WIRE_SIG_LEN 64u
@@ -108,6 +119,11 @@ extern "C" {
 #define BYZ_WIRE_MAX_EVIDENCE 2u
 #define BYZ_WIRE_RESULT_LEN 88u
 #define BYZ_WIRE_FETCH_LEN 16u
+/** Longest relay chain (distinct relayers) a RELAY carries: f + 1 for the
+ *  largest f a roster of BYZ_MAX_PEERS tolerates. */
+#define BYZ_WIRE_MAX_RELAY (BYZ_MAX_PEERS / 2u)
+/** Bytes of one relay-chain entry: u16 relayer u16 rsv sig[64]. */
+#define BYZ_WIRE_RELAY_ENTRY_LEN 68u
 /** Longest join queue a STATE carries. */
 #define BYZ_WIRE_MAX_QUEUE 64u
 #define BYZ_WIRE_STATE_FIXED 96u
@@ -139,6 +155,7 @@ enum byz_msg_type {
 	BYZ_MSG_FETCH = 9,
 	BYZ_MSG_JOIN = 10,
 	BYZ_MSG_STATE = 11,
+	BYZ_MSG_RELAY = 12,
 	BYZ_MSG_TYPE_END
 };
 
@@ -211,6 +228,14 @@ struct byz_msg {
 			const uint8_t *r_prev, *r_prev2, *roster, *peers, *admit, *prev_agg, *queue,
 				*x, *x_prev;
 		} state;
+		struct {
+			uint8_t count;           /**< chain entries (relayers) */
+			const uint8_t *chain;    /**< count x BYZ_WIRE_RELAY_ENTRY_LEN */
+			const uint8_t *inner;    /**< the relayed signed message */
+			uint32_t inner_len;
+			uint8_t inner_type;
+			uint16_t inner_sender;
+		} relay;
 		struct {
 			uint8_t reason, ev_count;
 			uint16_t accused, part;
@@ -383,6 +408,42 @@ size_t byz_wire_accuse_len(uint8_t ev_count, const size_t *ev_len);
 size_t byz_wire_put_accuse(uint8_t *p, uint8_t reason, uint16_t accused,
 			   uint16_t part, uint8_t ev_count,
 			   const uint8_t *const *ev, const size_t *ev_len);
+
+/** @brief RELAY payload length for @p count chain entries and an inner message. */
+static inline size_t byz_wire_relay_len(unsigned count, size_t inner_len)
+{
+	return 8u + BYZ_WIRE_RELAY_ENTRY_LEN * (size_t)count + inner_len;
+}
+/**
+ * @brief RELAY payload: @p relayers (strictly ascending) with their chain
+ * signatures @p sigs (count x 64 bytes) and the inner message (copied).
+ * @return payload length, 0 if count is 0 or over BYZ_WIRE_MAX_RELAY or the
+ *         relayers are not strictly ascending
+ */
+size_t byz_wire_put_relay(uint8_t *p, unsigned count, const uint16_t *relayers,
+			  const uint8_t *sigs, const uint8_t *inner, size_t inner_len);
+/**
+ * @brief The chain signature of @p relayer on a relayed message @p inner
+ * (whose header gives step and attempt; at least BYZ_WIRE_HDR_LEN bytes).
+ */
+void byz_wire_relay_sign(const uint8_t run_id[32], const uint8_t *inner, size_t inner_len,
+			 uint16_t relayer, const uint8_t sk[64], uint8_t sig[64]);
+/**
+ * @brief Check chain entry @p k of a parsed RELAY against @p pk (the key of
+ * its relayer, byz_wire_relay_at).
+ * @return 0; -EINVAL (not a RELAY, k out of range); -BYZ_EBADSIG
+ */
+int byz_wire_relay_check(const struct byz_msg *m, unsigned k, const uint8_t run_id[32],
+			 const uint8_t pk[32]);
+/** @brief Relayer and signature of chain entry @p k (< count, unchecked). */
+static inline uint16_t byz_wire_relay_at(const struct byz_msg *m, unsigned k,
+					 const uint8_t **sig)
+{
+	const uint8_t *e = m->u.relay.chain + BYZ_WIRE_RELAY_ENTRY_LEN * (size_t)k;
+	if (sig)
+		*sig = e + 4;
+	return byz_le16(e);
+}
 
 /* Views into parsed payloads (index < count, checked by the parser). */
 static inline float byz_wire_vec_at(const struct byz_msg *m, uint32_t i)

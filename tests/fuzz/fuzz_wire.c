@@ -156,6 +156,32 @@ static void check_parsed(const uint8_t *buf, size_t len, const struct byz_msg *m
 								 m->u.state.d));
 		break;
 	}
+	case BYZ_MSG_RELAY: {
+		/* The chain is canonical and holds the sender, never the signer;
+		 * the inner message parses, is a plain broadcast of the same step
+		 * and attempt, and a signature check never reads outside. */
+		unsigned c = m->u.relay.count;
+		FUZZ_CHECK(c >= 1 && c <= BYZ_WIRE_MAX_RELAY);
+		FUZZ_CHECK(inside(m->u.relay.chain, BYZ_WIRE_RELAY_ENTRY_LEN * (size_t)c, pl, n));
+		FUZZ_CHECK(inside(m->u.relay.inner, m->u.relay.inner_len, pl, n));
+		int has_sender = 0;
+		for (unsigned k = 0; k < c; k++) {
+			uint16_t r = byz_wire_relay_at(m, k, NULL);
+			FUZZ_CHECK(k == 0 || r > byz_wire_relay_at(m, k - 1, NULL));
+			FUZZ_CHECK(r != m->u.relay.inner_sender);
+			has_sender |= r == m->sender;
+			int vr = byz_wire_relay_check(m, k, run_id, roster + 64);
+			FUZZ_CHECK(vr == 0 || vr == -BYZ_EBADSIG);
+		}
+		FUZZ_CHECK(has_sender);
+		struct byz_msg im;
+		FUZZ_CHECK(byz_wire_parse(m->u.relay.inner, m->u.relay.inner_len, &im) == 0);
+		FUZZ_CHECK(im.type == m->u.relay.inner_type && im.type != BYZ_MSG_RELAY &&
+			   im.type != BYZ_MSG_DIGEST && im.type != BYZ_MSG_PART &&
+			   im.type != BYZ_MSG_FETCH && im.type != BYZ_MSG_STATE);
+		FUZZ_CHECK(im.step == m->step && im.attempt == m->attempt);
+		break;
+	}
 	default:
 		FUZZ_CHECK(!"parsed an unknown type");
 	}

@@ -210,6 +210,18 @@ static size_t example(uint8_t type, uint8_t *pl)
 		free(e2);
 		return n;
 	}
+	case BYZ_MSG_RELAY: { /* peer 1's REVEAL relayed by 0 and 2 */
+		uint8_t r[32], sig[128];
+		size_t il;
+		example(BYZ_MSG_REVEAL, r);
+		uint8_t *in = seal(BYZ_MSG_REVEAL, 1, r, 32, &il);
+		uint16_t rel[2] = {0, 2};
+		byz_wire_relay_sign(run_id, in, il, 0, sk, sig);
+		byz_wire_relay_sign(run_id, in, il, 2, sk, sig + 64);
+		size_t n = byz_wire_put_relay(pl, 2, rel, sig, in, il);
+		free(in);
+		return n;
+	}
 	default:
 		return 0;
 	}

@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		"  --admit-rate R/W  at most R admissions per W steps (default 1/2)\n"
 		"  --corrupt-step T  corrupt one honest peer's params when step T starts: it\n"
 		"                    must notice, re-sync from a checked snapshot, not be banned\n"
+		"  --no-relay        debug: no relay windows after the digest phases (reopens\n"
+		"                    the late-delivery gap: late-to-some then splits stores)\n"
 		"  --json FILE       write the summary as JSON (\"-\" for stdout)\n"
 		"  --quiet           no per-step progress\n"
 		"  --help            this text\n\n"
@@ -203,6 +205,7 @@ int main(int argc, char **argv)
 		{"joiner-byzantine", required_argument, 0, 'K'},
 		{"probation", required_argument, 0, 'P'}, {"admit-rate", required_argument, 0, 'W'},
 		{"corrupt-step", required_argument, 0, 'C'},
+		{"no-relay", no_argument, 0, 0x101},
 		/* training a real model, and options both modes share (exp_cli.c) */
 		EXP_CLI_OPTIONS
 		/* ByzShield mode (shield_cli.c) */
@@ -369,6 +372,9 @@ int main(int argc, char **argv)
 			if (parse_u64("--corrupt-step", optarg, 1, 1000000, &v))
 				return 2;
 			c.corrupt_step = v;
+			break;
+		case 0x101:
+			c.run.relay_off = 1;
 			break;
 		case 'q':
 			quiet = 1;

@@ -116,7 +116,12 @@ static void test_long_outage_probation(void)
 	uint64_t seed = byz_test_seed();
 	struct msw s;
 	uint64_t K = 3;
-	crash_run(&s, seed, 1, BYZ_PH_FINAL_DIG, (K + 2) * BYZ_PH_COUNT * D_US, 14);
+	struct byz_run r;
+	memset(&r, 0, sizeof(r));
+	byz_run_defaults(&r);
+	r.phase_us = D_US;
+	/* K + 2 steps of the real schedule (relay windows included) */
+	crash_run(&s, seed, 1, BYZ_PH_FINAL_DIG, (K + 2) * byz_run_attempt_us(&r, N), 14);
 	const struct byz_peer *v = s.peer[VICTIM];
 	printf("\n  left %llu joined %llu active %llu resynced %llu\n",
 	       (unsigned long long)s.left[VICTIM], (unsigned long long)s.joined[VICTIM],

@@ -91,6 +91,19 @@ static size_t example(uint8_t type, uint8_t *pl)
 	case BYZ_MSG_JOIN:
 		memcpy(pl, pk, 32);
 		return 32;
+	case BYZ_MSG_RELAY: {
+		/* peer 1's REVEAL, relayed by peer 2 (the sealer of the example) */
+		uint8_t r[32], *in, sig[64];
+		size_t il;
+		example(BYZ_MSG_REVEAL, r);
+		CU_ASSERT_EQUAL_FATAL(byz_wire_seal(BYZ_MSG_REVEAL, 1, BYZ_WIRE_BCAST, 1, 7, run_id, r,
+						    32, sk, &in, &il), 0);
+		uint16_t rel = 2;
+		byz_wire_relay_sign(run_id, in, il, 2, sk, sig);
+		size_t n = byz_wire_put_relay(pl, 1, &rel, sig, in, il);
+		free(in);
+		return n;
+	}
 	case BYZ_MSG_STATE: {
 		/* n = 2, one previous part, one queued key, d = 3 */
 		size_t n = byz_wire_state_len(2, 1, 1, 3);
@@ -204,8 +217,9 @@ static void test_roundtrip_every_type(void)
 		uint8_t other[32];
 		memset(other, 0x5a, 32);
 		CU_ASSERT_EQUAL(byz_wire_open(m, len, other, roster, 3, &msg), -EPROTO);
-		m[8] ^= 1; /* step */
-		CU_ASSERT_EQUAL(byz_wire_open(m, len, run_id, roster, 3, &msg), -BYZ_EBADSIG);
+		m[8] ^= 1; /* step (a RELAY's must also equal its inner message's) */
+		CU_ASSERT_EQUAL(byz_wire_open(m, len, run_id, roster, 3, &msg),
+				t == BYZ_MSG_RELAY ? -EBADMSG : -BYZ_EBADSIG);
 		m[8] ^= 1;
 		free(m);
 	}
@@ -430,7 +444,8 @@ static void test_known_answers(void)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/wire_kat.txt", dir);
 	uint8_t pl[4096];
-	static const uint8_t types[] = {BYZ_MSG_COMMIT, BYZ_MSG_REVEAL, BYZ_MSG_PROJ, BYZ_MSG_RESULT};
+	static const uint8_t types[] = {BYZ_MSG_COMMIT, BYZ_MSG_REVEAL, BYZ_MSG_PROJ, BYZ_MSG_RESULT,
+					BYZ_MSG_RELAY};
 	if (getenv("BYZ_WRITE_VECTORS")) {
 		FILE *f = fopen(path, "w");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -474,7 +489,7 @@ static void test_known_answers(void)
 		lines++;
 	}
 	fclose(f);
-	CU_ASSERT_EQUAL(lines, 5);
+	CU_ASSERT_EQUAL(lines, 6);
 }
 
 /* Mutation fuzz: random byte edits, truncations and junk must never crash or
@@ -517,6 +532,98 @@ static void test_fuzz(void)
 		CU_ASSERT(parse(j, jl) < 0);
 		free(j);
 	}
+}
+
+/* RELAY: structure (canonical chain, the sender in it, the signer not, a
+ * plain broadcast of the same step and attempt inside, never nested) and
+ * chain signatures. */
+static void test_relay(void)
+{
+	keys();
+	uint8_t *pl = calloc(1, 1 << 16);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
+	size_t n = example(BYZ_MSG_RELAY, pl);
+	CU_ASSERT_FATAL(n > 0);
+	expect(BYZ_MSG_RELAY, pl, n, 0);
+	size_t ml;
+	uint8_t *m = seal(BYZ_MSG_RELAY, pl, (uint32_t)n, &ml);
+	struct byz_msg rm;
+	CU_ASSERT_EQUAL_FATAL(byz_wire_parse(m, ml, &rm), 0);
+	CU_ASSERT_EQUAL(rm.u.relay.count, 1);
+	CU_ASSERT_EQUAL(rm.u.relay.inner_type, BYZ_MSG_REVEAL);
+	CU_ASSERT_EQUAL(rm.u.relay.inner_sender, 1);
+	CU_ASSERT_EQUAL(byz_wire_relay_at(&rm, 0, NULL), 2);
+	CU_ASSERT_EQUAL(byz_wire_relay_check(&rm, 0, run_id, pk), 0);
+	uint8_t other[32];
+	memset(other, 0x5a, 32);
+	CU_ASSERT_EQUAL(byz_wire_relay_check(&rm, 0, other, pk), -BYZ_EBADSIG); /* another run */
+	CU_ASSERT_EQUAL(byz_wire_relay_check(&rm, 1, run_id, pk), -EINVAL);
+	m[BYZ_WIRE_HDR_LEN + 8 + 10] ^= 1; /* a chain signature byte */
+	CU_ASSERT_EQUAL_FATAL(byz_wire_parse(m, ml, &rm), 0);
+	CU_ASSERT_EQUAL(byz_wire_relay_check(&rm, 0, run_id, pk), -BYZ_EBADSIG);
+	free(m);
+
+	uint8_t r[32], *in, sig[128];
+	size_t il;
+	example(BYZ_MSG_REVEAL, r);
+	CU_ASSERT_EQUAL_FATAL(byz_wire_seal(BYZ_MSG_REVEAL, 1, BYZ_WIRE_BCAST, 1, 7, run_id, r, 32, sk,
+					    &in, &il), 0);
+	memset(sig, 0, sizeof(sig));
+	uint16_t rel[2] = {0, 2};
+	n = byz_wire_put_relay(pl, 2, rel, sig, in, il);
+	expect(BYZ_MSG_RELAY, pl, n, 0);                  /* two relayers, 2 among them */
+	byz_put16(pl + 8, 2);                               /* 2, 2: not strictly ascending */
+	expect(BYZ_MSG_RELAY, pl, n, -EBADMSG);
+	byz_put16(pl + 8, 3);                               /* 3, 2: unsorted */
+	expect(BYZ_MSG_RELAY, pl, n, -EBADMSG);
+	byz_put16(pl + 8, 1);                               /* the signer relays itself */
+	expect(BYZ_MSG_RELAY, pl, n, -EBADMSG);
+	CU_ASSERT_EQUAL(byz_wire_put_relay(pl, 2, (const uint16_t[]){2, 0}, sig, in, il), 0);
+	CU_ASSERT_EQUAL(byz_wire_put_relay(pl, 0, rel, sig, in, il), 0);
+	rel[1] = 3;
+	n = byz_wire_put_relay(pl, 2, rel, sig, in, il);
+	expect(BYZ_MSG_RELAY, pl, n, -EBADMSG);             /* the sender (2) is not in the chain */
+	rel[1] = 2;
+	n = byz_wire_put_relay(pl, 2, rel, sig, in, il);
+	pl[1] = 1;
+	expect(BYZ_MSG_RELAY, pl, n, -EBADMSG);             /* reserved byte */
+	pl[1] = 0;
+	pl[0] = 0;
+	expect(BYZ_MSG_RELAY, pl, n, -EBADMSG);             /* empty chain */
+	pl[0] = (uint8_t)(BYZ_WIRE_MAX_RELAY + 1);
+	expect(BYZ_MSG_RELAY, pl, n, -ERANGE);              /* chain over its limit */
+	pl[0] = 2;
+	expect(BYZ_MSG_RELAY, pl, n - 1, -EBADMSG);         /* inner length disagrees */
+	pl[8 + 2 * BYZ_WIRE_RELAY_ENTRY_LEN + 8] ^= 1;      /* inner of step 6 */
+	expect(BYZ_MSG_RELAY, pl, n, -EBADMSG);
+	pl[8 + 2 * BYZ_WIRE_RELAY_ENTRY_LEN + 8] ^= 1;
+	pl[8 + 2 * BYZ_WIRE_RELAY_ENTRY_LEN + 6] ^= 1;      /* inner of attempt 0 */
+	expect(BYZ_MSG_RELAY, pl, n, -EBADMSG);
+	pl[8 + 2 * BYZ_WIRE_RELAY_ENTRY_LEN + 6] ^= 1;
+	free(in);
+	/* only plain broadcasts travel in a RELAY, and a RELAY never nests */
+	static const uint8_t bad_inner[] = {BYZ_MSG_DIGEST, BYZ_MSG_PART, BYZ_MSG_FETCH,
+					    BYZ_MSG_STATE, BYZ_MSG_RELAY};
+	uint8_t *ipl = calloc(1, 1 << 16);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ipl);
+	for (size_t k = 0; k < sizeof(bad_inner); k++) {
+		size_t in_n = example(bad_inner[k], ipl);
+		CU_ASSERT_EQUAL_FATAL(byz_wire_seal(bad_inner[k], 1, BYZ_WIRE_BCAST, 1, 7, run_id, ipl,
+						    (uint32_t)in_n, sk, &in, &il), 0);
+		n = byz_wire_put_relay(pl, 2, rel, sig, in, il);
+		CU_ASSERT_FATAL(n > 0);
+		expect(BYZ_MSG_RELAY, pl, n, -EBADMSG);
+		free(in);
+	}
+	/* a RELAY is not evidence (only a malformed one, by its header) */
+	n = example(BYZ_MSG_RELAY, pl);
+	m = seal(BYZ_MSG_RELAY, pl, (uint32_t)n, &ml);
+	const uint8_t *ev[1] = {m};
+	size_t an = byz_wire_put_accuse(ipl, BYZ_ACC_EQUIV, 2, 0, 1, ev, &ml);
+	expect(BYZ_MSG_ACCUSE, ipl, an, -EBADMSG);
+	free(m);
+	free(ipl);
+	free(pl);
 }
 
 /* A validly signed message whose payload does not parse: its header does
@@ -593,5 +700,5 @@ static void test_malformed_evidence(void)
 BYZ_TEST_MAIN("wire", {"roundtrip_every_type", test_roundtrip_every_type},
 	      {"header_fields", test_header_fields}, {"digest_compact", test_digest_compact},
 	      {"malformed_payloads", test_malformed_payloads},
-	      {"malformed_evidence", test_malformed_evidence},
+	      {"malformed_evidence", test_malformed_evidence}, {"relay", test_relay},
 	      {"known_answers", test_known_answers}, {"fuzz", test_fuzz})
