@@ -368,9 +368,16 @@ static void watch_tx(struct byz_node *n, uint64_t now_ns)
 	} else if (full != n->txfull_seen) {
 		/* refused again a while after the first refusal, nothing sent
 		 * between: not one full burst but a port that does not drain */
+		uint64_t spread = __atomic_load_n(&ds->tx_full_spread, __ATOMIC_RELAXED);
 		if (!n->refuse_ns) {
 			n->refuse_ns = now_ns;
-		} else if (!n->stall_ns && now_ns - n->refuse_ns >= STALL_MIN_NS) {
+			n->spread_seen = spread;
+		} else if (!n->stall_ns && now_ns - n->refuse_ns >= STALL_MIN_NS &&
+			   (spread != n->spread_seen || n->cfg.run->n <= 2)) {
+			/* Refusals for one destination only are that peer's full
+			 * queue (it is down, its ring is full): the port still
+			 * carries the others' frames, which idle phases (relay
+			 * windows) may simply not have. A stall refuses several. */
 			n->stall_ns = n->refuse_ns;
 			n->st.tx_stalls++;
 			n->stall_warn_ns = 0;

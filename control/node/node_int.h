@@ -34,6 +34,7 @@ struct byz_node {
 	/* TX stall watch: the port refusing frames while sending none */
 	uint64_t tx_seen, txfull_seen; /* dataplane counters at the last look */
 	uint64_t refuse_ns;       /* first refusal since tx_frames last moved; 0: none */
+	uint64_t spread_seen;     /* dataplane tx_full_spread at that first refusal */
 	uint64_t stall_ns;        /* 0: no stall; else when it began */
 	uint64_t stall_warn_ns;   /* last BYZ_EV_TX_STALL */
 	int stall_late;           /* this stall was handed to the peer as lateness */

@@ -559,6 +559,10 @@ static void txq_flush(struct byz_dp *dp, uint16_t dst)
 	if (sent < q->n) {
 		/* a full ring or NIC queue is loss: the streams repair it */
 		dp->st.tx_full += (uint64_t)(q->n - sent);
+		if (dp->st.tx_full_dst != dst) {
+			dp->st.tx_full_spread++;
+			dp->st.tx_full_dst = dst;
+		}
 		rte_pktmbuf_free_bulk(q->m + sent, q->n - sent);
 	}
 	q->n = 0;

@@ -210,6 +210,10 @@ struct byz_dp_stats {
 	uint64_t ctrl_bad;       /**< SACK/NACK refused by the stream */
 	uint64_t ctrl_full;      /**< control ring full: CONTROL dropped */
 	uint64_t tx_full;        /**< TX burst refused frames (freed) */
+	uint64_t tx_full_spread; /**< refusals for a destination other than the
+				  *   previous refusal's: a port that refuses
+				  *   everyone, not one peer's full queue */
+	uint32_t tx_full_dst;    /**< destination of the last refusal */
 	uint64_t alloc_fail;     /**< mbuf pool empty */
 	uint64_t sacks_rx, nacks_rx, ctrl_rx, probes_rx;
 	uint64_t rtt_ns_last;    /**< last PROBE round trip */

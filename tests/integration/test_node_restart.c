@@ -113,13 +113,6 @@ static void sw_init(struct sw *s, uint64_t seed, uint32_t silent_limit, uint32_t
 	s->run.phase_us = phase_us;
 	s->run.silent_limit = silent_limit;
 	s->run.probation = probation;
-	/* KNOWN ISSUE (node runtime, not this test): with a peer down, the TX
-	 * stall rule of control/node/node.c (frames refused and nothing sent for
-	 * one phase_us) fires in the idle relay windows after a digest, so every
-	 * live node finds itself late in the same FINAL_DIG and they re-sync
-	 * from nobody. Until that rule measures against the longest phase
-	 * (byz_run_attempt_us), these restart runs use the pre-relay schedule. */
-	s->run.relay_off = 1;
 	CU_ASSERT_EQUAL_FATAL(byz_toy_lsq_init(&s->toy, s->run.run_id, s->run.d, 16), 0);
 	char prefix[16];
 	snprintf(prefix, sizeof(prefix), "nr%d", fabric_id++);
