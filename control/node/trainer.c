@@ -129,7 +129,9 @@ static struct timespec deadline_in(uint64_t ns)
 
 /* ---------------------------------------------------------- publication */
 
-static void rep_add(struct byz_trainer_report *r, const struct byz_event *e)
+/* @p judged: set when the event says this peer judged the step itself
+ * (STEP_DONE with synced = 1). */
+static void rep_add(struct byz_trainer_report *r, const struct byz_event *e, int *judged)
 {
 	if (e->kind == BYZ_EV_BAN)
 		r->bans++;
@@ -137,6 +139,7 @@ static void rep_add(struct byz_trainer_report *r, const struct byz_event *e)
 		r->excluded++;
 	if (e->kind == BYZ_EV_STEP_DONE) {
 		memcpy(r->digest, e->digest, 32);
+		*judged = *judged || e->synced;
 		return; /* the report itself says the step is done */
 	}
 	if (r->nevents < BYZ_TRAINER_MAX_EVENTS)
@@ -169,23 +172,31 @@ static int publish(struct byz_trainer *t, const struct byz_trainer_next *next, i
 	r->step = s;
 	r->contributed = t->contributed == s + 1;
 	r->events_lost = t->loglost;
+	int judged = 0;
 	for (uint32_t i = 0; i < t->nlog; i++)
 		if (ev_of(&t->log[i], s))
-			rep_add(r, &t->log[i]);
+			rep_add(r, &t->log[i], &judged);
 	t->nlog = 0;
 	t->loglost = 0;
 	if (peek) {
 		const struct byz_node *n = t->node;
 		for (size_t i = n->evhead; i < n->nev; i++)
 			if (ev_of(&n->ev[i], s))
-				rep_add(r, &n->ev[i]);
+				rep_add(r, &n->ev[i], &judged);
 		const struct byz_peer *p = byz_node_peer(n);
 		struct byz_event e;
 		for (size_t i = 0; byz_peer_peek_event(p, i, &e); i++)
 			if (ev_of(&e, s))
-				rep_add(r, &e);
+				rep_add(r, &e, &judged);
 	}
-	const float *agg = byz_peer_aggregate(byz_node_peer(t->node));
+	/* Only a step this peer judged itself has its aggregate in the peer. A
+	 * step it was late in ends without a judgement (it re-syncs): the peer's
+	 * buffer then holds that attempt's partial, unchecked results over the
+	 * previous step's aggregate, and have_prev still says the previous one
+	 * updated; steps passed while re-syncing were never seen. Handing either
+	 * out as the step's aggregate made a late trainer apply a stale or
+	 * partial update (and diverge). */
+	const float *agg = judged ? byz_peer_aggregate(byz_node_peer(t->node)) : NULL;
 	r->updated = agg != NULL;
 	if (agg)
 		memcpy(sl->agg, agg, t->d * sizeof(float));

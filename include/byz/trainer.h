@@ -102,7 +102,9 @@ struct byz_trainer_next {
 struct byz_trainer_report {
 	uint64_t step;        /**< the step decided */
 	int updated;          /**< 1: the aggregate is valid; 0: step skipped
-				   (max_attempts), agg_out is zero-filled */
+				   (max_attempts), or not judged by this peer (it
+				   was late and re-syncs: its model no longer
+				   follows the swarm's), agg_out is zero-filled */
 	int contributed;      /**< 1: our gradient was committed this step */
 	uint32_t bans;        /**< BYZ_EV_BAN events below */
 	uint32_t excluded;    /**< BYZ_EV_SILENT events below */
