@@ -83,6 +83,7 @@ struct byz_trainer {
 	pthread_cond_t cv;
 	/* under mu */
 	int stop;
+	int dead;                         /* the node halted: -ECONNABORTED, else 0 */
 	uint64_t pub;                     /* reports published (steps 0..pub-1) */
 	struct byz_trainer_next info0;    /* step 0, before any report */
 	int info0_known;
@@ -98,6 +99,7 @@ struct byz_trainer {
 	uint64_t contributed;             /* 1 + last step we gave a gradient to */
 	uint64_t mute_step;               /* 1 + step whose COMMIT/PART we withhold */
 	int info0_seen;                   /* info0_known, as this thread last saw it */
+	int dead_seen;                    /* dead, as this thread last set it */
 	struct byz_event *log;            /* popped events of unpublished steps */
 	uint32_t nlog, loglost;
 };
@@ -298,7 +300,8 @@ static void after_poll(struct byz_trainer *t)
 	struct byz_event e;
 	/* most turns decide nothing: no lock then */
 	int more = byz_node_pop_event(t->node, &e);
-	if (!more && (t->info0_seen || !t->node->started))
+	int halted = !t->dead_seen && byz_node_fatal(t->node);
+	if (!more && !halted && (t->info0_seen || !t->node->started))
 		return;
 	pthread_mutex_lock(&t->mu);
 	for (; more; more = byz_node_pop_event(t->node, &e)) {
@@ -326,6 +329,13 @@ static void after_poll(struct byz_trainer *t)
 		pthread_cond_broadcast(&t->cv);
 	}
 	t->info0_seen = t->info0_known;
+	if (halted) {
+		/* A halted peer decides no more steps: a caller waiting for one
+		 * would wait forever. Reports already published still come first. */
+		t->dead = -ECONNABORTED;
+		t->dead_seen = 1;
+		pthread_cond_broadcast(&t->cv);
+	}
 	pthread_mutex_unlock(&t->mu);
 }
 
@@ -473,6 +483,8 @@ static int wait_known(struct byz_trainer *t, uint64_t timeout_ns)
 	while (!t->cur_known) {
 		if (t->stop)
 			return -ECANCELED;
+		if (t->dead)
+			return t->dead;
 		if (t->cur == 0 && t->info0_known) {
 			t->cur_info = t->info0;
 			t->cur_known = 1;
@@ -529,7 +541,7 @@ static int collect(struct byz_trainer *t, float *agg_out, struct byz_trainer_rep
 	if (!t->submitted)
 		return -EINVAL;
 	if (t->qhead == t->qtail)
-		return t->stop ? -ECANCELED : -EAGAIN;
+		return t->stop ? -ECANCELED : t->dead ? t->dead : -EAGAIN;
 	struct report_slot *sl = &t->q[t->qhead % QDEPTH];
 	if (agg_out)
 		memcpy(agg_out, sl->agg, t->d * sizeof(float));
