@@ -193,8 +193,8 @@ for s in range(1, args.steps + 1):
     if rank == 0 and (s % args.eval_every == 0 or s == args.steps):
         acc, loss = evaluate()
         el = time.time() - t0
-        print("step %d accuracy %.4f loss %.4f %.2f steps/s bans %s excluded %d skipped %d" % (
-            s, acc, loss, s / el, ",".join(bans) or "-", excluded, skipped), flush=True)
+        print("step %d accuracy %.4f loss %.4f %.2f steps/s excluded %d skipped %d bans %s" % (
+            s, acc, loss, s / el, excluded, skipped, ",".join(bans) or "-"), flush=True)
         if csv:
             csv.write("%d,%.4f,%.4f,%s,%.2f,%d,%d\n" % (s, acc, loss, " ".join(bans), el,
                                                        excluded, skipped))
