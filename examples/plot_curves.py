@@ -23,7 +23,7 @@ for arg in sys.argv[2:]:
     steps = sorted(set.intersection(*(set(r) for r in runs)))
     rows = [(s, sum(r[s] for r in runs) / len(runs)) for s in steps]
     series.append((label, rows))
-W, H, L, B, T, R = 720, 400, 60, 50, 20, 280
+W, H, L, B, T, R = 760, 400, 60, 50, 20, 310
 xmax = max(s for _, rows in series for s, _ in rows)
 colors = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a"]
 
