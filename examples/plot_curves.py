@@ -3,6 +3,9 @@
 examples/torch_fashion_mnist.py, as one SVG (no plotting library needed).
 
     examples/plot_curves.py OUT.svg LABEL=FILE.csv [LABEL=FILE.csv ...]
+
+LABEL=A.csv+B.csv+... plots the mean accuracy of several runs (seeds) at
+each step they all have.
 """
 import csv
 import math
@@ -12,11 +15,15 @@ if len(sys.argv) < 3 or any("=" not in a for a in sys.argv[2:]):
     sys.exit(__doc__.strip())
 series = []
 for arg in sys.argv[2:]:
-    label, path = arg.split("=", 1)
-    with open(path) as f:
-        rows = [(int(r["step"]), float(r["accuracy"])) for r in csv.DictReader(f)]
+    label, paths = arg.split("=", 1)
+    runs = []
+    for path in paths.split("+"):
+        with open(path) as f:
+            runs.append({int(r["step"]): float(r["accuracy"]) for r in csv.DictReader(f)})
+    steps = sorted(set.intersection(*(set(r) for r in runs)))
+    rows = [(s, sum(r[s] for r in runs) / len(runs)) for s in steps]
     series.append((label, rows))
-W, H, L, B, T, R = 640, 400, 60, 50, 20, 200
+W, H, L, B, T, R = 760, 400, 60, 50, 20, 310
 xmax = max(s for _, rows in series for s, _ in rows)
 colors = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a"]
 

@@ -83,6 +83,7 @@ struct byz_trainer {
 	pthread_cond_t cv;
 	/* under mu */
 	int stop;
+	int dead;                         /* the node halted: -ECONNABORTED, else 0 */
 	uint64_t pub;                     /* reports published (steps 0..pub-1) */
 	struct byz_trainer_next info0;    /* step 0, before any report */
 	int info0_known;
@@ -98,6 +99,7 @@ struct byz_trainer {
 	uint64_t contributed;             /* 1 + last step we gave a gradient to */
 	uint64_t mute_step;               /* 1 + step whose COMMIT/PART we withhold */
 	int info0_seen;                   /* info0_known, as this thread last saw it */
+	int dead_seen;                    /* dead, as this thread last set it */
 	struct byz_event *log;            /* popped events of unpublished steps */
 	uint32_t nlog, loglost;
 };
@@ -129,7 +131,9 @@ static struct timespec deadline_in(uint64_t ns)
 
 /* ---------------------------------------------------------- publication */
 
-static void rep_add(struct byz_trainer_report *r, const struct byz_event *e)
+/* @p judged: set when the event says this peer judged the step itself
+ * (STEP_DONE with synced = 1). */
+static void rep_add(struct byz_trainer_report *r, const struct byz_event *e, int *judged)
 {
 	if (e->kind == BYZ_EV_BAN)
 		r->bans++;
@@ -137,6 +141,7 @@ static void rep_add(struct byz_trainer_report *r, const struct byz_event *e)
 		r->excluded++;
 	if (e->kind == BYZ_EV_STEP_DONE) {
 		memcpy(r->digest, e->digest, 32);
+		*judged = *judged || e->synced;
 		return; /* the report itself says the step is done */
 	}
 	if (r->nevents < BYZ_TRAINER_MAX_EVENTS)
@@ -169,23 +174,31 @@ static int publish(struct byz_trainer *t, const struct byz_trainer_next *next, i
 	r->step = s;
 	r->contributed = t->contributed == s + 1;
 	r->events_lost = t->loglost;
+	int judged = 0;
 	for (uint32_t i = 0; i < t->nlog; i++)
 		if (ev_of(&t->log[i], s))
-			rep_add(r, &t->log[i]);
+			rep_add(r, &t->log[i], &judged);
 	t->nlog = 0;
 	t->loglost = 0;
 	if (peek) {
 		const struct byz_node *n = t->node;
 		for (size_t i = n->evhead; i < n->nev; i++)
 			if (ev_of(&n->ev[i], s))
-				rep_add(r, &n->ev[i]);
+				rep_add(r, &n->ev[i], &judged);
 		const struct byz_peer *p = byz_node_peer(n);
 		struct byz_event e;
 		for (size_t i = 0; byz_peer_peek_event(p, i, &e); i++)
 			if (ev_of(&e, s))
-				rep_add(r, &e);
+				rep_add(r, &e, &judged);
 	}
-	const float *agg = byz_peer_aggregate(byz_node_peer(t->node));
+	/* Only a step this peer judged itself has its aggregate in the peer. A
+	 * step it was late in ends without a judgement (it re-syncs): the peer's
+	 * buffer then holds that attempt's partial, unchecked results over the
+	 * previous step's aggregate, and have_prev still says the previous one
+	 * updated; steps passed while re-syncing were never seen. Handing either
+	 * out as the step's aggregate made a late trainer apply a stale or
+	 * partial update (and diverge). */
+	const float *agg = judged ? byz_peer_aggregate(byz_node_peer(t->node)) : NULL;
 	r->updated = agg != NULL;
 	if (agg)
 		memcpy(sl->agg, agg, t->d * sizeof(float));
@@ -287,7 +300,8 @@ static void after_poll(struct byz_trainer *t)
 	struct byz_event e;
 	/* most turns decide nothing: no lock then */
 	int more = byz_node_pop_event(t->node, &e);
-	if (!more && (t->info0_seen || !t->node->started))
+	int halted = !t->dead_seen && byz_node_fatal(t->node);
+	if (!more && !halted && (t->info0_seen || !t->node->started))
 		return;
 	pthread_mutex_lock(&t->mu);
 	for (; more; more = byz_node_pop_event(t->node, &e)) {
@@ -315,6 +329,13 @@ static void after_poll(struct byz_trainer *t)
 		pthread_cond_broadcast(&t->cv);
 	}
 	t->info0_seen = t->info0_known;
+	if (halted) {
+		/* A halted peer decides no more steps: a caller waiting for one
+		 * would wait forever. Reports already published still come first. */
+		t->dead = -ECONNABORTED;
+		t->dead_seen = 1;
+		pthread_cond_broadcast(&t->cv);
+	}
 	pthread_mutex_unlock(&t->mu);
 }
 
@@ -462,6 +483,8 @@ static int wait_known(struct byz_trainer *t, uint64_t timeout_ns)
 	while (!t->cur_known) {
 		if (t->stop)
 			return -ECANCELED;
+		if (t->dead)
+			return t->dead;
 		if (t->cur == 0 && t->info0_known) {
 			t->cur_info = t->info0;
 			t->cur_known = 1;
@@ -518,7 +541,7 @@ static int collect(struct byz_trainer *t, float *agg_out, struct byz_trainer_rep
 	if (!t->submitted)
 		return -EINVAL;
 	if (t->qhead == t->qtail)
-		return t->stop ? -ECANCELED : -EAGAIN;
+		return t->stop ? -ECANCELED : t->dead ? t->dead : -EAGAIN;
 	struct report_slot *sl = &t->q[t->qhead % QDEPTH];
 	if (agg_out)
 		memcpy(agg_out, sl->agg, t->d * sizeof(float));

@@ -102,7 +102,9 @@ struct byz_trainer_next {
 struct byz_trainer_report {
 	uint64_t step;        /**< the step decided */
 	int updated;          /**< 1: the aggregate is valid; 0: step skipped
-				   (max_attempts), agg_out is zero-filled */
+				   (max_attempts), or not judged by this peer (it
+				   was late and re-syncs: its model no longer
+				   follows the swarm's), agg_out is zero-filled */
 	int contributed;      /**< 1: our gradient was committed this step */
 	uint32_t bans;        /**< BYZ_EV_BAN events below */
 	uint32_t excluded;    /**< BYZ_EV_SILENT events below */
@@ -174,7 +176,7 @@ uint32_t byz_trainer_peers(const struct byz_trainer *t);
 /**
  * @brief Wait until the library knows what the next step asks (its seed or
  * that this peer validates it).
- * @return 0; -ETIMEDOUT; -ECANCELED (closed)
+ * @return 0; -ETIMEDOUT; -ECANCELED (closed); -ECONNABORTED (node halted)
  */
 int byz_trainer_next(struct byz_trainer *t, struct byz_trainer_next *next,
 		     uint64_t timeout_ns);
@@ -194,7 +196,9 @@ int byz_trainer_submit(struct byz_trainer *t, const float *grad);
  * @brief Collect the submitted step if it is decided: fills @p agg_out (d
  * floats, the caller's) and @p rep (NULL: not wanted).
  * @return 0; -EAGAIN (not decided yet); -EINVAL (nothing submitted);
- *         -ECANCELED (closed)
+ *         -ECANCELED (closed); -ECONNABORTED (the node halted, e.g. late too
+ *         often or no re-sync in time: no step will be decided any more;
+ *         reports published before come first)
  */
 int byz_trainer_poll(struct byz_trainer *t, float *agg_out, struct byz_trainer_report *rep);
 
@@ -204,7 +208,8 @@ int byz_trainer_wait(struct byz_trainer *t, float *agg_out, struct byz_trainer_r
 
 /**
  * @brief submit + wait (no timeout beyond the protocol's: a step always
- * ends, decided or skipped, unless the trainer is closed).
+ * ends, decided or skipped, unless the trainer is closed or its node halted:
+ * -ECANCELED, -ECONNABORTED).
  */
 int byz_trainer_step(struct byz_trainer *t, const float *grad, float *agg_out,
 		     struct byz_trainer_report *rep);

@@ -53,6 +53,11 @@ def _raise(code, what):
         raise TimeoutError("%s: timed out" % what)
     if code == -_errno.ECANCELED:
         raise RuntimeError("%s: the trainer is closed" % what)
+    if code == -_errno.ECONNABORTED:
+        e = ByzError(code, what)
+        e.args = ("%s: this peer's node halted (late too often, or no re-sync in time): it "
+                  "decides no more steps" % what,)
+        raise e
     raise ByzError(code, what)
 
 

@@ -14,11 +14,15 @@
  *    sees the ban in its step's events; no honest trainer is banned;
  *  - some steps ask no gradient (this peer validates) and the library then
  *    calls the validation callback;
- *  - hostile input: NaN, a missing gradient, double submission.
+ *  - hostile input: NaN, a missing gradient, double submission;
+ *  - a trainer made late (its first validation call blocks its polling
+ *    thread for 4 phases) reports no update for the step it did not judge,
+ *    and every report that says updated carries the swarm's aggregate.
  * Exit 77 when the EAL cannot start here.
  */
 #include <math.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +271,109 @@ static void test_four_trainers(void)
 	byz_toy_lsq_free(&toy);
 }
 
+/* ---- a late trainer (the previous engineer saw a torch run explode at
+ * 150 ms phases: late peers applied their stale or partial buffer) */
+#define LSTEPS 4
+#define LPHASE_US 100000u
+
+struct lplayer {
+	struct byz_trainer *t;
+	float x[LSTEPS + 1][D];
+	float agg[LSTEPS][D];
+	struct byz_trainer_report rep[LSTEPS];
+	int got;                  /* reports collected */
+};
+
+static struct lplayer lp[N];
+static int late_who = -1;       /* the trainer whose first validation blocked */
+
+static int validate_late(void *ctx, uint64_t step, const uint8_t seed[32], float *g, size_t d)
+{
+	struct lplayer *p = ctx;
+	int none = -1;
+	if (__atomic_compare_exchange_n(&late_who, &none, (int)(p - lp), 0, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		usleep(4 * LPHASE_US); /* inside the tick: the node misses 4 deadlines */
+	if (step >= LSTEPS || d != D)
+		return -EINVAL;
+	return byz_toy_lsq_grad(&toy, p->x[step], d, seed, g);
+}
+
+static void *play_late(void *arg)
+{
+	struct lplayer *p = arg;
+	struct byz_trainer_next nx;
+	if (byz_trainer_next(p->t, &nx, 10000000000ull))
+		return NULL;
+	float g[D];
+	for (uint64_t s = 0; s < LSTEPS && nx.step == s; s++) {
+		if (nx.contribute)
+			byz_toy_lsq_grad(&toy, p->x[s], D, nx.seed, g);
+		/* a late trainer may stop (no re-sync in time): bounded waits */
+		if (byz_trainer_submit(p->t, nx.contribute ? g : NULL) ||
+		    byz_trainer_wait(p->t, p->agg[s], &p->rep[s], 20ull * LPHASE_US * 1000u))
+			return NULL;
+		p->got = (int)s + 1;
+		for (size_t c = 0; c < D; c++)
+			p->x[s + 1][c] = p->rep[s].updated ? p->x[s][c] - LR * p->agg[s][c]
+							   : p->x[s][c];
+		nx = p->rep[s].next;
+	}
+	return NULL;
+}
+
+static void test_late_trainer(void)
+{
+	uint8_t rid[32] = {4, 5, 6};
+	CU_ASSERT_EQUAL_FATAL(byz_toy_lsq_init(&toy, rid, D, 16), 0);
+	struct byz_trainer *ts[N];
+	byz_trainer_grad_fn fns[N];
+	void *ctx[N];
+	memset(lp, 0, sizeof(lp));
+	for (int i = 0; i < N; i++) {
+		fns[i] = validate_late;
+		ctx[i] = &lp[i];
+	}
+	int r = byz_trainer_local(N, D, byz_test_seed() + 1, LPHASE_US, fns, ctx, ts);
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		lp[i].t = ts[i];
+		pthread_create(&th[i], NULL, play_late, &lp[i]);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	int lw = __atomic_load_n(&late_who, __ATOMIC_ACQUIRE);
+	printf("late trainer %d; reports collected %d %d %d %d\n", lw, lp[0].got, lp[1].got,
+	       lp[2].got, lp[3].got);
+	CU_ASSERT_FATAL(lw >= 0); /* somebody validated: the case happened */
+	int late_step = -1;
+	for (int s = 0; s < lp[lw].got && late_step < 0; s++)
+		if (has_kind(&lp[lw].rep[s], BYZ_EV_LATE))
+			late_step = s;
+	printf("late in step %d: updated %d\n", late_step,
+	       late_step >= 0 ? lp[lw].rep[late_step].updated : -1);
+	CU_ASSERT_FATAL(late_step >= 0);
+	/* it did not judge that step: no aggregate to apply */
+	CU_ASSERT_EQUAL(lp[lw].rep[late_step].updated, 0);
+	/* whoever says updated has the aggregate of the on-time trainers */
+	for (int s = 0; s < LSTEPS; s++) {
+		int ref = -1;
+		for (int i = 0; i < N; i++)
+			if (i != lw && s < lp[i].got && lp[i].rep[s].updated)
+				ref = i;
+		for (int i = 0; ref >= 0 && i < N; i++)
+			if (s < lp[i].got && lp[i].rep[s].updated)
+				CU_ASSERT(memcmp(lp[i].agg[s], lp[ref].agg[s], sizeof(lp[0].agg[0])) == 0);
+	}
+	for (int i = 0; i < N; i++)
+		if (i != lw)
+			CU_ASSERT(lp[i].got == LSTEPS);
+	for (int i = 0; i < N; i++)
+		byz_trainer_close(ts[i]);
+	byz_toy_lsq_free(&toy);
+}
+
 static void test_bad_args(void)
 {
 	byz_trainer_grad_fn fns[2] = {validate, NULL};
@@ -339,6 +446,7 @@ int main(int argc, char **argv)
 	static const struct byz_test_case cases[] = {
 		{"bad arguments", test_bad_args},
 		{"4 trainers, one sign flipper: same aggregate bits, engine's result, ban", test_four_trainers},
+		{"a trainer late by 4 phases: no update for the step it did not judge", test_late_trainer},
 		{NULL, NULL},
 	};
 	/* probe the EAL the way the trainer brings it up */
