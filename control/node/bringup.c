@@ -97,5 +97,6 @@ void byz_bringup_run(const struct byz_config *c, const uint8_t *roster, size_t d
 	run->rho = c->rho;
 	run->silent_limit = c->silent_limit;
 	run->max_attempts = c->max_attempts;
-	run->phase_us = c->phase_us;
+	struct byz_schedule sch;
+	run->phase_us = byz_config_schedule(c, d, &sch) ? c->phase_us : sch.phase_us;
 }

@@ -72,11 +72,11 @@ check "memif: same params digest as ring for the same seed" \
 	"grep -q '^# digest 65536 btard $ring_dg (all 4 nodes agree, no bans)' '$tmp/memif'"
 
 # A size beyond BYZ_WIRE_MAX_PART_FLOATS: a row that says why, not a gap.
-"$bench" allreduce --protocol btard --peers 4 -b 2M -e 2M --iters 1 --warmup 0 >"$tmp/big" 2>&1
+"$bench" allreduce --protocol btard --peers 4 -b 512M -e 512M --iters 1 --warmup 0 >"$tmp/big" 2>&1
 rc=$?
 check "too large a size exits 0 (rc $rc)" "[ $rc -eq 0 ]"
 check "too large a size gets a skipped row" \
-	"grep -q '^ *2097152 skipped: d = 524288 floats exceeds the node runtime' '$tmp/big'"
+	"grep -q '^ *536870912 skipped: d = 134217728 floats exceeds the node runtime' '$tmp/big'"
 
 # Without mpirun on PATH: one clear line, the run goes on, status unchanged.
 PATH=/nonexistent "$bench" allreduce --protocol btard --peers 2 -b 8K -e 8K --iters 1 --warmup 0 \

@@ -1,0 +1,102 @@
+#!/bin/bash
+# Four byzd daemons (the binary) over memif through a byz-switch, d = 2^22
+# floats (16 MiB gradients, 4 MiB parts), [gradient] source = synthetic, the
+# phase length derived from the size (no phase_us) at the rates declared
+# below, 10 steps. Every node must exit 0 after its 10 steps with no ban and
+# the same params digest, and its peak RSS must stay within the bound
+# docs/byzd.md gives for this size ("Memory"). Exit 77 where memif or the
+# EAL cannot start here.
+# usage: test_byzd_big.sh BYZD BYZ_KEYGEN BYZ_SWITCH
+# env: BYZ_BIG_D (default 4194304), BYZ_BIG_STEPS (10), BYZ_KEEP (keep files)
+set -u
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+BYZD=$(abs "$1")
+KEYGEN=$(abs "$2")
+SWITCH=$(abs "$3")
+D=${BYZ_BIG_D:-4194304}
+STEPS=${BYZ_BIG_STEPS:-10}
+N=4
+T=$(mktemp -d /tmp/byzbig.XXXXXX)
+P=byzbig$$
+swpid=""
+cleanup() {
+	[ -n "$swpid" ] && kill "$swpid" 2>/dev/null && wait "$swpid" 2>/dev/null
+	[ -n "${BYZ_KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "skipping: $*"; exit 77; }
+cd "$T" || exit 1
+for i in $(seq 0 $((N - 1))); do "$KEYGEN" "k$i" >/dev/null || fail "keygen"; done
+
+conf() { # index
+	{
+		echo "run_id = 5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+		echo "key_file = k$1"
+		echo "steps = $STEPS"
+		echo "start_time = $START"
+		echo "[eal]"
+		echo "no_huge = yes"
+		echo "no_pci = yes"
+		echo "mem_mb = 256"
+		echo "file_prefix = $P-$1"
+		echo "vdev = net_memif0,role=client,id=0,socket=$T/p$1.sock,socket-abstract=no,rsize=11,bsize=2048,mac=02:62:79:7a:00:0$1"
+		echo "[port]"
+		echo "name = net_memif0"
+		echo "[protocol]"
+		echo "d = $D"
+		# what this path sustains on a loaded 2-core host (memif through a
+		# switch process, polite poll): measured, docs/byzd.md
+		echo "link_gbps = ${BYZ_BIG_LINK:-1}"
+		echo "cpu_gbps = ${BYZ_BIG_CPU:-2}"
+		echo "[gradient]"
+		echo "source = synthetic"
+		for j in $(seq 0 $((N - 1))); do
+			echo "[peer]"
+			cat "k$j.pub"
+			echo "ip = 10.77.0.$((j + 1))"
+			echo "mac = 02:62:79:7a:00:0$j"
+		done
+	} > "n$1.conf"
+}
+
+"$SWITCH" --ports $N --dir "$T" --file-prefix "$P-sw" --quiet >sw.out 2>sw.err &
+swpid=$!
+for _ in $(seq 200); do
+	[ -S "$T/p$((N - 1)).sock" ] && break
+	kill -0 "$swpid" 2>/dev/null || skip "byz-switch did not start: $(tail -2 sw.err)"
+	sleep 0.05
+done
+[ -S "$T/p$((N - 1)).sock" ] || fail "byz-switch made no sockets"
+START=$(( $(date +%s) + ${BYZ_BIG_LEAD:-4} ))
+for i in $(seq 0 $((N - 1))); do conf "$i"; done
+"$BYZD" --check-config n0.conf >check.out 2>&1 || fail "check-config: $(cat check.out)"
+cat check.out
+grep -q "D = [0-9]* us (derived from d)" check.out || fail "no derived schedule: $(cat check.out)"
+D_US=$(sed -n 's/.*phases: D = \([0-9]*\) us.*/\1/p' check.out)
+# the steps at 9 D each, the lead, and slack for start-up and a restart
+LIMIT=$(( START - $(date +%s) + (STEPS + 3) * 9 * D_US / 1000000 + 20 ))
+pids=""
+for i in $(seq 0 $((N - 1))); do
+	/usr/bin/time -f "maxrss_kb %M" -o "rss$i" timeout $LIMIT "$BYZD" "n$i.conf" >"out$i" 2>"err$i" &
+	pids="$pids $!"
+done
+k=0
+for p in $pids; do wait "$p"; echo $? > "rc$k"; k=$((k + 1)); done
+for i in $(seq 0 $((N - 1))); do
+	rc=$(cat rc$i)
+	if [ "$rc" != 0 ] && grep -q "cannot start the DPDK EAL" err$i; then
+		skip "EAL unavailable: $(tail -2 err$i)"
+	fi
+	[ "$rc" -eq 0 ] || fail "node $i rc $rc: $(cat out$i) $(tail -8 err$i)"
+	grep -q "done: $STEPS steps, 0 bans" out$i || fail "node $i: $(cat out$i)"
+done
+d0=$(grep "step $STEPS done" err0 | sed 's/.*digest //')
+[ -n "$d0" ] || fail "no digest: $(tail -5 err0)"
+for i in $(seq 1 $((N - 1))); do
+	grep -q "step $STEPS done, params digest $d0" err$i || fail "node $i digest differs: $(grep "step $STEPS" err$i)"
+done
+for i in $(seq 0 $((N - 1))); do
+	echo "node $i: $(cat out$i); $(cat rss$i)"
+done
+echo "byzd big: $N daemons, d = $D, $STEPS steps, D = $D_US us, one digest $d0"
