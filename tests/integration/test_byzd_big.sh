@@ -60,7 +60,7 @@ conf() { # index
 	} > "n$1.conf"
 }
 
-"$SWITCH" --ports $N --dir "$T" --file-prefix "$P-sw" --quiet >sw.out 2>sw.err &
+"$SWITCH" --ports $N --dir "$T" --file-prefix "$P-sw" >sw.out 2>sw.err &
 swpid=$!
 for _ in $(seq 200); do
 	[ -S "$T/p$((N - 1)).sock" ] && break
