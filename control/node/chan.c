@@ -48,6 +48,7 @@ struct dst {
 	uint64_t srtt_ns, rttvar_ns; /* smoothed RTT of this pair (0: no sample yet) */
 	uint32_t cur_off;         /* next fragment offset of the backlog head */
 	uint32_t una, next;       /* oldest unacked seq, next seq to assign */
+	uint32_t hi;              /* one past the highest seq acked (una <= hi <= next) */
 	struct inflight *fl;      /* window entries, indexed seq % window */
 };
 
@@ -174,7 +175,7 @@ void chan_drop_peer(struct chan *c, uint16_t to)
 		chan_buf_put(f->b);
 		f->b = NULL;
 	}
-	d->una = d->next;
+	d->una = d->hi = d->next;
 }
 
 /* @p from restarted: both directions with it start over from sequence 0. */
@@ -182,7 +183,7 @@ static void reset_peer(struct chan *c, uint16_t from)
 {
 	chan_drop_peer(c, from);
 	struct dst *d = &c->d[from];
-	d->una = d->next = 0;
+	d->una = d->next = d->hi = 0;
 	d->srtt_ns = d->rttvar_ns = 0;
 	memset(d->fl, 0, c->cfg.window * sizeof(*d->fl));
 	struct src *s = &c->s[from];
@@ -242,6 +243,8 @@ static void ack_one(struct chan *c, struct dst *d, struct inflight *f)
 	if (f->acked)
 		return;
 	f->acked = 1;
+	if (f->seq + 1u - d->una > d->hi - d->una)
+		d->hi = f->seq + 1u;
 	if (f->tries || c->now_ns < f->sent_ns)
 		return;
 	uint64_t r = c->now_ns - f->sent_ns;
@@ -290,6 +293,8 @@ static void on_ack(struct chan *c, uint16_t from, const uint8_t *p)
 		f->b = NULL;
 		d->una++;
 	}
+	if (d->hi - d->una > d->next - d->una)
+		d->hi = d->una;
 }
 
 /* Append in-order fragment @p sl (bytes @p data) to the reassembly. */
@@ -472,9 +477,16 @@ unsigned chan_tx(struct chan *c, uint64_t now, chan_emit_fn emit, void *ctx)
 			}
 		}
 		struct dst *d = &c->d[i];
-		/* retransmissions first: they are the oldest data */
+		/* Retransmissions first: they are the oldest data. An expired
+		 * fragment is resent when a later one was acked (a hole: lost),
+		 * or when it is the oldest (a probe); the others wait for the
+		 * probe's ack, so a receiver that was only slow (a long
+		 * verification, a descheduled process) does not get the whole
+		 * window again at every RTO. */
 		for (uint32_t q = d->una; q != d->next; q++) {
 			struct inflight *f = &d->fl[q % w];
+			if (q != d->una && q - d->una >= d->hi - d->una)
+				break;
 			uint32_t sh = f->tries < 8 ? f->tries : 8;
 			uint64_t rto = base_rto(c, d) << sh;
 			if (rto > c->cfg.rto_max_ns)
