@@ -40,9 +40,10 @@ conf() { # index
 		echo "no_pci = yes"
 		echo "mem_mb = 256"
 		echo "file_prefix = $P-$1"
-		echo "vdev = net_memif0,role=client,id=0,socket=$T/p$1.sock,socket-abstract=no,rsize=11,bsize=2048,mac=02:62:79:7a:00:0$1"
+		echo "vdev = net_memif0,role=client,id=0,socket=$T/p$1.sock,socket-abstract=no,rsize=11,bsize=8192,mac=02:62:79:7a:00:0$1"
 		echo "[port]"
 		echo "name = net_memif0"
+		echo "mtu = 4200" # full 4 KiB control fragments (BYZ_CONTROL_MAX)
 		echo "[protocol]"
 		echo "d = $D"
 		# what this path sustains on a loaded 2-core host (memif through a
@@ -60,7 +61,7 @@ conf() { # index
 	} > "n$1.conf"
 }
 
-"$SWITCH" --ports $N --dir "$T" --file-prefix "$P-sw" >sw.out 2>sw.err &
+"$SWITCH" --ports $N --dir "$T" --file-prefix "$P-sw" --mtu 4200 >sw.out 2>sw.err &
 swpid=$!
 for _ in $(seq 200); do
 	[ -S "$T/p$((N - 1)).sock" ] && break
