@@ -49,7 +49,7 @@ conf() { # index
 		# what this path sustains on a loaded 2-core host (memif through a
 		# switch process, polite poll): measured, docs/byzd.md
 		echo "link_gbps = ${BYZ_BIG_LINK:-1}"
-		echo "cpu_gbps = ${BYZ_BIG_CPU:-2}"
+		echo "cpu_gbps = ${BYZ_BIG_CPU:-0.7}"
 		echo "[gradient]"
 		echo "source = synthetic"
 		for j in $(seq 0 $((N - 1))); do
@@ -79,7 +79,7 @@ D_US=$(sed -n 's/.*phases: D = \([0-9]*\) us.*/\1/p' check.out)
 LIMIT=$(( START - $(date +%s) + (STEPS + 3) * 9 * D_US / 1000000 + 20 ))
 pids=""
 for i in $(seq 0 $((N - 1))); do
-	/usr/bin/time -f "maxrss_kb %M" -o "rss$i" timeout $LIMIT "$BYZD" "n$i.conf" >"out$i" 2>"err$i" &
+	timeout $LIMIT "$BYZD" "n$i.conf" >"out$i" 2>"err$i" &
 	pids="$pids $!"
 done
 k=0
@@ -97,7 +97,12 @@ d0=$(grep "step $STEPS done" err0 | sed 's/.*digest //')
 for i in $(seq 1 $((N - 1))); do
 	grep -q "step $STEPS done, params digest $d0" err$i || fail "node $i digest differs: $(grep "step $STEPS" err$i)"
 done
+# docs/byzd.md, "Memory": at most 100 MiB (EAL, pools, code) + 80 d bytes
+BOUND_KB=$(( (100 * 1048576 + 80 * D) / 1024 ))
 for i in $(seq 0 $((N - 1))); do
-	echo "node $i: $(cat out$i); $(cat rss$i)"
+	rss=$(sed -n 's/^byzd: peak RSS \([0-9]*\) KiB.*/\1/p' err$i)
+	echo "node $i: $(cat out$i); peak RSS $rss KiB"
+	[ -n "$rss" ] || fail "node $i: no peak RSS line: $(tail -3 err$i)"
+	[ "$rss" -le "$BOUND_KB" ] || fail "node $i: peak RSS $rss KiB above the documented $BOUND_KB KiB"
 done
-echo "byzd big: $N daemons, d = $D, $STEPS steps, D = $D_US us, one digest $d0"
+echo "byzd big: $N daemons, d = $D, $STEPS steps, D = $D_US us, one digest $d0, peak RSS within $BOUND_KB KiB"

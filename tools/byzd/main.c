@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
@@ -487,6 +488,9 @@ int main(int argc, char **argv)
 	       st->tx_stalls);
 	if (fatal)
 		printf("byzd: %s\n", byz_node_fatal_msg(node));
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) /* docs/byzd.md, "Memory" */
+		LOG(NOTICE, "peak RSS %ld KiB (d = %zu, %u peers)\n", ru.ru_maxrss, grad.d, cfg.n);
 	fflush(stdout);
 	rc = fatal ? 3 : 0;
 	byz_node_free(node);
