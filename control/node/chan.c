@@ -317,7 +317,7 @@ static void assemble(struct chan *c, uint16_t from, struct src *s, const struct 
 	/* The buffer grows with the bytes that arrived in order, doubling up to
 	 * the announced total (<= max_msg, checked in chan_rx): announcing a
 	 * huge message reserves nothing. */
-	if (s->asm_cap < s->asm_len + sl->len) {
+	if (!s->asm_buf || s->asm_cap < s->asm_len + sl->len) {
 		uint64_t want = 2ull * s->asm_cap;
 		if (want < 65536)
 			want = 65536;
