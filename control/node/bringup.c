@@ -82,6 +82,10 @@ void byz_bringup_addrs(const struct byz_config *c, struct byz_bringup_addrs *a)
 void byz_bringup_run(const struct byz_config *c, const uint8_t *roster, size_t d,
 		     struct byz_run *run)
 {
+	/* byz_run_defaults sets only the fields it has defaults for: the rest
+	 * (late_us, ...) must be 0, not what the caller's stack held (a garbage
+	 * late_us made a node late by 0.1 ms) */
+	memset(run, 0, sizeof(*run));
 	byz_run_defaults(run);
 	memcpy(run->run_id, c->run_id, 32);
 	run->n = c->n;
@@ -97,5 +101,6 @@ void byz_bringup_run(const struct byz_config *c, const uint8_t *roster, size_t d
 	run->rho = c->rho;
 	run->silent_limit = c->silent_limit;
 	run->max_attempts = c->max_attempts;
-	run->phase_us = c->phase_us;
+	struct byz_schedule sch;
+	run->phase_us = byz_config_schedule(c, d, &sch) ? c->phase_us : sch.phase_us;
 }

@@ -28,6 +28,9 @@
 #include "byz/frame.h"
 #include "chan.h"
 
+/* A reassembly buffer larger than this is freed after its message. */
+#define CHAN_ASM_KEEP (1u << 20)
+
 struct fq { /* FIFO of message references */
 	struct chan_buf **v;
 	uint32_t head, n, cap;
@@ -42,8 +45,10 @@ struct inflight {
 
 struct dst {
 	struct fq backlog;
+	uint64_t srtt_ns, rttvar_ns; /* smoothed RTT of this pair (0: no sample yet) */
 	uint32_t cur_off;         /* next fragment offset of the backlog head */
 	uint32_t una, next;       /* oldest unacked seq, next seq to assign */
+	uint32_t hi;              /* one past the highest seq acked (una <= hi <= next) */
 	struct inflight *fl;      /* window entries, indexed seq % window */
 };
 
@@ -58,7 +63,7 @@ struct src {
 	uint8_t ack_pending;
 	struct slot *sl;          /* window entries, indexed seq % window */
 	uint8_t *data;            /* window * frag_max */
-	uint8_t *asm_buf;         /* reassembly, grows to max_msg */
+	uint8_t *asm_buf;         /* reassembly: grows with the bytes received, <= max_msg */
 	uint32_t asm_len, asm_total, asm_cap;
 	uint8_t asm_bad;          /* drop the rest of the current message */
 };
@@ -68,6 +73,7 @@ struct chan {
 	struct dst *d;
 	struct src *s;
 	uint8_t *frame;           /* CHAN_HDR_LEN + frag_max scratch */
+	uint64_t now_ns;          /* of the last chan_tx: RTT samples of acks */
 	struct chan_stats st;
 };
 
@@ -169,7 +175,7 @@ void chan_drop_peer(struct chan *c, uint16_t to)
 		chan_buf_put(f->b);
 		f->b = NULL;
 	}
-	d->una = d->next;
+	d->una = d->hi = d->next;
 }
 
 /* @p from restarted: both directions with it start over from sequence 0. */
@@ -177,7 +183,8 @@ static void reset_peer(struct chan *c, uint16_t from)
 {
 	chan_drop_peer(c, from);
 	struct dst *d = &c->d[from];
-	d->una = d->next = 0;
+	d->una = d->next = d->hi = 0;
+	d->srtt_ns = d->rttvar_ns = 0;
 	memset(d->fl, 0, c->cfg.window * sizeof(*d->fl));
 	struct src *s = &c->s[from];
 	s->expected = 0;
@@ -229,6 +236,38 @@ int chan_queue(struct chan *c, uint16_t to, struct chan_buf *b)
 
 /* ------------------------------------------------------------- receive */
 
+/* Mark @p f acked; a fragment sent once gives an RTT sample (Karn: never
+ * one that was retransmitted), smoothed as TCP does (RFC 6298). */
+static void ack_one(struct chan *c, struct dst *d, struct inflight *f)
+{
+	if (f->acked)
+		return;
+	f->acked = 1;
+	if (f->seq + 1u - d->una > d->hi - d->una)
+		d->hi = f->seq + 1u;
+	if (f->tries || c->now_ns < f->sent_ns)
+		return;
+	uint64_t r = c->now_ns - f->sent_ns;
+	if (!d->srtt_ns) {
+		d->srtt_ns = r;
+		d->rttvar_ns = r / 2;
+		return;
+	}
+	uint64_t dev = r > d->srtt_ns ? r - d->srtt_ns : d->srtt_ns - r;
+	d->rttvar_ns = (3 * d->rttvar_ns + dev) / 4;
+	d->srtt_ns = (7 * d->srtt_ns + r) / 8;
+}
+
+/* The first RTO of a pair: the configured one until the RTT is known, then
+ * srtt + 4 rttvar (never below the configured one), so a loaded host whose
+ * acks take longer than rto_us does not resend every window. */
+static uint64_t base_rto(const struct chan *c, const struct dst *d)
+{
+	uint64_t r = d->srtt_ns + 4 * d->rttvar_ns;
+	r = r > c->cfg.rto_ns ? r : c->cfg.rto_ns;
+	return r < c->cfg.rto_max_ns ? r : c->cfg.rto_max_ns;
+}
+
 static void on_ack(struct chan *c, uint16_t from, const uint8_t *p)
 {
 	struct dst *d = &c->d[from];
@@ -242,11 +281,11 @@ static void on_ack(struct chan *c, uint16_t from, const uint8_t *p)
 		return;
 	}
 	for (uint32_t s = d->una; s != cum; s++)
-		d->fl[s % c->cfg.window].acked = 1;
+		ack_one(c, d, &d->fl[s % c->cfg.window]);
 	for (uint32_t i = 0; i < 64 && bits; i++, bits >>= 1) {
 		uint32_t s = cum + 1 + i;
 		if ((bits & 1u) && s - d->una < d->next - d->una)
-			d->fl[s % c->cfg.window].acked = 1;
+			ack_one(c, d, &d->fl[s % c->cfg.window]);
 	}
 	while (d->una != d->next && d->fl[d->una % c->cfg.window].acked) {
 		struct inflight *f = &d->fl[d->una % c->cfg.window];
@@ -254,6 +293,8 @@ static void on_ack(struct chan *c, uint16_t from, const uint8_t *p)
 		f->b = NULL;
 		d->una++;
 	}
+	if (d->hi - d->una > d->next - d->una)
+		d->hi = d->una;
 }
 
 /* Append in-order fragment @p sl (bytes @p data) to the reassembly. */
@@ -264,16 +305,6 @@ static void assemble(struct chan *c, uint16_t from, struct src *s, const struct 
 		s->asm_len = 0;
 		s->asm_total = sl->total;
 		s->asm_bad = 0;
-		if (s->asm_cap < sl->total) {
-			uint8_t *nb = realloc(s->asm_buf, sl->total);
-			if (!nb) {
-				c->st.oom++;
-				s->asm_bad = 1;
-			} else {
-				s->asm_buf = nb;
-				s->asm_cap = sl->total;
-			}
-		}
 	} else if (s->asm_bad || sl->total != s->asm_total || sl->off != s->asm_len) {
 		/* a fragment of another message than the one being built */
 		if (!s->asm_bad)
@@ -283,6 +314,26 @@ static void assemble(struct chan *c, uint16_t from, struct src *s, const struct 
 	}
 	if (s->asm_bad)
 		return;
+	/* The buffer grows with the bytes that arrived in order, doubling up to
+	 * the announced total (<= max_msg, checked in chan_rx): announcing a
+	 * huge message reserves nothing. */
+	if (!s->asm_buf || s->asm_cap < s->asm_len + sl->len) {
+		uint64_t want = 2ull * s->asm_cap;
+		if (want < 65536)
+			want = 65536;
+		if (want < (uint64_t)s->asm_len + sl->len)
+			want = (uint64_t)s->asm_len + sl->len;
+		if (want > s->asm_total)
+			want = s->asm_total;
+		uint8_t *nb = realloc(s->asm_buf, want);
+		if (!nb) {
+			c->st.oom++;
+			s->asm_bad = 1;
+			return;
+		}
+		s->asm_buf = nb;
+		s->asm_cap = (uint32_t)want;
+	}
 	memcpy(s->asm_buf + s->asm_len, data, sl->len);
 	s->asm_len += sl->len;
 	if (sl->flags & CHAN_F_LAST) {
@@ -290,6 +341,11 @@ static void assemble(struct chan *c, uint16_t from, struct src *s, const struct 
 		deliver(ctx, from, s->asm_buf, s->asm_len);
 		s->asm_len = 0;
 		s->asm_bad = 1; /* the next fragment must start a message */
+		if (s->asm_cap > CHAN_ASM_KEEP) { /* a vector: give its memory back */
+			free(s->asm_buf);
+			s->asm_buf = NULL;
+			s->asm_cap = 0;
+		}
 	}
 }
 
@@ -397,6 +453,7 @@ unsigned chan_tx(struct chan *c, uint64_t now, chan_emit_fn emit, void *ctx)
 {
 	unsigned out = 0;
 	uint32_t w = c->cfg.window;
+	c->now_ns = now;
 	if (w == 0) /* refused by chan_create; keeps the modulo below total */
 		return 0;
 	for (uint16_t i = 0; i < c->cfg.n; i++) {
@@ -420,11 +477,18 @@ unsigned chan_tx(struct chan *c, uint64_t now, chan_emit_fn emit, void *ctx)
 			}
 		}
 		struct dst *d = &c->d[i];
-		/* retransmissions first: they are the oldest data */
+		/* Retransmissions first: they are the oldest data. An expired
+		 * fragment is resent when a later one was acked (a hole: lost),
+		 * or when it is the oldest (a probe); the others wait for the
+		 * probe's ack, so a receiver that was only slow (a long
+		 * verification, a descheduled process) does not get the whole
+		 * window again at every RTO. */
 		for (uint32_t q = d->una; q != d->next; q++) {
 			struct inflight *f = &d->fl[q % w];
+			if (q != d->una && q - d->una >= d->hi - d->una)
+				break;
 			uint32_t sh = f->tries < 8 ? f->tries : 8;
-			uint64_t rto = c->cfg.rto_ns << sh;
+			uint64_t rto = base_rto(c, d) << sh;
 			if (rto > c->cfg.rto_max_ns)
 				rto = c->cfg.rto_max_ns;
 			if (f->acked || now - f->sent_ns < rto)

@@ -85,7 +85,10 @@ static const struct key keys[] = {
 	{S_PROTO, "silent_limit", T_U32, C(silent_limit), 1, 1e6, 0},
 	{S_PROTO, "max_attempts", T_U32, C(max_attempts), 1, 1000, 0},
 	{S_PROTO, "phase_us", T_U64, C(phase_us), 1000, 3.6e9, 0},
-	{S_PROTO, "d", T_U64, C(d), 1, 1u << 18, 0},
+	{S_PROTO, "link_gbps", T_DBL, C(link_gbps), 1e-3, 1e4, 0},
+	{S_PROTO, "cpu_gbps", T_DBL, C(cpu_gbps), 1e-3, 1e4, 0},
+	{S_PROTO, "clip_gbps", T_DBL, C(clip_gbps), 1e-3, 1e4, 0},
+	{S_PROTO, "d", T_U64, C(d), 1, BYZ_CONFIG_MAX_D, 0},
 	{S_GRAD, "source", T_SRC, C(source), 0, 0, 0},
 	{S_GRAD, "batch", T_U32, C(batch), 1, 65536, 0},
 	{S_GRAD, "classes", T_U32, C(classes), 2, 1024, 0},
@@ -102,11 +105,12 @@ static const struct key keys[] = {
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const src_names[] = {"toy", "softmax", "mlp"};
+static const char *const src_names[] = {"toy", "softmax", "mlp", "synthetic"};
+#define N_SRC (sizeof(src_names) / sizeof(src_names[0]))
 
 const char *byz_grad_source_name(enum byz_grad_source s)
 {
-	return (unsigned)s < 3 ? src_names[s] : "?";
+	return (unsigned)s < N_SRC ? src_names[s] : "?";
 }
 
 void byz_config_defaults(struct byz_config *c)
@@ -131,7 +135,10 @@ void byz_config_defaults(struct byz_config *c)
 	c->rho = 1e-3;
 	c->silent_limit = 3;
 	c->max_attempts = 8;
-	c->phase_us = 100000;
+	c->phase_us = BYZ_CONFIG_MIN_PHASE_US;
+	c->link_gbps = 10.0;
+	c->cpu_gbps = 2.0;
+	c->clip_gbps = 4.0;
 	c->d = 256;
 	c->source = BYZ_GRAD_TOY;
 	c->batch = 16;
@@ -528,12 +535,12 @@ static int set_value(struct ctx *x, struct byz_config *c, const struct key *k, v
 		((struct byz_config_peer *)base)->has_mac = 1;
 		return 0;
 	case T_SRC:
-		for (unsigned i = 0; i < 3; i++)
+		for (unsigned i = 0; i < N_SRC; i++)
 			if (!strcmp(v, src_names[i])) {
 				c->source = (enum byz_grad_source)i;
 				return 0;
 			}
-		return fail(x, "%s: expected toy, softmax or mlp: '%s'", k->name, v);
+		return fail(x, "%s: expected toy, softmax, mlp or synthetic: '%s'", k->name, v);
 	}
 	return fail(x, "%s: internal: unknown type", k->name);
 }
@@ -582,10 +589,10 @@ static int check_done(struct ctx *x, struct byz_config *c, const uint8_t *seen,
 			    (unsigned long long)c->rto_max_us, (unsigned long long)c->rto_us);
 	if (c->no_pci && c->npci)
 		return fail(x, "[eal] pci devices given together with no_pci = yes");
-	if (c->fingerprint_line && c->source == BYZ_GRAD_TOY) {
+	if (c->fingerprint_line && (c->source == BYZ_GRAD_TOY || c->source == BYZ_GRAD_SYNTHETIC)) {
 		x->line = c->fingerprint_line;
 		return fail(x, "fingerprint: applies to the built-in models (source = softmax "
-			    "or mlp), not to source = toy");
+			    "or mlp), not to source = %s", byz_grad_source_name(c->source));
 	}
 	return check_lcores(x, c);
 }
@@ -685,6 +692,8 @@ int byz_config_parse(const char *text, size_t len, const char *name, struct byz_
 			r = net_key(&x, c, key, v);
 		if (!r && cur == S_EAL)
 			eal_key(&x, c, key);
+		if (!r && cur == S_PROTO && !strcmp(key->name, "phase_us"))
+			c->phase_us_line = x.line; /* given: not derived from d */
 		if (!r && cur == S_GRAD && !strcmp(key->name, "fingerprint"))
 			c->fingerprint_line = x.line; /* byzd compares it with its own */
 		if (!r && cur == S_PEER)

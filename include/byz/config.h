@@ -27,6 +27,8 @@ extern "C" {
 #define BYZ_CONFIG_MAX_DEVS 8u
 /** Most [eal] worker_lcores (CenteredClip workers; BYZ_NODE_MAX_WORKERS). */
 #define BYZ_CONFIG_MAX_WORKERS 16u
+/** Largest [protocol] d: 2^26 floats (256 MiB), BYZ_WIRE_MAX_PART_FLOATS. */
+#define BYZ_CONFIG_MAX_D (1u << 26)
 /** lcore ids in [eal] lcores and dp_lcore stay below this. */
 #define BYZ_CONFIG_MAX_LCORE 1024u
 
@@ -35,6 +37,7 @@ enum byz_grad_source {
 	BYZ_GRAD_TOY = 0,  /**< least squares (byz_toy_lsq) */
 	BYZ_GRAD_SOFTMAX,  /**< built-in softmax regression on seeded synthetic data */
 	BYZ_GRAD_MLP,      /**< built-in MLP on seeded synthetic data */
+	BYZ_GRAD_SYNTHETIC, /**< byz_synth_grad: seeded noise of any d, no model */
 };
 
 /** [port] arp: auto resolves peers without a mac on PCI ports, not on vdevs. */
@@ -95,6 +98,10 @@ struct byz_config {
 	uint32_t validation;     /**< BYZ_VALIDATE_EXACT or _TOLERANCE (byz/proto.h) */
 	double rho;              /**< tolerance mode: relative L2 tolerance of a recomputed part */
 	uint64_t phase_us;
+	unsigned phase_us_line;  /**< 0: phase_us not given: derived (byz_config_schedule) */
+	double link_gbps;        /**< link rate the derived phases assume, Gbit/s */
+	double cpu_gbps;         /**< message bytes one core signs, verifies, hashes, Gbit/s */
+	double clip_gbps;        /**< CenteredClip input one core aggregates, Gbit/s */
 	uint64_t d;
 	/* [gradient] */
 	enum byz_grad_source source;
@@ -149,7 +156,38 @@ struct byz_config_net {
 int byz_config_net(const struct byz_config *c, uint32_t self, const char *name,
 		   struct byz_config_net *out, char *why, size_t whylen);
 
-/** @brief "toy", "softmax", "mlp". */
+/**
+ * The phase schedule of a run of dimension d (docs/byzd.md, "Phase length
+ * from the gradient size"). Every field is a pure function of the config and
+ * d, so nodes with the same config derive the same D.
+ */
+struct byz_schedule {
+	uint64_t phase_us;       /**< D: the given phase_us, or the derived one */
+	int derived;             /**< 1: phase_us was not given */
+	uint32_t part_floats;    /**< L = ceil(d / n) */
+	uint64_t msg_bytes;      /**< one signed PART or AGGV */
+	uint64_t frames_per_msg; /**< its control fragments */
+	uint64_t wire_bytes;     /**< what one node sends in the RESULT phase (n - 1 AGGVs) */
+	double xfer_us, cpu_us, clip_us, retx_us; /**< the terms of the derived D */
+	uint64_t derived_us;     /**< 3 (clip + xfer + cpu + retx), at least 100 ms */
+};
+
+/** Phase length when phase_us is not given and the size needs no more. */
+#define BYZ_CONFIG_MIN_PHASE_US 100000u
+
+/**
+ * @brief Derive the schedule for dimension @p d: the RESULT phase is the
+ * heaviest (CenteredClip, then n - 1 AGGVs of L floats out and as many in),
+ * and the protocol needs its messages delivered within D / 3, so
+ * D = max(100 ms, 3 (clip + xfer + cpu + retx)) rounded up to 1 ms, with
+ * xfer = wire bytes / link_gbps, cpu = 2 (n - 1) msg_bytes / cpu_gbps,
+ * clip = n L 4 bytes / clip_gbps and retx = 7 rto_us (three retransmissions).
+ * An explicit phase_us is used as is (the derivation is still filled in).
+ * @return 0, -EINVAL (d == 0 or above BYZ_CONFIG_MAX_D, fewer than 2 peers)
+ */
+int byz_config_schedule(const struct byz_config *c, uint64_t d, struct byz_schedule *s);
+
+/** @brief "toy", "softmax", "mlp", "synthetic". */
 const char *byz_grad_source_name(enum byz_grad_source s);
 
 #ifdef __cplusplus

@@ -76,6 +76,23 @@ struct byz_noisy_oracle {
 /** @brief The byz_grad_fn of the wrapper (ctx: struct byz_noisy_oracle *). */
 int byz_noisy_grad(void *ctx, const float *x, size_t d, const uint8_t seed[32], float *g);
 
+/**
+ * Synthetic gradient of any size (byzd's `[gradient] source = synthetic`):
+ * g_c = x_c / 2 + u_c * 2^-41, u_c the c-th little-endian int32 of the
+ * ChaCha20 keystream (libsodium crypto_stream_chacha20, nonce 0) under the
+ * key BLAKE2b-256(seed, key "byz-synth-grad-v1"). The seed is the protocol's
+ * public batch seed (a function of the run, the step and the peer), and x
+ * enters coordinate-wise, so the gradient is a pure function of public
+ * inputs that any validator recomputes bit for bit: every operation is an
+ * exact scaling or one IEEE rounding (no FMA contraction, see the source).
+ * Noise of at most 2^-10 per coordinate keeps the honest parts within a
+ * CenteredClip radius of each other up to d = 2^26. About one ChaCha20 pass
+ * over 4d bytes plus one vectorised loop: far cheaper than sending the part.
+ * @param ctx unused (NULL)
+ * @return 0, -EINVAL (NULL pointers, d == 0)
+ */
+int byz_synth_grad(void *ctx, const float *x, size_t d, const uint8_t seed[32], float *g);
+
 #ifdef __cplusplus
 }
 #endif

@@ -106,8 +106,11 @@ extern "C" {
 /** Largest roster (peers per run); sizes the RESULT bitmap. */
 #define BYZ_MAX_PEERS 256u
 #define BYZ_WIRE_BITMAP_LEN (BYZ_MAX_PEERS / 8u)
-/** Largest part carried by PART/AGGV, in floats. */
-#define BYZ_WIRE_MAX_PART_FLOATS (1u << 18)
+/** Largest part carried by PART/AGGV, and largest d of a STATE, in floats
+ * (2^26: a 256 MiB gradient). Every length derived from it fits a u32 (the
+ * largest, an ACCUSE with two PART items, is about 2^29 bytes); a receiver
+ * bounds what it accepts by its run's d, not by this (docs/byzd.md). */
+#define BYZ_WIRE_MAX_PART_FLOATS (1u << 26)
 #define BYZ_WIRE_MAX_DIGEST_ENTRIES 4096u
 #define BYZ_WIRE_DIGEST_ENTRY_LEN 24u
 /** Slot types summarized by bitmaps in a compact DIGEST (COMMIT, RESULT, AGGV,

@@ -103,7 +103,7 @@ static void check_limits(const struct byz_config *c)
 	FUZZ_CHECK(!(c->no_pci && c->npci));
 	FUZZ_CHECK(c->rto_max_us >= c->rto_us && c->rto_us >= 10);
 	FUZZ_CHECK(c->mtu >= 576 && c->mtu <= 9000 && c->udp_port >= 1);
-	FUZZ_CHECK(c->window >= 1 && c->window <= 64 && c->d >= 1 && c->d <= 1u << 18);
+	FUZZ_CHECK(c->window >= 1 && c->window <= 64 && c->d >= 1 && c->d <= BYZ_CONFIG_MAX_D);
 	FUZZ_CHECK(c->tau > 0 && c->eps > 0 && c->kappa > 0 && c->lr > 0);
 	FUZZ_CHECK(c->validation <= BYZ_VALIDATE_TOLERANCE && c->rho > 0 && c->rho <= 1);
 	FUZZ_CHECK((unsigned)c->source <= BYZ_GRAD_MLP);

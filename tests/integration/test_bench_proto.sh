@@ -56,8 +56,12 @@ check "where the time went: busy, sign, verify, hash, clip, crc" \
 check "signatures were counted" "grep -q 'btard.*no bans); [1-9][0-9]* signs, [1-9][0-9]* verifies' '$tmp/out'"
 check "Avg bus bandwidth line" "grep -q '^# Avg bus bandwidth    : [0-9.]*  (plain butterfly mean: [0-9.]*)' '$tmp/out'"
 check "CSV header" "head -1 '$tmp/out.csv' | grep -qx 'size_bytes,time_us,algbw,busbw,plain_busbw,protocol,overhead_bytes'"
-check "CSV: 3 btard rows with positive overhead" \
-	"[ \$(awk -F, 'NR > 1 && \$6 == \"btard\" && \$7 > 0 && \$4 > 0 && \$5 > 0' '$tmp/out.csv' | wc -l) -eq 3 ]"
+# Overhead: bytes sent beyond the butterfly's 2(n-1) size. With few
+# retransmissions it is a few percent, and the step window (the slowest
+# node's step boundaries) shifts a fraction of a step's traffic in or out,
+# so allow -10% of the butterfly's bytes, not only positive values.
+check "CSV: 3 btard rows with overhead above -10%" \
+	"[ \$(awk -F, 'NR > 1 && \$6 == \"btard\" && \$7 > -0.6 * \$1 && \$4 > 0 && \$5 > 0' '$tmp/out.csv' | wc -l) -eq 3 ]"
 
 # memif: one process per peer; the same seed and step count give the same
 # digest as ring.
@@ -72,11 +76,11 @@ check "memif: same params digest as ring for the same seed" \
 	"grep -q '^# digest 65536 btard $ring_dg (all 4 nodes agree, no bans)' '$tmp/memif'"
 
 # A size beyond BYZ_WIRE_MAX_PART_FLOATS: a row that says why, not a gap.
-"$bench" allreduce --protocol btard --peers 4 -b 2M -e 2M --iters 1 --warmup 0 >"$tmp/big" 2>&1
+"$bench" allreduce --protocol btard --peers 4 -b 512M -e 512M --iters 1 --warmup 0 >"$tmp/big" 2>&1
 rc=$?
 check "too large a size exits 0 (rc $rc)" "[ $rc -eq 0 ]"
 check "too large a size gets a skipped row" \
-	"grep -q '^ *2097152 skipped: d = 524288 floats exceeds the node runtime' '$tmp/big'"
+	"grep -q '^ *536870912 skipped: d = 134217728 floats exceeds the node runtime' '$tmp/big'"
 
 # Without mpirun on PATH: one clear line, the run goes on, status unchanged.
 PATH=/nonexistent "$bench" allreduce --protocol btard --peers 2 -b 8K -e 8K --iters 1 --warmup 0 \

@@ -185,6 +185,95 @@ static void test_restart(void)
 	chan_free(e[1].c);
 }
 
+/* Deliver to end 1 only the frames of end 0 whose seq is in [lo, hi). */
+static unsigned flow_seq(uint32_t lo, uint32_t hi)
+{
+	struct wire w = e[1].in;
+	unsigned n = 0;
+	e[1].in.n = 0;
+	for (unsigned k = 0; k < w.n; k++) {
+		uint32_t seq = (uint32_t)w.f[k][4] | (uint32_t)w.f[k][5] << 8 |
+			       (uint32_t)w.f[k][6] << 16 | (uint32_t)w.f[k][7] << 24;
+		if (seq >= lo && seq < hi) {
+			chan_rx(e[1].c, 0, w.f[k], w.len[k], deliver, &e[1]);
+			n++;
+		}
+		free(w.f[k]);
+	}
+	return n;
+}
+
+/* Retransmission after an RTO: a receiver that only was slow gets one
+ * probe, not the window again; holes below an acked fragment are resent;
+ * a fragment announcing more than max_msg is refused. */
+static void test_retx(void)
+{
+	memset(e, 0, sizeof(e));
+	uint64_t now = 0;
+	e[0].c = mk(0, 100);
+	e[1].c = mk(1, 200);
+	send_msg(0, "hello");
+	settle(&now);
+	CU_ASSERT_EQUAL_FATAL(e[1].ngot, 1);
+	char big[3 * 64 + 11]; /* 4 fragments of at most 64 bytes */
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+
+	/* slow receiver: the window goes out, nothing comes back for an RTO */
+	send_msg(0, big);
+	uint64_t retx = chan_stats(e[0].c)->retx;
+	CU_ASSERT_EQUAL(chan_tx(e[0].c, now, emit, NULL), 4);
+	struct wire held = e[1].in; /* in flight, not yet read */
+	e[1].in.n = 0;
+	now += 1500; /* past the first RTO (1000 ns) */
+	CU_ASSERT_EQUAL(chan_tx(e[0].c, now, emit, NULL), 1); /* the probe only */
+	CU_ASSERT_EQUAL(chan_stats(e[0].c)->retx, retx + 1);
+	for (unsigned k = 0; k < held.n; k++)
+		chan_rx(e[1].c, 0, held.f[k], held.len[k], deliver, &e[1]);
+	wire_clear(&held);
+	settle(&now);
+	CU_ASSERT_EQUAL_FATAL(e[1].ngot, 2);
+	CU_ASSERT_STRING_EQUAL(e[1].got[1], big);
+
+	/* holes: fragments 2 and 3 of the next message arrive, 0 and 1 are lost */
+	send_msg(0, big);
+	CU_ASSERT_EQUAL(chan_tx(e[0].c, now, emit, NULL), 4);
+	uint32_t base = 5; /* "hello" took seq 0, the first big 1..4 */
+	CU_ASSERT_EQUAL(flow_seq(base + 2, base + 4), 2);
+	chan_tx(e[1].c, now, emit, NULL); /* its ack: cum = base, bitmap 2..3 */
+	flow();
+	retx = chan_stats(e[0].c)->retx;
+	/* the RTO now follows the measured round trip (11.5 us above: the
+	 * ceiling, 8 us): 1.5 us is no longer enough, 9 us is */
+	now += 1500;
+	CU_ASSERT_EQUAL(chan_tx(e[0].c, now, emit, NULL), 0);
+	now += 7500;
+	CU_ASSERT_EQUAL(chan_tx(e[0].c, now, emit, NULL), 2); /* both holes */
+	CU_ASSERT_EQUAL(chan_stats(e[0].c)->retx, retx + 2);
+	settle(&now);
+	CU_ASSERT_EQUAL_FATAL(e[1].ngot, 3);
+	CU_ASSERT_STRING_EQUAL(e[1].got[2], big);
+
+	/* a first fragment announcing max_msg + 1 bytes: a bad header */
+	send_msg(0, "abc");
+	chan_tx(e[0].c, now, emit, NULL);
+	CU_ASSERT_EQUAL_FATAL(e[1].in.n, 1);
+	uint8_t *f = e[1].in.f[0];
+	f[8] = (4096 + 1) & 0xff; /* total, u32 LE at offset 8 */
+	f[9] = (4096 + 1) >> 8;
+	uint64_t bad = chan_stats(e[1].c)->bad_hdr;
+	flow();
+	CU_ASSERT_EQUAL(chan_stats(e[1].c)->bad_hdr, bad + 1);
+	CU_ASSERT_EQUAL(e[1].ngot, 3);
+	settle(&now); /* the retransmission, unchanged, is delivered */
+	CU_ASSERT_EQUAL_FATAL(e[1].ngot, 4);
+	CU_ASSERT_STRING_EQUAL(e[1].got[3], "abc");
+	wire_clear(&e[0].in);
+	wire_clear(&e[1].in);
+	chan_free(e[0].c);
+	chan_free(e[1].c);
+}
+
 /* A channel without an incarnation is refused. */
 static void test_cfg(void)
 {
@@ -196,4 +285,5 @@ static void test_cfg(void)
 }
 
 BYZ_TEST_MAIN("node-chan", {"restart of one end", test_restart},
+	      {"retransmission: probe, holes, oversized", test_retx},
 	      {"incarnation required", test_cfg})

@@ -12,7 +12,12 @@
 #include "byz/config.h"
 #include "byz/proto.h"
 #include "byz/hash.h"
+#include "byz/oracle.h"
 #include "byz_test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <sodium.h>
 
 #define PK0 "pubkey = 4c27b500b58d41b10f5354c3cb30ca5aca69c1807148b2d9e907e69c8660e831\n"
 #define PK1 "pubkey = 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c\n"
@@ -120,7 +125,7 @@ static void test_errors(void)
 	bad(HEAD "[peer]\n" PK0 "ip = 10.0.0.300\n", 7, "ip: not a dotted IPv4 address");
 	bad(HEAD "[peer]\n" PK0 "mac = 0a:0b:0c:0d:0e\n", 7, "mac: expected xx:xx:xx:xx:xx:xx");
 	bad(HEAD "[peer]\npubkey = zz\n", 6, "pubkey: expected 64 hex digits");
-	bad(HEAD "[gradient]\nsource = resnet\n" PEERS, 6, "source: expected toy, softmax or mlp");
+	bad(HEAD "[gradient]\nsource = resnet\n" PEERS, 6, "source: expected toy, softmax, mlp or synthetic");
 	bad(RUN "leaf_hash = md5\nkey_file = k0\n[port]\nname = p\n" PEERS, 2,
 	    "leaf_hash: expected blake2b or sha256: 'md5'");
 	bad(RUN "leaf_hash = auto\nkey_file = k0\n[port]\nname = p\n" PEERS, 2,
@@ -465,6 +470,111 @@ static void test_fingerprint(void)
 #undef FP
 }
 
+/* d up to 2^26, the synthetic source, and the phase length derived from d. */
+static void test_sizes(void)
+{
+	char why[256];
+	const char *big = HEAD "[protocol]\nd = 67108864\nlink_gbps = 25\n"
+			  "[gradient]\nsource = synthetic\n" PEERS;
+	int r = byz_config_parse(big, strlen(big), "big.conf", &cfg, why, sizeof(why));
+	if (r)
+		fprintf(stderr, "%s\n", why);
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	CU_ASSERT_EQUAL(cfg.d, 1u << 26);
+	CU_ASSERT_EQUAL(cfg.source, BYZ_GRAD_SYNTHETIC);
+	CU_ASSERT_EQUAL(cfg.link_gbps, 25.0);
+	CU_ASSERT_EQUAL(cfg.phase_us_line, 0);
+	CU_ASSERT_STRING_EQUAL(byz_grad_source_name(cfg.source), "synthetic");
+	bad(HEAD "[protocol]\nd = 67108865\n" PEERS, 6, "d: ");
+	bad(HEAD "[protocol]\nlink_gbps = 0\n" PEERS, 6, "link_gbps");
+	bad(HEAD "[protocol]\ncpu_gbps = -1\n" PEERS, 6, "cpu_gbps");
+	CU_ASSERT_EQUAL_FATAL(byz_config_parse(big, strlen(big), "big.conf", &cfg, why, sizeof(why)),
+			      0);
+
+	/* derived: 2 peers, d = 2^26; a stated rate halves its term when doubled */
+	struct byz_schedule s1, s2, s3;
+	CU_ASSERT_EQUAL_FATAL(byz_config_schedule(&cfg, cfg.d, &s1), 0);
+	CU_ASSERT_EQUAL(s1.derived, 1);
+	CU_ASSERT_EQUAL(s1.part_floats, 1u << 25);
+	CU_ASSERT_EQUAL(s1.msg_bytes, 56u + 8u + 4u * (1u << 25) + 64u);
+	CU_ASSERT_EQUAL(s1.phase_us, s1.derived_us);
+	CU_ASSERT_TRUE(s1.phase_us >
+		       3.0 * (s1.xfer_us + s1.cpu_us + s1.clip_us + s1.retx_us) - 1.0);
+	CU_ASSERT_TRUE(s1.phase_us <
+		       3.0 * (s1.xfer_us + s1.cpu_us + s1.clip_us + s1.retx_us) + 1001.0);
+	/* 2^27 bytes in 98113 frames of 1368 + 170 bytes at 25 Gbit/s: 48.3 ms */
+	CU_ASSERT_TRUE(s1.xfer_us > 48200.0 && s1.xfer_us < 48400.0);
+	CU_ASSERT_EQUAL(s1.frames_per_msg, 98113);
+	cfg.link_gbps = 50;
+	CU_ASSERT_EQUAL_FATAL(byz_config_schedule(&cfg, cfg.d, &s2), 0);
+	CU_ASSERT_DOUBLE_EQUAL(s2.xfer_us * 2.0, s1.xfer_us, 1e-6);
+	CU_ASSERT_TRUE(s2.phase_us < s1.phase_us);
+	/* small d: the 100 ms floor, the old default */
+	CU_ASSERT_EQUAL_FATAL(byz_config_schedule(&cfg, 256, &s3), 0);
+	CU_ASSERT_EQUAL(s3.phase_us, BYZ_CONFIG_MIN_PHASE_US);
+	CU_ASSERT_EQUAL(byz_config_schedule(&cfg, 0, &s3), -EINVAL);
+	CU_ASSERT_EQUAL(byz_config_schedule(&cfg, (1u << 26) + 1u, &s3), -EINVAL);
+
+	/* an explicit phase_us is kept, the derivation still reported */
+	const char *given = HEAD "[protocol]\nd = 4194304\nphase_us = 5000\n" PEERS;
+	CU_ASSERT_EQUAL_FATAL(byz_config_parse(given, strlen(given), "g.conf", &cfg, why,
+					       sizeof(why)), 0);
+	CU_ASSERT_EQUAL(cfg.phase_us_line, 7);
+	CU_ASSERT_EQUAL_FATAL(byz_config_schedule(&cfg, cfg.d, &s3), 0);
+	CU_ASSERT_EQUAL(s3.derived, 0);
+	CU_ASSERT_EQUAL(s3.phase_us, 5000);
+	CU_ASSERT_TRUE(s3.derived_us > 5000);
+}
+
+/* byz_synth_grad against its definition (byz/oracle.h), recomputed here
+ * from libsodium directly, and its dependence on seed and params. */
+static void test_synth(void)
+{
+	enum { D = 70001 }; /* not a multiple of a ChaCha20 block */
+	float *x = malloc(D * sizeof(float)), *g = malloc(D * sizeof(float));
+	float *h = malloc(D * sizeof(float));
+	uint8_t *ks = malloc(4u * D);
+	CU_ASSERT_FATAL(x && g && h && ks);
+	uint8_t seed[32], seed2[32];
+	for (int i = 0; i < 32; i++) {
+		seed[i] = (uint8_t)(i * 7 + 1);
+		seed2[i] = seed[i];
+	}
+	seed2[31] ^= 1;
+	for (size_t c = 0; c < D; c++)
+		x[c] = (float)((double)c / D - 0.5);
+	x[5] = 0x1p-149f; /* an odd subnormal: x / 2 rounds */
+	CU_ASSERT_EQUAL_FATAL(byz_synth_grad(NULL, x, D, seed, g), 0);
+	CU_ASSERT_FATAL(sodium_init() >= 0);
+	uint8_t key[32], nonce[8] = {0};
+	crypto_generichash(key, 32, seed, 32, (const uint8_t *)"byz-synth-grad-v1", 17);
+	crypto_stream_chacha20(ks, 4u * D, nonce, key);
+	size_t bad_bits = 0;
+	for (size_t c = 0; c < D; c++) {
+		int32_t u = (int32_t)((uint32_t)ks[4 * c] | (uint32_t)ks[4 * c + 1] << 8 |
+				      (uint32_t)ks[4 * c + 2] << 16 | (uint32_t)ks[4 * c + 3] << 24);
+		volatile float half = x[c] * 0.5f;
+		volatile float noise = (float)((double)u * 0x1p-41);
+		float want = half + noise;
+		bad_bits += memcmp(&want, &g[c], 4) != 0;
+		CU_ASSERT_TRUE(fabsf(g[c] - x[c] * 0.5f) <= 0x1p-10f);
+	}
+	CU_ASSERT_EQUAL(bad_bits, 0);
+	CU_ASSERT_EQUAL_FATAL(byz_synth_grad(NULL, x, D, seed, h), 0);
+	CU_ASSERT_EQUAL(memcmp(g, h, D * sizeof(float)), 0); /* deterministic */
+	CU_ASSERT_EQUAL_FATAL(byz_synth_grad(NULL, x, D, seed2, h), 0);
+	size_t same = 0;
+	for (size_t c = 0; c < D; c++)
+		same += g[c] == h[c];
+	CU_ASSERT_TRUE(same < D / 100); /* another seed: other noise */
+	CU_ASSERT_EQUAL(byz_synth_grad(NULL, x, 0, seed, h), -EINVAL);
+	CU_ASSERT_EQUAL(byz_synth_grad(NULL, NULL, D, seed, h), -EINVAL);
+	free(x);
+	free(g);
+	free(h);
+	free(ks);
+}
+
 int main(void)
 {
 	static const struct byz_test_case cases[] = {
@@ -476,6 +586,8 @@ int main(void)
 		{"[eal] worker_lcores against lcores and dp_lcore", test_workers},
 		{"[gradient] fingerprint", test_fingerprint},
 		{"[peer] pubkey, ip, mac; BOM", test_peer_values},
+		{"d up to 2^26, link_gbps, the derived phase length", test_sizes},
+		{"the synthetic gradient source, bit for bit", test_synth},
 		{NULL, NULL},
 	};
 	return byz_test_run("node-config", cases);

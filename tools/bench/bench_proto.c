@@ -462,9 +462,12 @@ int ar_proto_main(const struct ar_opts *o, const struct ar_proto_opts *po)
 			fclose(csv);
 		return 1;
 	}
-	uint64_t maxsz = sizes[nsz - 1];
-	uint64_t cap = (uint64_t)BYZ_WIRE_MAX_PART_FLOATS * 4u;
-	uint32_t maxpart = (uint32_t)((maxsz < cap ? maxsz : cap) / (uint64_t)n) & ~3u;
+	/* the buffers are sized by the largest size that is run, not by a skipped one */
+	uint64_t cap = (uint64_t)BYZ_WIRE_MAX_PART_FLOATS * 4u, maxsz = 4u * (uint64_t)n;
+	for (int s = 0; s < nsz; s++)
+		if (sizes[s] <= cap && sizes[s] > maxsz)
+			maxsz = sizes[s];
+	uint32_t maxpart = (uint32_t)(maxsz / (uint64_t)n) & ~3u;
 	pool = byz_dp_pool_create("bppool", 32767, 1500, SOCKET_ID_ANY);
 	if (!pool || byz_ringnet_create(&pnet, "bpb", (uint16_t)n, 4096, pool)) {
 		fprintf(stderr, "byz-bench allreduce: cannot create ports: %s\n", rte_strerror(rte_errno));

@@ -23,6 +23,11 @@ int byzd_grad_init(struct byzd_grad *g, const struct byz_config *c, const uint8_
 		g->d = (size_t)c->d;
 		return 0;
 	}
+	if (c->source == BYZ_GRAD_SYNTHETIC) {
+		g->oracle = (struct byz_oracle){.grad = byz_synth_grad, .ctx = NULL};
+		g->d = (size_t)c->d;
+		return 0;
+	}
 	struct byz_synth_spec ss;
 	byz_synth_default(&ss);
 	ss.classes = c->classes;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
@@ -114,6 +115,23 @@ static uint64_t realtime_ns(void)
 }
 
 /* The run's leaf hash, what runs it here, and the run id it puts on the wire. */
+/* The phase schedule for --check-config: D and where it comes from. */
+static void print_schedule(const char *path, const struct byz_config *c,
+			   const struct byz_schedule *s)
+{
+	printf("%s: phases: D = %" PRIu64 " us (%s), attempt = 9 D = %.3f s; d / n = %u floats, "
+	       "PART/AGGV %" PRIu64 " bytes in %" PRIu64 " fragments\n",
+	       path, s->phase_us, s->derived ? "derived from d" : "phase_us, as given",
+	       9.0 * (double)s->phase_us / 1e6, s->part_floats, s->msg_bytes, s->frames_per_msg);
+	printf("%s: derived D = max(%u, 3 x (clip %.0f + link %.0f + cpu %.0f + retx %.0f us)) = "
+	       "%" PRIu64 " us at link_gbps %g, cpu_gbps %g, clip_gbps %g%s\n",
+	       path, BYZ_CONFIG_MIN_PHASE_US, s->clip_us, s->xfer_us, s->cpu_us, s->retx_us,
+	       s->derived_us, c->link_gbps, c->cpu_gbps, c->clip_gbps,
+	       !s->derived && s->phase_us < s->derived_us
+		       ? " (the given phase_us is shorter: messages may miss their phases)"
+		       : "");
+}
+
 static const char *leaf_hash_line(char *buf, size_t len, const struct byz_config *c)
 {
 	enum byz_leaf_alg a = (enum byz_leaf_alg)c->leaf_hash;
@@ -237,6 +255,16 @@ int main(int argc, char **argv)
 		byz_ident_free(&id);
 		return 2;
 	}
+	/* D from the gradient size unless phase_us is given; cfg.phase_us is
+	 * what every later step (the run, the rejoin check, the logs) uses */
+	struct byz_schedule sch;
+	if (byz_config_schedule(&cfg, grad.d, &sch)) {
+		fprintf(stderr, "byzd: %s: d = %zu: no phase schedule for this size\n", path, grad.d);
+		byzd_grad_free(&grad);
+		byz_ident_free(&id);
+		return 2;
+	}
+	cfg.phase_us = sch.phase_us;
 	struct byzd_port_sizes psz;
 	if (byzd_port_sizes(&cfg, &psz, why, sizeof(why))) {
 		fprintf(stderr, "byzd: %s: [port] mtu %u: %s\n", path, cfg.mtu, why);
@@ -260,6 +288,7 @@ int main(int argc, char **argv)
 						    : "not pinned: [gradient] fingerprint = this value "
 						      "makes every peer check it at start-up");
 		}
+		print_schedule(path, &cfg, &sch);
 		char lh[192];
 		printf("%s: %s\n", path, leaf_hash_line(lh, sizeof(lh), &cfg));
 		printf("%s: port: mtu %u, frames up to %u bytes, mbufs of %u bytes%s", path, cfg.mtu,
@@ -556,6 +585,9 @@ int main(int argc, char **argv)
 	       st->tx_stalls, st->agg_inline, st->agg_worker);
 	if (fatal)
 		printf("byzd: %s\n", byz_node_fatal_msg(node));
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) /* docs/byzd.md, "Memory" */
+		LOG(NOTICE, "peak RSS %ld KiB (d = %zu, %u peers)\n", ru.ru_maxrss, grad.d, cfg.n);
 	fflush(stdout);
 	rc = fatal ? 3 : 0;
 	byz_node_free(node);

@@ -29,6 +29,7 @@
 #include <rte_mbuf.h>
 
 #include "byz/dp.h"
+#include "byz/frame.h"
 #include "byz/vport.h"
 
 #define BYZ_SW_MAX_PORTS 64
@@ -67,6 +68,8 @@ static void usage(FILE *f)
 		"  --busy-poll     never sleep (a dedicated core); default: polite poll\n"
 		"  --file-prefix P EAL --file-prefix (default byzsw<pid>)\n"
 		"  --mem-mb M      EAL memory in MB (default 128)\n"
+		"  --mtu M         IP MTU of the links, 576..9000 (default 1500): sizes the mbufs\n"
+		"                  and the memif buffers (bsize); give the nodes the same bsize\n"
 		"  --stats SEC     print counters every SEC seconds (default 0: only at exit)\n"
 		"  --quiet         no counters at exit\n"
 		"  --help          this text\n\n"
@@ -162,11 +165,12 @@ int main(int argc, char **argv)
 					     {"busy-poll", no_argument, 0, 'b'},
 					     {"file-prefix", required_argument, 0, 'p'},
 					     {"mem-mb", required_argument, 0, 'm'},
+					     {"mtu", required_argument, 0, 'M'},
 					     {"stats", required_argument, 0, 's'},
 					     {"quiet", no_argument, 0, 'q'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
-	unsigned n = 0, mem = 128, every = 0;
+	unsigned n = 0, mem = 128, every = 0, mtu = 1500;
 	int busy = 0, quiet = 0, o;
 	const char *dir = NULL, *prefix = NULL;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -186,6 +190,10 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			if (parse_uint("--mem-mb", optarg, 32, 65536, &mem))
+				return 2;
+			break;
+		case 'M':
+			if (parse_uint("--mtu", optarg, BYZ_MTU_MIN, BYZ_MTU_MAX, &mtu))
 				return 2;
 			break;
 		case 's':
@@ -231,7 +239,12 @@ int main(int argc, char **argv)
 	}
 	int rc = 1;
 	unsigned opened = 0;
-	struct rte_mempool *pool = byz_dp_pool_create("byzsw", 2048 * n + 1023, 1500, SOCKET_ID_ANY);
+	/* one frame per memif buffer and per mbuf: bsize is the power of two
+	 * that holds an Ethernet frame of this MTU (2048 at 1500) */
+	unsigned bsize = 2048;
+	while (bsize < BYZ_ETH_HLEN + mtu)
+		bsize *= 2;
+	struct rte_mempool *pool = byz_dp_pool_create("byzsw", 2048 * n + 1023, mtu, SOCKET_ID_ANY);
 	struct sw_port *p = calloc(n, sizeof(*p));
 	struct txq *q = calloc(n, sizeof(*q));
 	struct sw_mac *tab = calloc(BYZ_SW_MACS, sizeof(*tab));
@@ -243,8 +256,8 @@ int main(int argc, char **argv)
 		char args[200];
 		snprintf(args, sizeof(args),
 			 "net_memif%u,role=server,id=0,socket=%s/p%u.sock,socket-abstract=no,"
-			 "rsize=11,bsize=2048,mac=02:62:79:73:%02x:%02x",
-			 opened, dir, opened, opened >> 8, opened & 0xff);
+			 "rsize=11,bsize=%u,mac=02:62:79:73:%02x:%02x",
+			 opened, dir, opened, bsize, opened >> 8, opened & 0xff);
 		r = byz_vport_open(&p[opened].vp, args, pool, 1024, 0, why, sizeof(why));
 		if (r) {
 			fprintf(stderr, "byz-switch: port %u: %s\n", opened, why);

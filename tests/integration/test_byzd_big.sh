@@ -1,0 +1,126 @@
+#!/bin/bash
+# Four byzd daemons (the binary) over memif through a byz-switch, d = 2^18
+# floats by default (BYZ_BIG_D: 2^22 is 16 MiB gradients, 4 MiB parts),
+# [gradient] source = synthetic, the
+# phase length derived from the size (no phase_us) at the rates declared
+# below, 10 steps. Every node must exit 0 after its 10 steps with no ban and
+# the same params digest, and its peak RSS must stay within the bound
+# docs/byzd.md gives for this size ("Memory"). Exit 77 where memif or the
+# EAL cannot start here.
+# usage: test_byzd_big.sh BYZD BYZ_KEYGEN BYZ_SWITCH [plain|sanitized]
+# (sanitized: d = 2^18 at cpu_gbps 0.1 unless set below, RSS not checked)
+# env: BYZ_BIG_D (default 262144), BYZ_BIG_STEPS (10), BYZ_BIG_CPU (cpu_gbps;
+# default from nproc and the load average), BYZ_BIG_SANITIZED (set: RSS not checked), BYZ_KEEP (keep files)
+set -u
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+BYZD=$(abs "$1")
+KEYGEN=$(abs "$2")
+SWITCH=$(abs "$3")
+if [ "${4:-plain}" = sanitized ]; then
+	BYZ_BIG_SANITIZED=1
+	BYZ_BIG_D=${BYZ_BIG_D:-262144}
+	BYZ_BIG_CPU=${BYZ_BIG_CPU:-0.1}
+fi
+# d = 2^18 by default (what meson runs); BYZ_BIG_D=4194304 for 2^22
+D=${BYZ_BIG_D:-262144}
+# cpu_gbps is each node's share of the CPUs: 1.4 Gbit/s of vector messages
+# per core (measured here, docs/byzd.md), shared by the 4 nodes, the switch
+# and whatever load the host already carries (the 1-minute load average),
+# 0.1..0.7. Every node gets the same value (one config).
+if [ -z "${BYZ_BIG_CPU:-}" ]; then
+	BYZ_BIG_CPU=$(awk -v c="$(nproc)" '{ r = 1.4 * c / (5 + $1); if (r > 0.7) r = 0.7;
+		if (r < 0.1) r = 0.1; printf "%.2f", r }' /proc/loadavg)
+fi
+STEPS=${BYZ_BIG_STEPS:-10}
+N=4
+T=$(mktemp -d /tmp/byzbig.XXXXXX)
+P=byzbig$$
+swpid=""
+cleanup() {
+	[ -n "$swpid" ] && kill "$swpid" 2>/dev/null && wait "$swpid" 2>/dev/null
+	[ -n "${BYZ_KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "skipping: $*"; exit 77; }
+cd "$T" || exit 1
+for i in $(seq 0 $((N - 1))); do "$KEYGEN" "k$i" >/dev/null || fail "keygen"; done
+
+conf() { # index
+	{
+		echo "run_id = 5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+		echo "key_file = k$1"
+		echo "steps = $STEPS"
+		echo "start_time = $START"
+		echo "[eal]"
+		echo "no_huge = yes"
+		echo "no_pci = yes"
+		echo "mem_mb = 256"
+		echo "file_prefix = $P-$1"
+		echo "vdev = net_memif0,role=client,id=0,socket=$T/p$1.sock,socket-abstract=no,rsize=11,bsize=8192,mac=02:62:79:7a:00:0$1"
+		echo "[port]"
+		echo "name = net_memif0"
+		echo "mtu = 4200" # full 4 KiB control fragments (BYZ_CONTROL_MAX)
+		echo "[protocol]"
+		echo "d = $D"
+		# link: memif through a switch process, polite poll (docs/byzd.md)
+		echo "link_gbps = ${BYZ_BIG_LINK:-1}"
+		echo "cpu_gbps = $BYZ_BIG_CPU"
+		echo "[gradient]"
+		echo "source = synthetic"
+		for j in $(seq 0 $((N - 1))); do
+			echo "[peer]"
+			cat "k$j.pub"
+			echo "ip = 10.77.0.$((j + 1))"
+			echo "mac = 02:62:79:7a:00:0$j"
+		done
+	} > "n$1.conf"
+}
+
+"$SWITCH" --ports $N --dir "$T" --file-prefix "$P-sw" --mtu 4200 >sw.out 2>sw.err &
+swpid=$!
+for _ in $(seq 200); do
+	[ -S "$T/p$((N - 1)).sock" ] && break
+	kill -0 "$swpid" 2>/dev/null || skip "byz-switch did not start: $(tail -2 sw.err)"
+	sleep 0.05
+done
+[ -S "$T/p$((N - 1)).sock" ] || fail "byz-switch made no sockets"
+START=$(( $(date +%s) + ${BYZ_BIG_LEAD:-4} ))
+for i in $(seq 0 $((N - 1))); do conf "$i"; done
+"$BYZD" --check-config n0.conf >check.out 2>&1 || fail "check-config: $(cat check.out)"
+cat check.out
+grep -q "D = [0-9]* us (derived from d)" check.out || fail "no derived schedule: $(cat check.out)"
+D_US=$(sed -n 's/.*phases: D = \([0-9]*\) us.*/\1/p' check.out)
+# the steps at 9 D each, the lead, and slack for start-up and a restart
+LIMIT=$(( START - $(date +%s) + (STEPS + 3) * 9 * D_US / 1000000 + 20 ))
+pids=""
+for i in $(seq 0 $((N - 1))); do
+	timeout $LIMIT "$BYZD" "n$i.conf" >"out$i" 2>"err$i" &
+	pids="$pids $!"
+done
+k=0
+for p in $pids; do wait "$p"; echo $? > "rc$k"; k=$((k + 1)); done
+for i in $(seq 0 $((N - 1))); do
+	rc=$(cat rc$i)
+	if [ "$rc" != 0 ] && grep -q "cannot start the DPDK EAL" err$i; then
+		skip "EAL unavailable: $(tail -2 err$i)"
+	fi
+	[ "$rc" -eq 0 ] || fail "node $i rc $rc: $(cat out$i) $(tail -8 err$i)"
+	grep -q "done: $STEPS steps, 0 bans" out$i || fail "node $i: $(cat out$i)"
+done
+d0=$(grep "step $STEPS done" err0 | sed 's/.*digest //')
+[ -n "$d0" ] || fail "no digest: $(tail -5 err0)"
+for i in $(seq 1 $((N - 1))); do
+	grep -q "step $STEPS done, params digest $d0" err$i || fail "node $i digest differs: $(grep "step $STEPS" err$i)"
+done
+# docs/byzd.md, "Memory": at most 128 MiB (EAL, pools, code) + 80 d bytes
+BOUND_KB=$(( (128 * 1048576 + 80 * D) / 1024 ))
+for i in $(seq 0 $((N - 1))); do
+	rss=$(sed -n 's/^byzd: peak RSS \([0-9]*\) KiB.*/\1/p' err$i)
+	echo "node $i: $(cat out$i); peak RSS $rss KiB"
+	[ -n "$rss" ] || fail "node $i: no peak RSS line: $(tail -3 err$i)"
+	# a sanitizer's shadow memory and quarantine are not the node's
+	[ -n "${BYZ_BIG_SANITIZED:-}" ] && continue
+	[ "$rss" -le "$BOUND_KB" ] || fail "node $i: peak RSS $rss KiB above the documented $BOUND_KB KiB"
+done
+echo "byzd big: $N daemons, d = $D, $STEPS steps, D = $D_US us, one digest $d0, peak RSS within $BOUND_KB KiB"
