@@ -202,6 +202,23 @@ static void roll_partitions(struct byz_swarm *s)
 	}
 }
 
+/* A copy of buf for `to` at virtual time t, counted in the report. */
+static int enqueue(struct byz_swarm *s, uint16_t to, uint64_t t, const uint8_t *buf, size_t len)
+{
+	uint8_t *cp = malloc(len ? len : 1);
+	if (!cp)
+		return -ENOMEM;
+	memcpy(cp, buf, len);
+	s->rep.msgs++;
+	s->rep.bytes += len;
+	unsigned ty = len > 1 && buf[1] < BYZ_SWARM_TYPES ? buf[1] : BYZ_SWARM_TYPES - 1;
+	s->rep.type_msgs[ty]++;
+	s->rep.type_bytes[ty] += len;
+	/* qpush owns cp from here (it frees it when it fails) */
+	// cppcheck-suppress memleak
+	return qpush(s, (struct qev){.t = t, .tick = 0, .to = to, .buf = cp, .len = len});
+}
+
 static void deliver(struct byz_swarm *s, uint16_t from, uint16_t to, const uint8_t *buf,
 		    size_t len)
 {
@@ -214,16 +231,8 @@ static void deliver(struct byz_swarm *s, uint16_t from, uint16_t to, const uint8
 			t += nc->retx_us;
 		if (s->now < s->part_end && s->side[from] != s->side[to] && t < s->part_end + 1)
 			t = s->part_end + 1 + (t - s->now);
-		uint8_t *cp = malloc(len ? len : 1);
-		if (!cp)
+		if (enqueue(s, to, t, buf, len) == -ENOMEM)
 			return;
-		memcpy(cp, buf, len);
-		s->rep.msgs++;
-		s->rep.bytes += len;
-		unsigned ty = len > 1 && buf[1] < BYZ_SWARM_TYPES ? buf[1] : BYZ_SWARM_TYPES - 1;
-		s->rep.type_msgs[ty]++;
-		s->rep.type_bytes[ty] += len;
-		qpush(s, (struct qev){.t = t, .tick = 0, .to = to, .buf = cp, .len = len});
 	}
 }
 
@@ -236,19 +245,7 @@ int swarm_deliver_at(struct byz_swarm *s, uint16_t from, uint16_t to, uint64_t t
 	 * they do); later newcomers only once started. */
 	if (j < 0 || j == from || (!s->started[j] && (uint32_t)j >= s->cfg.n))
 		return -ENOENT;
-	uint8_t *cp = malloc(len ? len : 1);
-	if (!cp)
-		return -ENOMEM;
-	memcpy(cp, buf, len);
-	s->rep.msgs++;
-	s->rep.bytes += len;
-	unsigned ty = len > 1 && buf[1] < BYZ_SWARM_TYPES ? buf[1] : BYZ_SWARM_TYPES - 1;
-	s->rep.type_msgs[ty]++;
-	s->rep.type_bytes[ty] += len;
-	/* qpush owns cp from here (it frees it when it fails) */
-	// cppcheck-suppress memleak
-	return qpush(s, (struct qev){.t = t < s->now ? s->now : t, .tick = 0, .to = (uint16_t)j,
-				     .buf = cp, .len = len});
+	return enqueue(s, (uint16_t)j, t < s->now ? s->now : t, buf, len);
 }
 
 static void record_ban(struct byz_swarm *s, uint16_t at, const struct byz_event *e)

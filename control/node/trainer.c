@@ -61,6 +61,20 @@ struct owned {
 	struct rte_mempool *pool;
 };
 
+/* What a trainer opened from a config brought up itself, torn down. */
+static void owned_free(struct owned *o)
+{
+	if (!o)
+		return;
+	if (o->port_started) {
+		rte_eth_dev_stop(o->port);
+		rte_eth_dev_close(o->port);
+	}
+	rte_mempool_free(o->pool);
+	byz_ident_free(&o->id);
+	free(o);
+}
+
 struct byz_trainer {
 	struct byz_node *node;
 	size_t d;
@@ -651,16 +665,7 @@ void byz_trainer_close(struct byz_trainer *t)
 	if (t->th_up)
 		pthread_join(t->th, NULL);
 	byz_node_free(t->node);
-	struct owned *o = t->own;
-	if (o) {
-		if (o->port_started) {
-			rte_eth_dev_stop(o->port);
-			rte_eth_dev_close(o->port);
-		}
-		rte_mempool_free(o->pool);
-		byz_ident_free(&o->id);
-		free(o);
-	}
+	owned_free(t->own);
 	if (t->local) {
 		pthread_mutex_lock(&eal_mu);
 		if (loc.open && --loc.left == 0) {
@@ -894,15 +899,7 @@ struct byz_trainer *byz_trainer_open(const char *path, byz_trainer_grad_fn valid
 		*err = 0;
 	return t;
 fail:
-	if (o) {
-		if (o->port_started) {
-			rte_eth_dev_stop(o->port);
-			rte_eth_dev_close(o->port);
-		}
-		rte_mempool_free(o->pool);
-		byz_ident_free(&o->id);
-		free(o);
-	}
+	owned_free(o);
 	if (why && whylen)
 		snprintf(why, whylen, "%s", w[0] ? w : byz_strerror(e));
 	if (err)
