@@ -71,22 +71,18 @@ int byz_merkle_root(const void *buf, size_t len, uint8_t out[32])
 	if ((len && !buf) || !out)
 		return -EINVAL;
 	const uint8_t *b = buf;
-	size_t n = byz_merkle_leaves(len);
 	struct fold f = {.top = 0};
 	uint8_t d[BATCH][32];
-	const uint8_t *m[BATCH];
-	size_t l[BATCH];
-	for (size_t first = 0; first < n; first += BATCH) {
-		size_t c = n - first < BATCH ? n - first : BATCH;
-		for (size_t k = 0; k < c; k++) {
-			size_t off = (first + k) * BYZ_MERKLE_LEAF;
-			m[k] = b + off;
-			l[k] = len - off < BYZ_MERKLE_LEAF ? len - off : BYZ_MERKLE_LEAF;
-		}
-		int r = byz_hash_many(m, l, c, d, BYZ_HASH_AUTO);
+	/* BATCH leaves at a time through the multi-buffer leaf hash, folded
+	 * as they come: the stack is all that is kept. */
+	for (size_t off = 0; off < len; off += (size_t)BATCH * BYZ_MERKLE_LEAF) {
+		size_t chunk = len - off < (size_t)BATCH * BYZ_MERKLE_LEAF
+				       ? len - off
+				       : (size_t)BATCH * BYZ_MERKLE_LEAF;
+		int r = byz_hash_leaves(b + off, chunk, BYZ_MERKLE_LEAF, d);
 		if (r)
 			return r;
-		for (size_t k = 0; k < c; k++)
+		for (size_t k = 0; k < byz_merkle_leaves(chunk); k++)
 			fold_push(&f, d[k]);
 	}
 	fold_end(&f, out);
