@@ -49,6 +49,7 @@ struct player {
 	int contribute[STEPS];
 	int validations;          /* calls of the validation callback */
 	int bad_input_ok;         /* the hostile-input checks passed (player 0) */
+	int got;                  /* reports collected */
 	int rc;
 };
 
@@ -105,6 +106,7 @@ static void *play(void *arg)
 			p->rc = r;
 			return NULL;
 		}
+		p->got = (int)s + 1;
 		/* the trainer's own optimizer: plain SGD on its own parameters */
 		for (size_t c = 0; c < D; c++)
 			p->x[s + 1][c] = p->rep[s].updated ? p->x[s][c] - LR * p->agg[s][c]
@@ -183,13 +185,14 @@ static void test_four_trainers(void)
 		fns[i] = validate;
 		ctx[i] = &pl[i];
 	}
-	/* 200 ms phases: each trainer has its own polling thread, and on a loaded
+	/* 300 ms phases: each trainer has its own polling thread, and on a loaded
 	 * machine one that is not scheduled for a while misses messages the others
 	 * got in time (a minority view: the protocol assumes delivery well inside
-	 * a phase) */
+	 * a phase). At 200 ms a shared CI machine once left one trainer late in
+	 * the last step, waiting for a step end nobody announced any more. */
 	const char *ph = getenv("BYZ_TRAINER_PHASE_US"); /* to try shorter phases */
-	uint64_t phase = ph ? strtoull(ph, NULL, 0) : 200000;
-	int r = byz_trainer_local(N, D, byz_test_seed(), phase ? phase : 200000, fns, ctx, ts);
+	uint64_t phase = ph ? strtoull(ph, NULL, 0) : 300000;
+	int r = byz_trainer_local(N, D, byz_test_seed(), phase ? phase : 300000, fns, ctx, ts);
 	CU_ASSERT_EQUAL_FATAL(r, 0);
 	CU_ASSERT_EQUAL(byz_trainer_local(N, D, 1, 40000, fns, ctx, ts + 0) == -EINVAL, 1);
 	pthread_t th[N];
@@ -201,10 +204,26 @@ static void test_four_trainers(void)
 	}
 	for (int i = 0; i < N; i++)
 		pthread_join(th[i], NULL);
+	int failed = 0;
 	for (int i = 0; i < N; i++) {
-		if (pl[i].rc)
-			printf("trainer %d: %s\n", i, byz_strerror(pl[i].rc));
-		CU_ASSERT_EQUAL_FATAL(pl[i].rc, 0);
+		if (!pl[i].rc)
+			continue;
+		/* say whether it was late (the machine too slow for the phase) */
+		int late = -1;
+		for (int s = 0; s < pl[i].got && late < 0; s++)
+			if (has_kind(&pl[i].rep[s], BYZ_EV_LATE))
+				late = s;
+		printf("trainer %d: %s after %d reports; first late in step %d\n", i,
+		       byz_strerror(pl[i].rc), pl[i].got, late);
+		failed++;
+	}
+	CU_ASSERT_EQUAL(failed, 0);
+	if (failed) {
+		/* close the fabric, so that the next case starts clean */
+		for (int i = 0; i < N; i++)
+			byz_trainer_close(ts[i]);
+		byz_toy_lsq_free(&toy);
+		return;
 	}
 	CU_ASSERT_EQUAL(pl[0].bad_input_ok, 1);
 
@@ -274,7 +293,7 @@ static void test_four_trainers(void)
 /* ---- a late trainer (the previous engineer saw a torch run explode at
  * 150 ms phases: late peers applied their stale or partial buffer) */
 #define LSTEPS 4
-#define LPHASE_US 100000u
+#define LPHASE_US 200000u /* the on-time three must stay on time */
 
 struct lplayer {
 	struct byz_trainer *t;
