@@ -7,15 +7,33 @@
 # the same params digest, and its peak RSS must stay within the bound
 # docs/byzd.md gives for this size ("Memory"). Exit 77 where memif or the
 # EAL cannot start here.
-# usage: test_byzd_big.sh BYZD BYZ_KEYGEN BYZ_SWITCH [plain|sanitized]
+#
+# Attack mode (5th argument, a comma-separated attack list, and the path of
+# byz-swarm): for each attack, node 3 runs byzd --attack A from step 1 while
+# the switch injects 10% loss, duplication, reordering and 1% corruption;
+# the three honest nodes must ban node 3, all for the same reason, ban no one
+# else and end at one digest; and the in-process harness (byz-swarm, same
+# attack, same fault rates) must ban its Byzantine peer for that same reason.
+# usage: test_byzd_big.sh BYZD BYZ_KEYGEN BYZ_SWITCH [plain|sanitized] [ATTACKS BYZ_SWARM]
 # (sanitized: d = 2^18 at cpu_gbps 0.1 unless set below, RSS not checked)
-# env: BYZ_BIG_D (default 262144), BYZ_BIG_STEPS (10), BYZ_BIG_CPU (cpu_gbps;
-# default from nproc and the load average), BYZ_BIG_SANITIZED (set: RSS not checked), BYZ_KEEP (keep files)
+# env: BYZ_BIG_D (default 262144; attack mode 16384), BYZ_BIG_STEPS (10; attack
+# mode 3), BYZ_BIG_CPU (cpu_gbps; default from nproc and the load average),
+# BYZ_BIG_SANITIZED (set: RSS not checked), BYZ_BIG_FAULTS (byz-switch fault
+# options, attack mode), BYZ_KEEP (keep files)
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 BYZD=$(abs "$1")
 KEYGEN=$(abs "$2")
 SWITCH=$(abs "$3")
+ATTACKS=${5:-}
+SWARM=${6:+$(abs "$6")}
+if [ -n "$ATTACKS" ]; then
+	# small parts: the point is the attack's path through real daemons
+	BYZ_BIG_D=${BYZ_BIG_D:-16384}
+	BYZ_BIG_STEPS=${BYZ_BIG_STEPS:-3}
+	BYZ_BIG_FAULTS=${BYZ_BIG_FAULTS:---loss 0.1 --dup 0.1 --reorder 0.1 --corrupt 0.01}
+	[ -x "${SWARM:-}" ] || { echo "FAIL: attack mode needs the byz-swarm path"; exit 1; }
+fi
 if [ "${4:-plain}" = sanitized ]; then
 	BYZ_BIG_SANITIZED=1
 	BYZ_BIG_D=${BYZ_BIG_D:-262144}
@@ -77,48 +95,116 @@ conf() { # index
 	} > "n$1.conf"
 }
 
-"$SWITCH" --ports $N --dir "$T" --file-prefix "$P-sw" --mtu 4200 >sw.out 2>sw.err &
-swpid=$!
-for _ in $(seq 200); do
-	[ -S "$T/p$((N - 1)).sock" ] && break
-	kill -0 "$swpid" 2>/dev/null || skip "byz-switch did not start: $(tail -2 sw.err)"
-	sleep 0.05
-done
-[ -S "$T/p$((N - 1)).sock" ] || fail "byz-switch made no sockets"
-START=$(( $(date +%s) + ${BYZ_BIG_LEAD:-4} ))
-for i in $(seq 0 $((N - 1))); do conf "$i"; done
-"$BYZD" --check-config n0.conf >check.out 2>&1 || fail "check-config: $(cat check.out)"
-cat check.out
-grep -q "D = [0-9]* us (derived from d)" check.out || fail "no derived schedule: $(cat check.out)"
-D_US=$(sed -n 's/.*phases: D = \([0-9]*\) us.*/\1/p' check.out)
-# the steps at 9 D each, the lead, and slack for start-up and a restart
-LIMIT=$(( START - $(date +%s) + (STEPS + 3) * 9 * D_US / 1000000 + 20 ))
-pids=""
-for i in $(seq 0 $((N - 1))); do
-	timeout $LIMIT "$BYZD" "n$i.conf" >"out$i" 2>"err$i" &
-	pids="$pids $!"
-done
-k=0
-for p in $pids; do wait "$p"; echo $? > "rc$k"; k=$((k + 1)); done
-for i in $(seq 0 $((N - 1))); do
-	rc=$(cat rc$i)
-	if [ "$rc" != 0 ] && grep -q "cannot start the DPDK EAL" err$i; then
-		skip "EAL unavailable: $(tail -2 err$i)"
-	fi
-	[ "$rc" -eq 0 ] || fail "node $i rc $rc: $(cat out$i) $(tail -8 err$i)"
-	grep -q "done: $STEPS steps, 0 bans" out$i || fail "node $i: $(cat out$i)"
-done
-d0=$(grep "step $STEPS done" err0 | sed 's/.*digest //')
-[ -n "$d0" ] || fail "no digest: $(tail -5 err0)"
-for i in $(seq 1 $((N - 1))); do
-	grep -q "step $STEPS done, params digest $d0" err$i || fail "node $i digest differs: $(grep "step $STEPS" err$i)"
-done
+# run_one [ATTACK]: a switch, four daemons, the checks; files tagged by the
+# attack's name ("big" without one)
+run_one() {
+	local atk=${1:-} tag=${1:-big} rc i k p
+	rm -f "$T"/p*.sock # a socket left by the previous switch is no sign of this one
+	# shellcheck disable=SC2086 # BYZ_BIG_FAULTS: zero or more options
+	"$SWITCH" --ports $N --dir "$T" --file-prefix "$P-sw" --mtu 4200 \
+		${atk:+${BYZ_BIG_FAULTS:-}} >"$tag.sw.out" 2>"$tag.sw.err" &
+	swpid=$!
+	for _ in $(seq 200); do
+		[ -S "$T/p$((N - 1)).sock" ] && break
+		kill -0 "$swpid" 2>/dev/null || skip "byz-switch did not start: $(tail -2 "$tag.sw.err")"
+		sleep 0.05
+	done
+	[ -S "$T/p$((N - 1)).sock" ] || fail "byz-switch made no sockets"
+	START=$(( $(date +%s) + ${BYZ_BIG_LEAD:-4} ))
+	for i in $(seq 0 $((N - 1))); do conf "$i"; done
+	"$BYZD" --check-config n0.conf >check.out 2>&1 || fail "check-config: $(cat check.out)"
+	[ -z "$atk" ] && cat check.out
+	grep -q "D = [0-9]* us (derived from d)" check.out || fail "no derived schedule: $(cat check.out)"
+	D_US=$(sed -n 's/.*phases: D = \([0-9]*\) us.*/\1/p' check.out)
+	# the steps at 9 D each, the lead, and slack for start-up and a restart
+	LIMIT=$(( START - $(date +%s) + (STEPS + 3) * 9 * D_US / 1000000 + 20 ))
+	local honest=$N pids=""
+	[ -n "$atk" ] && honest=$((N - 1))
+	for i in $(seq 0 $((N - 1))); do
+		if [ "$i" -ge "$honest" ]; then
+			timeout $LIMIT "$BYZD" --attack "$atk" --attack-step 1 "n$i.conf" \
+				>"$tag.out$i" 2>"$tag.err$i" &
+		else
+			timeout $LIMIT "$BYZD" "n$i.conf" >"$tag.out$i" 2>"$tag.err$i" &
+		fi
+		pids="$pids $!"
+	done
+	k=0
+	for p in $pids; do
+		# a banned liar finishes no step of the others: stop it once they are done
+		[ "$k" -ge "$honest" ] && kill -TERM "$p" 2>/dev/null
+		wait "$p"; echo $? > "$tag.rc$k"; k=$((k + 1))
+	done
+	kill "$swpid" 2>/dev/null && wait "$swpid" 2>/dev/null
+	swpid=""
+	for i in $(seq 0 $((N - 1))); do
+		rc=$(cat "$tag.rc$i")
+		if [ "$rc" != 0 ] && grep -q "cannot start the DPDK EAL" "$tag.err$i"; then
+			skip "EAL unavailable: $(tail -2 "$tag.err$i")"
+		fi
+	done
+	local bans=0
+	[ -n "$atk" ] && bans=1
+	for i in $(seq 0 $((honest - 1))); do
+		rc=$(cat "$tag.rc$i")
+		[ "$rc" -eq 0 ] || fail "$tag: node $i rc $rc: $(cat "$tag.out$i") $(tail -8 "$tag.err$i")"
+		grep -q "done: $STEPS steps, $bans bans" "$tag.out$i" || fail "$tag: node $i: $(cat "$tag.out$i")"
+	done
+	d0=$(grep "step $STEPS done" "$tag.err0" | sed 's/.*digest //')
+	[ -n "$d0" ] || fail "$tag: no digest: $(tail -5 "$tag.err0")"
+	for i in $(seq 1 $((honest - 1))); do
+		grep -q "step $STEPS done, params digest $d0" "$tag.err$i" ||
+			fail "$tag: node $i digest differs: $(grep "step $STEPS" "$tag.err$i")"
+	done
+	[ -z "$atk" ] || check_attack "$atk"
+}
+
+# check_attack ATTACK: the honest three banned node 3 for one reason, nobody
+# else; the harness banned its Byzantine peer, and only it, for that reason
+check_attack() {
+	local atk=$1 i b r0="" why
+	for i in $(seq 0 $((N - 2))); do
+		grep "banned peer" "$atk.err$i" | grep -vq "banned peer $((N - 1)) " &&
+			fail "$atk: node $i banned an honest peer: $(grep 'banned peer' "$atk.err$i")"
+		b=$(sed -n "s/.*: banned peer $((N - 1)) (\([a-z-]*\),.*/\1/p" "$atk.err$i" | head -1)
+		[ -n "$b" ] || fail "$atk: node $i did not ban the liar: $(grep -i 'ban' "$atk.err$i")"
+		[ -z "$r0" ] && r0=$b
+		[ "$b" = "$r0" ] || fail "$atk: node $i banned for '$b', node 0 for '$r0'"
+	done
+	grep -q "this node is Byzantine (--attack $atk" "$atk.err$((N - 1))" ||
+		fail "$atk: the attacker did not say so: $(head -3 "$atk.err$((N - 1))")"
+	"$SWARM" --peers $N --byzantine 1 --attack "$atk" --attack-start 1 --steps "$STEPS" \
+		--loss 0.1 --dup 0.1 --quiet --json "$atk.json" >"$atk.swarm" 2>&1 ||
+		fail "$atk: byz-swarm: $(tail -3 "$atk.swarm")"
+	why=$(python3 - "$atk.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+byz = set(j["byzantine"])
+bans = j["bans"]
+if j["honest_banned"] or any(b["peer"] not in byz for b in bans) or len(bans) != len(byz):
+    print("bad:", bans, "byzantine", sorted(byz))
+else:
+    print(" ".join(sorted({b["reason"] for b in bans})))
+PY
+)
+	[ "$why" = "$r0" ] || fail "$atk: byzd banned for '$r0', the harness: '$why'"
+	local lost
+	lost=$(awk '$1 ~ /^[0-9]+$/ { s += $7 } END { print s + 0 }' "$atk.sw.out")
+	echo "$atk: banned by all three honest daemons for $r0 (the harness: $why), one digest $d0, switch dropped $lost frames"
+}
+
+if [ -n "$ATTACKS" ]; then
+	for a in ${ATTACKS//,/ }; do run_one "$a"; done
+	echo "byzd attacks: $N daemons, d = $D, $STEPS steps, faults '$BYZ_BIG_FAULTS': $ATTACKS each banned as in the harness"
+	exit 0
+fi
+run_one
 # docs/byzd.md, "Memory": at most 128 MiB (EAL, pools, code) + 80 d bytes
 BOUND_KB=$(( (128 * 1048576 + 80 * D) / 1024 ))
 for i in $(seq 0 $((N - 1))); do
-	rss=$(sed -n 's/^byzd: peak RSS \([0-9]*\) KiB.*/\1/p' err$i)
-	echo "node $i: $(cat out$i); peak RSS $rss KiB"
-	[ -n "$rss" ] || fail "node $i: no peak RSS line: $(tail -3 err$i)"
+	rss=$(sed -n 's/^byzd: peak RSS \([0-9]*\) KiB.*/\1/p' big.err$i)
+	echo "node $i: $(cat big.out$i); peak RSS $rss KiB"
+	[ -n "$rss" ] || fail "node $i: no peak RSS line: $(tail -3 big.err$i)"
 	# a sanitizer's shadow memory and quarantine are not the node's
 	[ -n "${BYZ_BIG_SANITIZED:-}" ] && continue
 	[ "$rss" -le "$BOUND_KB" ] || fail "node $i: peak RSS $rss KiB above the documented $BOUND_KB KiB"

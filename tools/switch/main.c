@@ -13,6 +13,11 @@
  * dropped and counted; the nodes' streams retransmit. Polite poll by
  * default (a short sleep after idle turns), since the switch shares cores
  * with the nodes it serves.
+ *
+ * FAULTS: --loss/--dup/--corrupt/--reorder put the dataplane's seeded fault
+ * layer (byz_fault_attach) on every port's RX, so that a swarm of real
+ * daemons meets the same faults the in-process tests inject: tests of byzd
+ * under loss, duplication, reordering and corruption need no netem.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +44,7 @@
 
 struct sw_port {
 	struct byz_vport vp;
+	struct byz_fault *fault; /* NULL: no faults asked for */
 	uint64_t rx, tx, flood, drop_full, drop_runt;
 };
 
@@ -71,6 +77,11 @@ static void usage(FILE *f)
 		"  --mtu M         IP MTU of the links, 576..9000 (default 1500): sizes the mbufs\n"
 		"                  and the memif buffers (bsize); give the nodes the same bsize\n"
 		"  --stats SEC     print counters every SEC seconds (default 0: only at exit)\n"
+		"  --loss P        drop each received frame with probability P (0..1, default 0)\n"
+		"  --dup P         duplicate it with probability P\n"
+		"  --corrupt P     flip one random bit of it with probability P\n"
+		"  --reorder P     hold it back for a few bursts with probability P\n"
+		"  --seed S        seed of those draws (default 1; port i draws from S + i)\n"
 		"  --quiet         no counters at exit\n"
 		"  --help          this text\n\n"
 		"Prints 'byz-switch: ready' on stdout once every socket exists.\n",
@@ -88,6 +99,19 @@ static int parse_uint(const char *opt, const char *arg, unsigned lo, unsigned hi
 		return -1;
 	}
 	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_prob(const char *opt, const char *arg, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= 0.0 && v <= 1.0)) {
+		fprintf(stderr, "byz-switch: %s wants a probability in 0..1, got '%s'\n", opt, arg);
+		return -1;
+	}
+	*out = v;
 	return 0;
 }
 
@@ -131,12 +155,22 @@ static int lookup(const struct sw_mac *tab, const uint8_t *dst)
 
 static void print_stats(const struct sw_port *p, unsigned n, FILE *f)
 {
-	fprintf(f, "%-5s %12s %12s %12s %10s %8s\n", "port", "rx", "tx", "flooded", "drop_full",
+	int faults = n && p[0].fault;
+	fprintf(f, "%-5s %12s %12s %12s %10s %8s", "port", "rx", "tx", "flooded", "drop_full",
 		"runt");
-	for (unsigned i = 0; i < n; i++)
-		fprintf(f, "%-5u %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %8" PRIu64
-			   "\n",
-			i, p[i].rx, p[i].tx, p[i].flood, p[i].drop_full, p[i].drop_runt);
+	if (faults)
+		fprintf(f, " %10s %10s %10s %10s", "f_lost", "f_duped", "f_corrupt", "f_held");
+	fprintf(f, "\n");
+	for (unsigned i = 0; i < n; i++) {
+		fprintf(f, "%-5u %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %8" PRIu64, i,
+			p[i].rx, p[i].tx, p[i].flood, p[i].drop_full, p[i].drop_runt);
+		if (faults && p[i].fault) {
+			const struct byz_fault_stats *fs = byz_fault_stats(p[i].fault);
+			fprintf(f, " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64, fs->lost,
+				fs->duped, fs->corrupted, fs->held);
+		}
+		fprintf(f, "\n");
+	}
 	fflush(f);
 }
 
@@ -168,11 +202,17 @@ int main(int argc, char **argv)
 					     {"mtu", required_argument, 0, 'M'},
 					     {"stats", required_argument, 0, 's'},
 					     {"quiet", no_argument, 0, 'q'},
+					     {"loss", required_argument, 0, 'L'},
+					     {"dup", required_argument, 0, 'D'},
+					     {"corrupt", required_argument, 0, 'C'},
+					     {"reorder", required_argument, 0, 'R'},
+					     {"seed", required_argument, 0, 'S'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
 	unsigned n = 0, mem = 128, every = 0, mtu = 1500;
 	int busy = 0, quiet = 0, o;
 	const char *dir = NULL, *prefix = NULL;
+	struct byz_fault_cfg fc = {.seed = 1};
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n':
@@ -203,6 +243,27 @@ int main(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'L':
+		case 'D':
+		case 'C':
+		case 'R':
+			if (parse_prob(o == 'L' ? "--loss" : o == 'D' ? "--dup" : o == 'C' ? "--corrupt"
+											: "--reorder",
+				       optarg, o == 'L' ? &fc.loss : o == 'D' ? &fc.dup
+						  : o == 'C' ? &fc.corrupt : &fc.reorder))
+				return 2;
+			break;
+		case 'S': {
+			char *end;
+			errno = 0;
+			fc.seed = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				fprintf(stderr, "byz-switch: --seed wants an unsigned integer, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -239,6 +300,7 @@ int main(int argc, char **argv)
 	}
 	int rc = 1;
 	unsigned opened = 0;
+	int faults = fc.loss > 0 || fc.dup > 0 || fc.corrupt > 0 || fc.reorder > 0;
 	/* one frame per memif buffer and per mbuf: bsize is the power of two
 	 * that holds an Ethernet frame of this MTU (2048 at 1500) */
 	unsigned bsize = 2048;
@@ -263,11 +325,26 @@ int main(int argc, char **argv)
 			fprintf(stderr, "byz-switch: port %u: %s\n", opened, why);
 			goto out;
 		}
+		if (faults) {
+			struct byz_fault_cfg pc = fc;
+			pc.seed = fc.seed + opened;
+			p[opened].fault = byz_fault_attach(p[opened].vp.port, &pc, pool, &r);
+			if (!p[opened].fault) {
+				fprintf(stderr, "byz-switch: port %u: fault layer: %s\n", opened,
+					strerror(-r));
+				byz_vport_close(&p[opened].vp);
+				goto out;
+			}
+		}
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("byz-switch: ready, %u memif ports under %s (%s poll)\n", n, dir,
+	printf("byz-switch: ready, %u memif ports under %s (%s poll)", n, dir,
 	       busy ? "busy" : "polite");
+	if (faults)
+		printf(", faults: loss %g dup %g corrupt %g reorder %g seed %" PRIu64, fc.loss,
+		       fc.dup, fc.corrupt, fc.reorder, fc.seed);
+	printf("\n");
 	fflush(stdout);
 	double next = every ? now_s() + every : 0;
 	unsigned idle = 0;
@@ -321,8 +398,10 @@ int main(int argc, char **argv)
 		print_stats(p, n, stdout);
 	rc = 0;
 out:
-	for (unsigned i = 0; i < opened; i++)
+	for (unsigned i = 0; i < opened; i++) {
+		byz_fault_detach(p[i].fault); /* before the port stops */
 		byz_vport_close(&p[i].vp);
+	}
 	free(tab);
 	free(q);
 	free(p);
