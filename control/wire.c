@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "byz/err.h"
+#include "byz/merkle.h"
 #include "byz/wire.h"
 
 #define MAX_EV_MSG (BYZ_WIRE_HDR_LEN + 8u + 4u * BYZ_WIRE_MAX_PART_FLOATS + BYZ_WIRE_SIG_LEN)
@@ -476,6 +477,17 @@ int byz_wire_parse_header(const uint8_t *buf, size_t len, struct byz_msg *m)
 	return parse_header(buf, len, m);
 }
 
+int byz_wire_tbs(const uint8_t *b, size_t len, uint8_t tbs[BYZ_WIRE_TBS_LEN])
+{
+	if (!b || !tbs)
+		return -EINVAL;
+	/* the domain keeps these 64 bytes from meaning anything else signed
+	 * with the same key (RELAY chain links, endorsements) */
+	memset(tbs, 0, 32);
+	memcpy(tbs, BYZ_WIRE_TBS_DOMAIN, sizeof(BYZ_WIRE_TBS_DOMAIN) - 1);
+	return byz_merkle_root(b, len, tbs + 32);
+}
+
 int byz_wire_verify(const struct byz_msg *m, const uint8_t run_id[32], const uint8_t pk[32])
 {
 	if (!m || !run_id || !pk || !m->raw)
@@ -483,7 +495,9 @@ int byz_wire_verify(const struct byz_msg *m, const uint8_t run_id[32], const uin
 	if (sodium_memcmp(m->run_id, run_id, 32) != 0)
 		return -EPROTO;
 	size_t signed_len = m->raw_len - BYZ_WIRE_SIG_LEN;
-	if (crypto_sign_verify_detached(m->raw + signed_len, m->raw, signed_len, pk) != 0)
+	uint8_t tbs[BYZ_WIRE_TBS_LEN];
+	if (byz_wire_tbs(m->raw, signed_len, tbs) ||
+	    crypto_sign_verify_detached(m->raw + signed_len, tbs, sizeof(tbs), pk) != 0)
 		return -BYZ_EBADSIG;
 	return 0;
 }
@@ -527,7 +541,12 @@ int byz_wire_seal(uint8_t type, uint16_t sender, uint16_t recipient, uint16_t at
 	memcpy(b + 24, run_id, 32);
 	if (payload_len)
 		memcpy(b + BYZ_WIRE_HDR_LEN, payload, payload_len);
-	crypto_sign_detached(b + len - BYZ_WIRE_SIG_LEN, NULL, b, len - BYZ_WIRE_SIG_LEN, sk);
+	uint8_t tbs[BYZ_WIRE_TBS_LEN];
+	if (byz_wire_tbs(b, len - BYZ_WIRE_SIG_LEN, tbs)) {
+		free(b);
+		return -EINVAL;
+	}
+	crypto_sign_detached(b + len - BYZ_WIRE_SIG_LEN, NULL, tbs, sizeof(tbs), sk);
 	*out = b;
 	*out_len = len;
 	return 0;

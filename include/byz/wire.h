@@ -4,7 +4,8 @@
  *
  * Every message is: a fixed 56-byte header, a type-specific payload of at most
  * byz_wire_max_payload(type) bytes, and a 64-byte Ed25519 signature (libsodium
- * crypto_sign_detached) over header and payload. All integers are
+ * crypto_sign_detached) of header and payload: over the 64 bytes
+ * byz_wire_tbs makes of them (a domain string and their Merkle root). All integers are
  * little-endian and fixed-size; floats are IEEE-754 binary32/binary64 in
  * little-endian byte order. The header binds the signature to the run id, the
  * step, the attempt, the message type (the protocol phase), the sender and the
@@ -95,11 +96,19 @@ extern "C" {
  * 3: RELAY (type 12), the signed relay of a late broadcast; and part and
  * aggregate hashes are Merkle roots over 64 KiB leaves (byz/merkle.h): a
  * version-2 peer would compute other hashes and be judged a liar, so the
- * versions refuse each other instead. */
-#define BYZ_WIRE_VERSION 3u
+ * versions refuse each other instead.
+ * 4: the signature is over the Merkle root (byz/merkle.h) of header and
+ * payload under a domain string (byz_wire_tbs), not over the bytes
+ * themselves: one multi-buffer BLAKE2b pass instead of Ed25519's SHA-512
+ * passes (two to sign, one to verify) over a part of megabytes. */
+#define BYZ_WIRE_VERSION 4u
 #define BYZ_WIRE_HDR_LEN 56u
 #define BYZ_WIRE_SIG_LEN 64u
 #define BYZ_WIRE_BCAST 0xffffu
+/** Bytes the Ed25519 signature covers (byz_wire_tbs): BYZ_WIRE_TBS_DOMAIN,
+ * zero padded to 32 bytes, then the Merkle root of header and payload. */
+#define BYZ_WIRE_TBS_LEN 64u
+#define BYZ_WIRE_TBS_DOMAIN "byzreduce wire v4 message"
 /** Sender of a JOIN (it has no roster index yet); as a recipient: every
  * listener that is not a member (newcomers waiting for a STATE). */
 #define BYZ_WIRE_OUTSIDER 0xfffeu
@@ -336,6 +345,14 @@ int byz_wire_parse(const uint8_t *buf, size_t len, struct byz_msg *m);
  *         m->raw are set, the payload union is zero
  */
 int byz_wire_parse_header(const uint8_t *buf, size_t len, struct byz_msg *m);
+
+/**
+ * @brief What a message's signature covers: BYZ_WIRE_TBS_DOMAIN (32 bytes,
+ *        zero padded) and the Merkle root (byz_merkle_root) of the @p len
+ *        signed bytes at @p b (header and payload).
+ * @return 0, or -EINVAL
+ */
+int byz_wire_tbs(const uint8_t *b, size_t len, uint8_t tbs[BYZ_WIRE_TBS_LEN]);
 
 /**
  * @brief Check a parsed message's run id and signature.

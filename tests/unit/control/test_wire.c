@@ -7,6 +7,7 @@
 
 #include "byz/err.h"
 #include "byz/ident.h"
+#include "byz/merkle.h"
 #include "byz/wire.h"
 #include "byz_test.h"
 
@@ -697,8 +698,46 @@ static void test_malformed_evidence(void)
 	free(pl);
 }
 
+/* Version 4 signs the Merkle root of header and payload: a part of several
+ * 64 KiB leaves verifies under exactly what byz_wire_tbs makes of it, and a
+ * flipped bit in any leaf (the last, short one too) or in the header fails. */
+static void test_signed_root(void)
+{
+	keys();
+	enum { COUNT = 40000 }; /* 160 KiB of floats: three leaves */
+	static float v[COUNT];
+	for (uint32_t i = 0; i < COUNT; i++)
+		v[i] = (float)i * 0.25f - 7.0f;
+	uint8_t *pl = malloc(byz_wire_vec_len(COUNT));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
+	size_t n = byz_wire_put_vec(pl, 1, v, COUNT), len;
+	uint8_t *m = seal(BYZ_MSG_PART, pl, (uint32_t)n, &len);
+	CU_ASSERT(byz_merkle_leaves(len - BYZ_WIRE_SIG_LEN) == 3);
+	uint8_t tbs[BYZ_WIRE_TBS_LEN];
+	CU_ASSERT_EQUAL(byz_wire_tbs(m, len - BYZ_WIRE_SIG_LEN, tbs), 0);
+	CU_ASSERT(memcmp(tbs, BYZ_WIRE_TBS_DOMAIN, sizeof(BYZ_WIRE_TBS_DOMAIN) - 1) == 0);
+	CU_ASSERT_EQUAL(crypto_sign_verify_detached(m + len - BYZ_WIRE_SIG_LEN, tbs, sizeof(tbs), pk), 0);
+	/* not a signature over the raw bytes any more */
+	CU_ASSERT_NOT_EQUAL(crypto_sign_verify_detached(m + len - BYZ_WIRE_SIG_LEN, m,
+							len - BYZ_WIRE_SIG_LEN, pk), 0);
+	struct byz_msg msg;
+	CU_ASSERT_EQUAL_FATAL(byz_wire_parse(m, len, &msg), 0);
+	CU_ASSERT_EQUAL(byz_wire_verify(&msg, run_id, pk), 0);
+	const size_t at[] = {20, BYZ_WIRE_HDR_LEN + 100, 70000, 140000, len - BYZ_WIRE_SIG_LEN - 1};
+	for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+		m[at[k]] ^= 0x10;
+		if (byz_wire_parse(m, len, &msg) == 0)
+			CU_ASSERT_EQUAL(byz_wire_verify(&msg, run_id, pk), -BYZ_EBADSIG);
+		m[at[k]] ^= 0x10;
+	}
+	CU_ASSERT_EQUAL(byz_wire_tbs(NULL, 10, tbs), -EINVAL);
+	free(m);
+	free(pl);
+}
+
 BYZ_TEST_MAIN("wire", {"roundtrip_every_type", test_roundtrip_every_type},
 	      {"header_fields", test_header_fields}, {"digest_compact", test_digest_compact},
 	      {"malformed_payloads", test_malformed_payloads},
 	      {"malformed_evidence", test_malformed_evidence}, {"relay", test_relay},
-	      {"known_answers", test_known_answers}, {"fuzz", test_fuzz})
+	      {"known_answers", test_known_answers}, {"signed_root", test_signed_root},
+	      {"fuzz", test_fuzz})
