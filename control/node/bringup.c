@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 
 #include "byz/bringup.h"
+#include "byz/dp.h"
 
 /* The device's MTU follows [port] mtu where the PMD can set it (af_packet,
  * af_xdp and most NICs can; ring and memif ports cannot and need not). */
@@ -103,4 +104,63 @@ void byz_bringup_run(const struct byz_config *c, const uint8_t *roster, size_t d
 	run->max_attempts = c->max_attempts;
 	struct byz_schedule sch;
 	run->phase_us = byz_config_schedule(c, d, &sch) ? c->phase_us : sch.phase_us;
+}
+
+int byz_bringup_peer_ports(const struct byz_config *c, uint32_t self, uint16_t main_port,
+			   struct rte_mempool *pool, struct byz_bringup_ports *out, char *why,
+			   size_t cap)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t j = 0; j < BYZ_CONFIG_MAX_PEERS; j++)
+		out->route[j] = UINT16_MAX;
+	for (uint32_t j = 0; j < c->n; j++) {
+		const char *name = c->peers[j].port;
+		if (j == self || !name[0])
+			continue;
+		if (!strcmp(name, c->port)) {
+			out->route[j] = main_port; /* named, so counted as routed */
+			continue;
+		}
+		uint16_t id;
+		if (rte_eth_dev_get_port_by_name(name, &id)) {
+			snprintf(why, cap, "[peer] %u: port '%s': no such DPDK port", j, name);
+			byz_bringup_ports_close(out);
+			return -ENODEV;
+		}
+		int started = id == main_port;
+		for (unsigned k = 0; k < out->n && !started; k++)
+			started = out->id[k] == id;
+		if (!started) {
+			char w[200];
+			int r = byz_bringup_port(id, c->rx_desc, c->mtu, pool, w, sizeof(w));
+			if (r < 0) {
+				snprintf(why, cap, "[peer] %u: port '%s': %s", j, name, w);
+				byz_bringup_ports_close(out);
+				return r;
+			}
+			out->id[out->n++] = id;
+		}
+		out->route[j] = id;
+	}
+	return 0;
+}
+
+int byz_bringup_routes(struct byz_dp *dp, uint32_t n, const struct byz_bringup_ports *p)
+{
+	for (uint32_t j = 0; j < n && j < BYZ_CONFIG_MAX_PEERS; j++)
+		if (p->route[j] != UINT16_MAX) {
+			int r = byz_dp_set_route(dp, (uint16_t)j, p->route[j], 0);
+			if (r)
+				return r;
+		}
+	return 0;
+}
+
+void byz_bringup_ports_close(struct byz_bringup_ports *p)
+{
+	for (unsigned k = 0; k < p->n; k++) {
+		rte_eth_dev_stop(p->id[k]);
+		rte_eth_dev_close(p->id[k]);
+	}
+	p->n = 0;
 }

@@ -102,6 +102,7 @@ static const struct key keys[] = {
 	{S_PEER, "ip", T_IPV4, P(ip), 0, 0, 1},
 	{S_PEER, "udp_port", T_U16, P(udp_port), 1, 65535, 0},
 	{S_PEER, "mac", T_MAC, P(mac), 0, 0, 0},
+	{S_PEER, "port", T_STR, P(port), 0, 0, 0},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -555,6 +556,23 @@ static char *trim(char *s)
 	return s;
 }
 
+static int names_vdev(const struct byz_config *c, const char *name);
+
+/* A [peer] port must be a device the EAL brings up: [port] name, an [eal]
+ * vdev or an [eal] pci address. */
+static int check_peer_port(struct ctx *x, const struct byz_config *c, uint32_t p)
+{
+	const char *pn = c->peers[p].port;
+	if (!pn[0] || !strcmp(pn, c->port) || names_vdev(c, pn))
+		return 0;
+	for (unsigned i = 0; i < c->npci; i++)
+		if (!strcmp(c->pci[i], pn))
+			return 0;
+	x->line = c->peers[p].line;
+	return fail(x, "[peer] %u: port '%s' is neither [port] name nor an [eal] vdev or pci "
+		    "device", p, pn);
+}
+
 static int check_done(struct ctx *x, struct byz_config *c, const uint8_t *seen,
 		      const uint8_t *pseen)
 {
@@ -704,14 +722,22 @@ int byz_config_parse(const char *text, size_t len, const char *name, struct byz_
 	return check_done(&x, c, seen, pseen);
 }
 
-/* Is [port] name one of the [eal] vdevs ("net_ring0" of "net_ring0,x=y")? */
-static int port_is_vdev(const struct byz_config *c)
+/* Is @p name one of the [eal] vdevs ("net_ring0" of "net_ring0,x=y")? */
+static int names_vdev(const struct byz_config *c, const char *name)
 {
-	size_t pl = strlen(c->port);
+	size_t pl = strlen(name);
 	for (unsigned i = 0; i < c->nvdev; i++)
-		if (!strncmp(c->vdev[i], c->port, pl) &&
+		if (!strncmp(c->vdev[i], name, pl) &&
 		    (c->vdev[i][pl] == 0 || c->vdev[i][pl] == ','))
 			return 1;
+	return 0;
+}
+
+/* Is [port] name one of the [eal] vdevs? */
+static int port_is_vdev(const struct byz_config *c)
+{
+	if (names_vdev(c, c->port))
+		return 1;
 	/* a vdev made by the port itself (rte_eth_from_rings) has no [eal] entry */
 	return !strncmp(c->port, "net_", 4);
 }
@@ -744,6 +770,12 @@ int byz_config_net(const struct byz_config *c, uint32_t self, const char *name,
 		ip_str(me, b, sizeof(b));
 		return fail(&x, "[port] ip %s is not this node's [peer] ip %s (line %u)", a, b,
 			    c->peers[self].line);
+	}
+	/* [peer] port names a device of ours, except on our own row */
+	for (uint32_t j = 0; j < c->n; j++) {
+		int r = j == self ? 0 : check_peer_port(&x, c, j);
+		if (r)
+			return r;
 	}
 	out->vdev = port_is_vdev(c);
 	out->arp = c->arp == BYZ_CONFIG_ARP_YES || (c->arp == BYZ_CONFIG_ARP_AUTO && !out->vdev);

@@ -56,6 +56,7 @@ struct owned {
 	struct byz_ident id;
 	struct byz_run run;
 	struct byz_bringup_addrs a;
+	struct byz_bringup_ports xp;     /* [peer] port links */
 	uint16_t port;
 	int port_started;
 	struct rte_mempool *pool;
@@ -66,6 +67,7 @@ static void owned_free(struct owned *o)
 {
 	if (!o)
 		return;
+	byz_bringup_ports_close(&o->xp);
 	if (o->port_started) {
 		rte_eth_dev_stop(o->port);
 		rte_eth_dev_close(o->port);
@@ -853,6 +855,12 @@ struct byz_trainer *byz_trainer_open(const char *path, byz_trainer_grad_fn valid
 		goto fail;
 	}
 	o->port_started = 1;
+	r = byz_bringup_peer_ports(c, self, o->port, o->pool, &o->xp, pw, sizeof(pw));
+	if (r) {
+		say(w, sizeof(w), "%.300s: %s", path, pw);
+		e = -EIO;
+		goto fail;
+	}
 	byz_bringup_addrs(c, &o->a);
 	if (!c->peers[self].has_mac) {
 		struct rte_ether_addr ma;
@@ -884,6 +892,8 @@ struct byz_trainer *byz_trainer_open(const char *path, byz_trainer_grad_fn valid
 		if (net.dyn[i])
 			r = byz_dp_set_addr(byz_node_dp(t->node), (uint16_t)i, o->a.ip[i], NULL,
 					    o->a.udp[i]);
+	if (!r)
+		r = byz_bringup_routes(byz_node_dp(t->node), c->n, &o->xp);
 	t->own = o;
 	if (!r)
 		r = trainer_start(t); /* after every byz_dp_set_*: the dataplane is its now */

@@ -42,6 +42,38 @@ struct byz_bringup_addrs {
 int byz_bringup_port(uint16_t port, uint32_t ndesc, uint32_t mtu, struct rte_mempool *pool,
 		     char *why, size_t cap);
 
+/** Ports beyond [port] name: one per distinct [peer] port (byz/config.h). */
+struct byz_bringup_ports {
+	/** per roster index, the port id frames to that peer leave through;
+	 *  UINT16_MAX: no [peer] port given (the node's own port) */
+	uint16_t route[BYZ_CONFIG_MAX_PEERS];
+	uint16_t id[BYZ_CONFIG_MAX_PEERS]; /**< the ports started here, in order */
+	unsigned n;
+};
+
+/**
+ * @brief Start every distinct [peer] port other than [port] name (this
+ *        node's own row is skipped) with byz_bringup_port's settings, and
+ *        fill @p out. On failure the ports started so far are closed again.
+ * @param main_port the port id of [port] name (a [peer] port may repeat it)
+ * @return 0; -ENODEV (a name the EAL did not create); byz_bringup_port's
+ *         errors; @p why names the peer and the device
+ */
+int byz_bringup_peer_ports(const struct byz_config *c, uint32_t self, uint16_t main_port,
+			   struct rte_mempool *pool, struct byz_bringup_ports *out, char *why,
+			   size_t cap);
+
+struct byz_dp;
+/**
+ * @brief Route each peer of @p p with a port of its own through it
+ *        (byz_dp_set_route, queue 0); before the dataplane's first poll.
+ * @return 0 or byz_dp_set_route's error
+ */
+int byz_bringup_routes(struct byz_dp *dp, uint32_t n, const struct byz_bringup_ports *p);
+
+/** @brief Stop and close the ports byz_bringup_peer_ports started. */
+void byz_bringup_ports_close(struct byz_bringup_ports *p);
+
 /** @brief Fill @p a from @p c (self's MAC is the config's or the derived one). */
 void byz_bringup_addrs(const struct byz_config *c, struct byz_bringup_addrs *a);
 

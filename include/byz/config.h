@@ -51,6 +51,10 @@ struct byz_config_peer {
 	uint16_t udp_port;  /**< 0: [port] udp_port */
 	uint8_t mac[6];
 	uint8_t has_mac;    /**< 0: derived from the index (ring ports, tests) */
+	/** The ethdev this peer is reached through ("" = [port] name): a vdev or
+	 *  pci device of [eal], one point-to-point link per peer (a memif mesh).
+	 *  Ignored on this node's own row, so every node may share one roster. */
+	char port[64];
 	unsigned line;      /**< where the section starts */
 };
 

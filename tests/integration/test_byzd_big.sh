@@ -27,6 +27,10 @@ KEYGEN=$(abs "$2")
 SWITCH=$(abs "$3")
 ATTACKS=${5:-}
 SWARM=${6:+$(abs "$6")}
+# mesh: no switch; node i has a memif link to every j, named net_memif<j>
+# and given as [peer] j's port (byzd's several ports), no faults
+MESH=""
+[ "${7:-}" = mesh ] && MESH=1
 if [ -n "$ATTACKS" ]; then
 	# small parts: the point is the attack's path through real daemons
 	BYZ_BIG_D=${BYZ_BIG_D:-16384}
@@ -75,9 +79,23 @@ conf() { # index
 		echo "no_pci = yes"
 		echo "mem_mb = 256"
 		echo "file_prefix = $P-$1"
-		echo "vdev = net_memif0,role=client,id=0,socket=$T/p$1.sock,socket-abstract=no,rsize=11,bsize=8192,mac=02:62:79:7a:00:0$1"
-		echo "[port]"
-		echo "name = net_memif0"
+		if [ -n "$MESH" ]; then
+			# a link per pair, the lower index serving; every link carries
+			# this node's roster MAC
+			local j a b first=""
+			for j in $(seq 0 $((N - 1))); do
+				[ "$j" -eq "$1" ] && continue
+				[ -z "$first" ] && first=$j
+				a=$(( $1 < j ? $1 : j )); b=$(( $1 < j ? j : $1 ))
+				echo "vdev = net_memif$j,role=$([ "$1" -lt "$j" ] && echo server || echo client),id=0,socket=$T/m$a-$b.sock,socket-abstract=no,rsize=11,bsize=8192,mac=02:62:79:7a:00:0$1"
+			done
+			echo "[port]"
+			echo "name = net_memif$first"
+		else
+			echo "vdev = net_memif0,role=client,id=0,socket=$T/p$1.sock,socket-abstract=no,rsize=11,bsize=8192,mac=02:62:79:7a:00:0$1"
+			echo "[port]"
+			echo "name = net_memif0"
+		fi
 		echo "mtu = 4200" # full 4 KiB control fragments (BYZ_CONTROL_MAX)
 		echo "[protocol]"
 		echo "d = $D"
@@ -91,6 +109,8 @@ conf() { # index
 			cat "k$j.pub"
 			echo "ip = 10.77.0.$((j + 1))"
 			echo "mac = 02:62:79:7a:00:0$j"
+			# the own row's port is ignored: one roster for every node
+			[ -n "$MESH" ] && echo "port = net_memif$j"
 		done
 	} > "n$1.conf"
 }
@@ -99,18 +119,21 @@ conf() { # index
 # attack's name ("big" without one)
 run_one() {
 	local atk=${1:-} tag=${1:-big} rc i k p
-	rm -f "$T"/p*.sock # a socket left by the previous switch is no sign of this one
-	# shellcheck disable=SC2086 # BYZ_BIG_FAULTS: zero or more options
-	"$SWITCH" --ports $N --dir "$T" --file-prefix "$P-sw" --mtu 4200 \
-		${atk:+${BYZ_BIG_FAULTS:-}} >"$tag.sw.out" 2>"$tag.sw.err" &
-	swpid=$!
-	for _ in $(seq 200); do
-		[ -S "$T/p$((N - 1)).sock" ] && break
-		kill -0 "$swpid" 2>/dev/null || skip "byz-switch did not start: $(tail -2 "$tag.sw.err")"
-		sleep 0.05
-	done
-	[ -S "$T/p$((N - 1)).sock" ] || fail "byz-switch made no sockets"
-	START=$(( $(date +%s) + ${BYZ_BIG_LEAD:-4} ))
+	rm -f "$T"/p*.sock "$T"/m*.sock # a socket left by an earlier run is no sign of this one
+	if [ -z "$MESH" ]; then
+		# shellcheck disable=SC2086 # BYZ_BIG_FAULTS: zero or more options
+		"$SWITCH" --ports $N --dir "$T" --file-prefix "$P-sw" --mtu 4200 \
+			${atk:+${BYZ_BIG_FAULTS:-}} >"$tag.sw.out" 2>"$tag.sw.err" &
+		swpid=$!
+		for _ in $(seq 200); do
+			[ -S "$T/p$((N - 1)).sock" ] && break
+			kill -0 "$swpid" 2>/dev/null || skip "byz-switch did not start: $(tail -2 "$tag.sw.err")"
+			sleep 0.05
+		done
+		[ -S "$T/p$((N - 1)).sock" ] || fail "byz-switch made no sockets"
+	fi
+	# a mesh starts its daemons a second apart, servers (lower index) first
+	START=$(( $(date +%s) + ${BYZ_BIG_LEAD:-4} + ${MESH:+$N} ))
 	for i in $(seq 0 $((N - 1))); do conf "$i"; done
 	"$BYZD" --check-config n0.conf >check.out 2>&1 || fail "check-config: $(cat check.out)"
 	[ -z "$atk" ] && cat check.out
@@ -128,6 +151,7 @@ run_one() {
 			timeout $LIMIT "$BYZD" "n$i.conf" >"$tag.out$i" 2>"$tag.err$i" &
 		fi
 		pids="$pids $!"
+		[ -n "$MESH" ] && sleep 1
 	done
 	k=0
 	for p in $pids; do
@@ -135,7 +159,7 @@ run_one() {
 		[ "$k" -ge "$honest" ] && kill -TERM "$p" 2>/dev/null
 		wait "$p"; echo $? > "$tag.rc$k"; k=$((k + 1))
 	done
-	kill "$swpid" 2>/dev/null && wait "$swpid" 2>/dev/null
+	[ -n "$swpid" ] && kill "$swpid" 2>/dev/null && wait "$swpid" 2>/dev/null
 	swpid=""
 	for i in $(seq 0 $((N - 1))); do
 		rc=$(cat "$tag.rc$i")
@@ -188,14 +212,18 @@ else:
 PY
 )
 	[ "$why" = "$r0" ] || fail "$atk: byzd banned for '$r0', the harness: '$why'"
-	local lost
-	lost=$(awk '$1 ~ /^[0-9]+$/ { s += $7 } END { print s + 0 }' "$atk.sw.out")
-	echo "$atk: banned by all three honest daemons for $r0 (the harness: $why), one digest $d0, switch dropped $lost frames"
+	local lost=0
+	[ -z "$MESH" ] && lost=$(awk '$1 ~ /^[0-9]+$/ { s += $7 } END { print s + 0 }' "$atk.sw.out")
+	echo "$atk: banned by all three honest daemons for $r0 (the harness: $why), one digest $d0${MESH:+, memif mesh}${MESH:-, switch dropped $lost frames}"
 }
 
 if [ -n "$ATTACKS" ]; then
 	for a in ${ATTACKS//,/ }; do run_one "$a"; done
-	echo "byzd attacks: $N daemons, d = $D, $STEPS steps, faults '$BYZ_BIG_FAULTS': $ATTACKS each banned as in the harness"
+	for i in $(seq 0 $((N - 1))); do
+		[ -z "$MESH" ] || grep -q "2 more port(s) from \[peer\] port: 3 of 3 peers" "${ATTACKS%%,*}.err$i" ||
+			fail "mesh: node $i did not route every peer over its own link: $(head -5 "${ATTACKS%%,*}.err$i")"
+	done
+	echo "byzd attacks: $N daemons${MESH:+ in a memif mesh (a port per peer)}, d = $D, $STEPS steps, ${MESH:+no faults}${MESH:-faults '$BYZ_BIG_FAULTS'}: $ATTACKS each banned as in the harness"
 	exit 0
 fi
 run_one

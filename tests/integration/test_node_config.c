@@ -262,6 +262,37 @@ static void test_net(void)
 	CU_ASSERT_EQUAL(byz_config_net(&cfg, 3, "net.conf", &net, why, sizeof(why)), -EINVAL);
 }
 
+/* [peer] port: a link of its own per peer; checked against the node's own
+ * devices, except on its own row (one roster serves every node) */
+#define MESH RUN "key_file = k0\n[eal]\nvdev = net_memif1,role=client,socket=/tmp/m.sock\n" \
+	"vdev = net_memif2,role=server\n[port]\nname = net_memif1\n"
+
+static void test_peer_ports(void)
+{
+	CU_ASSERT_EQUAL_FATAL(parse_net(MESH "[peer]\n" PK0 "ip = 10.0.0.1\nport = net_memif0\n"
+					"[peer]\n" PK1 "ip = 10.0.0.2\nport = net_memif1\n"
+					"[peer]\n" PK2 "ip = 10.0.0.3\nport = net_memif2\n", 0), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.peers[2].port, "net_memif2");
+	CU_ASSERT_STRING_EQUAL(cfg.peers[1].port, "net_memif1");
+	/* peer 0's port names no device here, but peer 0 is this node */
+	netbad(MESH "[peer]\n" PK0 "ip = 10.0.0.1\nport = net_memif0\n"
+	       "[peer]\n" PK1 "ip = 10.0.0.2\nport = net_memif1\n"
+	       "[peer]\n" PK2 "ip = 10.0.0.3\nport = net_memif2\n", 1, 8,
+	       "[peer] 0: port 'net_memif0' is neither [port] name nor an [eal] vdev or pci device");
+	/* a prefix of a vdev is no vdev; a PCI address of [eal] pci is */
+	netbad(MESH "[peer]\n" PK0 "ip = 10.0.0.1\n[peer]\n" PK1 "ip = 10.0.0.2\nport = net_memif\n",
+	       0, 11, "port 'net_memif' is neither");
+	CU_ASSERT_EQUAL(parse_net(PCIHEAD "arp = no\n[peer]\n" PK0 "ip = 10.0.0.1\n[peer]\n" PK1
+				  "ip = 10.0.0.2\nport = 0000:3b:00.0\n", 0), 0);
+	char big[128];
+	memset(big, 'x', 70);
+	big[70] = 0;
+	char t[1024];
+	snprintf(t, sizeof(t), MESH "[peer]\n" PK0 "ip = 10.0.0.1\nport = %s\n[peer]\n" PK1
+		 "ip = 10.0.0.2\n", big);
+	bad(t, 11, "port: longer than 63 characters");
+}
+
 static int parse_ok(const char *t)
 {
 	char why[512];
@@ -586,6 +617,7 @@ int main(void)
 		{"[eal] worker_lcores against lcores and dp_lcore", test_workers},
 		{"[gradient] fingerprint", test_fingerprint},
 		{"[peer] pubkey, ip, mac; BOM", test_peer_values},
+		{"[peer] port: a link per peer", test_peer_ports},
 		{"d up to 2^26, link_gbps, the derived phase length", test_sizes},
 		{"the synthetic gradient source, bit for bit", test_synth},
 		{NULL, NULL},

@@ -295,6 +295,10 @@ int main(int argc, char **argv)
 		       psz.frame, psz.data_room, psz.afp_framesz ? "" : "\n");
 		if (psz.afp_framesz)
 			printf(", af_packet framesz %u\n", psz.afp_framesz);
+		for (uint32_t j = 0; j < cfg.n; j++)
+			if ((int)j != self && cfg.peers[j].port[0] && strcmp(cfg.peers[j].port, cfg.port))
+				printf("%s: peer %u over port '%s' (its own link)\n", path, j,
+				       cfg.peers[j].port);
 		if (cfg.dp_lcore_line)
 			printf("%s: lcores '%s': main lcore %d = control thread (channel, signatures, "
 			       "protocol), lcore %u = dataplane RX/TX\n",
@@ -364,6 +368,20 @@ int main(int argc, char **argv)
 		LOG(ERR, "port '%s': %s\n", cfg.port, why);
 		goto out_pool;
 	}
+	/* [peer] port: a link of its own per peer (a memif mesh) */
+	static struct byz_bringup_ports xp;
+	r = byz_bringup_peer_ports(&cfg, self, port, pool, &xp, why, sizeof(why));
+	if (r) {
+		LOG(ERR, "%s: %s\n", path, why);
+		goto out_port;
+	}
+	if (xp.n) {
+		unsigned routed = 0;
+		for (uint32_t j = 0; j < cfg.n; j++)
+			routed += xp.route[j] != UINT16_MAX;
+		LOG(NOTICE, "%u more port(s) from [peer] port: %u of %u peers reached over "
+			    "their own link\n", xp.n, routed, cfg.n - 1);
+	}
 	static struct byz_bringup_addrs ad;
 	byz_bringup_addrs(&cfg, &ad);
 	uint32_t *ips = ad.ip;
@@ -416,6 +434,8 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; !r && i < cfg.n; i++)
 		if (net.dyn[i])
 			r = byz_dp_set_addr(byz_node_dp(node), (uint16_t)i, ips[i], NULL, udps[i]);
+	if (!r)
+		r = byz_bringup_routes(byz_node_dp(node), cfg.n, &xp);
 	if (r) {
 		LOG(ERR, "neighbours: %s\n", byz_strerror(r));
 		byz_node_free(node);
@@ -594,6 +614,7 @@ int main(int argc, char **argv)
 	if (attack >= 0)
 		byz_attacker_free(&att);
 out_port:
+	byz_bringup_ports_close(&xp);
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 out_pool:
