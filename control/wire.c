@@ -477,15 +477,31 @@ int byz_wire_parse_header(const uint8_t *buf, size_t len, struct byz_msg *m)
 	return parse_header(buf, len, m);
 }
 
-int byz_wire_tbs(const uint8_t *b, size_t len, uint8_t tbs[BYZ_WIRE_TBS_LEN])
+int byz_wire_tbs_root(const uint8_t hdr[BYZ_WIRE_HDR_LEN], const uint8_t root[32],
+		      uint8_t tbs[BYZ_WIRE_TBS_LEN])
 {
-	if (!b || !tbs)
+	if (!hdr || !root || !tbs)
 		return -EINVAL;
 	/* the domain keeps these 64 bytes from meaning anything else signed
 	 * with the same key (RELAY chain links, endorsements) */
 	memset(tbs, 0, 32);
 	memcpy(tbs, BYZ_WIRE_TBS_DOMAIN, sizeof(BYZ_WIRE_TBS_DOMAIN) - 1);
-	return byz_merkle_root(b, len, tbs + 32);
+	uint8_t hr[BYZ_WIRE_HDR_LEN + 32];
+	memcpy(hr, hdr, BYZ_WIRE_HDR_LEN);
+	memcpy(hr + BYZ_WIRE_HDR_LEN, root, 32);
+	crypto_generichash(tbs + 32, 32, hr, sizeof(hr), NULL, 0);
+	return 0;
+}
+
+int byz_wire_tbs(const uint8_t *b, size_t len, uint8_t tbs[BYZ_WIRE_TBS_LEN])
+{
+	if (!b || !tbs || len < BYZ_WIRE_HDR_LEN)
+		return -EINVAL;
+	/* the payload's own tree: leaves at payload offsets, so a payload that
+	 * arrives apart from its header (a DATA stream) has the same root */
+	uint8_t root[32];
+	int r = byz_merkle_root(b + BYZ_WIRE_HDR_LEN, len - BYZ_WIRE_HDR_LEN, root);
+	return r ? r : byz_wire_tbs_root(b, root, tbs);
 }
 
 int byz_wire_verify(const struct byz_msg *m, const uint8_t run_id[32], const uint8_t pk[32])

@@ -5,7 +5,8 @@
  * Every message is: a fixed 56-byte header, a type-specific payload of at most
  * byz_wire_max_payload(type) bytes, and a 64-byte Ed25519 signature (libsodium
  * crypto_sign_detached) of header and payload: over the 64 bytes
- * byz_wire_tbs makes of them (a domain string and their Merkle root). All integers are
+ * byz_wire_tbs makes of them (a domain string, then a hash of the header
+ * and the payload's Merkle root). All integers are
  * little-endian and fixed-size; floats are IEEE-754 binary32/binary64 in
  * little-endian byte order. The header binds the signature to the run id, the
  * step, the attempt, the message type (the protocol phase), the sender and the
@@ -97,16 +98,16 @@ extern "C" {
  * aggregate hashes are Merkle roots over 64 KiB leaves (byz/merkle.h): a
  * version-2 peer would compute other hashes and be judged a liar, so the
  * versions refuse each other instead.
- * 4: the signature is over the Merkle root (byz/merkle.h) of header and
- * payload under a domain string (byz_wire_tbs), not over the bytes
- * themselves: one multi-buffer BLAKE2b pass instead of Ed25519's SHA-512
- * passes (two to sign, one to verify) over a part of megabytes. */
+ * 4: the signature is over a domain string and a hash of the header and
+ * the payload's Merkle root (byz/merkle.h; byz_wire_tbs), not over the
+ * bytes themselves: one multi-buffer BLAKE2b pass instead of Ed25519's
+ * SHA-512 passes (two to sign, one to verify) over a part of megabytes. */
 #define BYZ_WIRE_VERSION 4u
 #define BYZ_WIRE_HDR_LEN 56u
 #define BYZ_WIRE_SIG_LEN 64u
 #define BYZ_WIRE_BCAST 0xffffu
 /** Bytes the Ed25519 signature covers (byz_wire_tbs): BYZ_WIRE_TBS_DOMAIN,
- * zero padded to 32 bytes, then the Merkle root of header and payload. */
+ * zero padded to 32 bytes, then BLAKE2b-256(header, Merkle root of payload). */
 #define BYZ_WIRE_TBS_LEN 64u
 #define BYZ_WIRE_TBS_DOMAIN "byzreduce wire v4 message"
 /** Sender of a JOIN (it has no roster index yet); as a recipient: every
@@ -348,11 +349,20 @@ int byz_wire_parse_header(const uint8_t *buf, size_t len, struct byz_msg *m);
 
 /**
  * @brief What a message's signature covers: BYZ_WIRE_TBS_DOMAIN (32 bytes,
- *        zero padded) and the Merkle root (byz_merkle_root) of the @p len
- *        signed bytes at @p b (header and payload).
+ *        zero padded), then BLAKE2b-256 of the header and the Merkle root
+ *        (byz_merkle_root) of the payload.
+ * @param b    header and payload, @p len >= BYZ_WIRE_HDR_LEN bytes
  * @return 0, or -EINVAL
  */
 int byz_wire_tbs(const uint8_t *b, size_t len, uint8_t tbs[BYZ_WIRE_TBS_LEN]);
+
+/**
+ * @brief The same from a header and the payload's root computed apart (a
+ *        payload hashed leaf by leaf as it arrives).
+ * @return 0, or -EINVAL
+ */
+int byz_wire_tbs_root(const uint8_t hdr[BYZ_WIRE_HDR_LEN], const uint8_t root[32],
+		      uint8_t tbs[BYZ_WIRE_TBS_LEN]);
 
 /**
  * @brief Check a parsed message's run id and signature.

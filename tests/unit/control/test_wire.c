@@ -698,9 +698,10 @@ static void test_malformed_evidence(void)
 	free(pl);
 }
 
-/* Version 4 signs the Merkle root of header and payload: a part of several
- * 64 KiB leaves verifies under exactly what byz_wire_tbs makes of it, and a
- * flipped bit in any leaf (the last, short one too) or in the header fails. */
+/* Version 4 signs the header and the payload's Merkle root: a part of
+ * several 64 KiB leaves verifies under exactly what byz_wire_tbs makes of
+ * it (and byz_wire_tbs_root from the root alone), and a flipped bit in any
+ * leaf (the last, short one too) or in the header fails. */
 static void test_signed_root(void)
 {
 	keys();
@@ -712,7 +713,7 @@ static void test_signed_root(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
 	size_t n = byz_wire_put_vec(pl, 1, v, COUNT), len;
 	uint8_t *m = seal(BYZ_MSG_PART, pl, (uint32_t)n, &len);
-	CU_ASSERT(byz_merkle_leaves(len - BYZ_WIRE_SIG_LEN) == 3);
+	CU_ASSERT(byz_merkle_leaves(len - BYZ_WIRE_HDR_LEN - BYZ_WIRE_SIG_LEN) == 3);
 	uint8_t tbs[BYZ_WIRE_TBS_LEN];
 	CU_ASSERT_EQUAL(byz_wire_tbs(m, len - BYZ_WIRE_SIG_LEN, tbs), 0);
 	CU_ASSERT(memcmp(tbs, BYZ_WIRE_TBS_DOMAIN, sizeof(BYZ_WIRE_TBS_DOMAIN) - 1) == 0);
@@ -730,7 +731,17 @@ static void test_signed_root(void)
 			CU_ASSERT_EQUAL(byz_wire_verify(&msg, run_id, pk), -BYZ_EBADSIG);
 		m[at[k]] ^= 0x10;
 	}
+	/* the payload's root computed apart gives the same bytes to sign */
+	uint8_t root[32], tbs2[BYZ_WIRE_TBS_LEN];
+	CU_ASSERT_EQUAL(byz_merkle_root(m + BYZ_WIRE_HDR_LEN, len - BYZ_WIRE_HDR_LEN - BYZ_WIRE_SIG_LEN,
+					root), 0);
+	CU_ASSERT_EQUAL(byz_wire_tbs_root(m, root, tbs2), 0);
+	CU_ASSERT(memcmp(tbs, tbs2, sizeof(tbs)) == 0);
+	root[5] ^= 1;
+	CU_ASSERT_EQUAL(byz_wire_tbs_root(m, root, tbs2), 0);
+	CU_ASSERT(memcmp(tbs, tbs2, sizeof(tbs)) != 0);
 	CU_ASSERT_EQUAL(byz_wire_tbs(NULL, 10, tbs), -EINVAL);
+	CU_ASSERT_EQUAL(byz_wire_tbs(m, BYZ_WIRE_HDR_LEN - 1, tbs), -EINVAL);
 	free(m);
 	free(pl);
 }
