@@ -102,8 +102,13 @@ void byz_bringup_run(const struct byz_config *c, const uint8_t *roster, size_t d
 	run->rho = c->rho;
 	run->silent_limit = c->silent_limit;
 	run->max_attempts = c->max_attempts;
+	run->relay_f = c->relay_f;
 	struct byz_schedule sch;
 	run->phase_us = byz_config_schedule(c, d, &sch) ? c->phase_us : sch.phase_us;
+	/* a late_us at or above half a derived phase would leave no room for
+	 * delivery: such a config keeps the default D/3 */
+	if (c->late_us && c->late_us * 2 < run->phase_us)
+		run->late_us = c->late_us;
 }
 
 int byz_bringup_peer_ports(const struct byz_config *c, uint32_t self, uint16_t main_port,

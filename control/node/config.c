@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "byz/config.h"
+#include "byz/wire.h"
 #include "byz/proto.h"
 #include "byz/file.h"
 #include "byz/frame.h"
@@ -89,6 +90,8 @@ static const struct key keys[] = {
 	{S_PROTO, "cpu_gbps", T_DBL, C(cpu_gbps), 1e-3, 1e4, 0},
 	{S_PROTO, "clip_gbps", T_DBL, C(clip_gbps), 1e-3, 1e4, 0},
 	{S_PROTO, "d", T_U64, C(d), 1, BYZ_CONFIG_MAX_D, 0},
+	{S_PROTO, "relay_f", T_U32, C(relay_f), 1, BYZ_WIRE_MAX_RELAY - 1, 0},
+	{S_PROTO, "late_us", T_U64, C(late_us), 100, 3.6e9, 0},
 	{S_GRAD, "source", T_SRC, C(source), 0, 0, 0},
 	{S_GRAD, "batch", T_U32, C(batch), 1, 65536, 0},
 	{S_GRAD, "classes", T_U32, C(classes), 2, 1024, 0},
@@ -607,6 +610,12 @@ static int check_done(struct ctx *x, struct byz_config *c, const uint8_t *seen,
 			    (unsigned long long)c->rto_max_us, (unsigned long long)c->rto_us);
 	if (c->no_pci && c->npci)
 		return fail(x, "[eal] pci devices given together with no_pci = yes");
+	if (c->late_us_line && c->phase_us_line && c->late_us * 2 >= c->phase_us) {
+		/* Delta is the delivery bound inside a phase: D > 2 Delta at least */
+		x->line = c->late_us_line;
+		return fail(x, "late_us (%llu) must be below half of phase_us (%llu)",
+			    (unsigned long long)c->late_us, (unsigned long long)c->phase_us);
+	}
 	if (c->fingerprint_line && (c->source == BYZ_GRAD_TOY || c->source == BYZ_GRAD_SYNTHETIC)) {
 		x->line = c->fingerprint_line;
 		return fail(x, "fingerprint: applies to the built-in models (source = softmax "
@@ -712,6 +721,8 @@ int byz_config_parse(const char *text, size_t len, const char *name, struct byz_
 			eal_key(&x, c, key);
 		if (!r && cur == S_PROTO && !strcmp(key->name, "phase_us"))
 			c->phase_us_line = x.line; /* given: not derived from d */
+		if (!r && cur == S_PROTO && !strcmp(key->name, "late_us"))
+			c->late_us_line = x.line;
 		if (!r && cur == S_GRAD && !strcmp(key->name, "fingerprint"))
 			c->fingerprint_line = x.line; /* byzd compares it with its own */
 		if (!r && cur == S_PEER)

@@ -106,6 +106,9 @@ struct byz_config {
 	double link_gbps;        /**< link rate the derived phases assume, Gbit/s */
 	double cpu_gbps;         /**< message bytes one core signs, verifies, hashes, Gbit/s */
 	double clip_gbps;        /**< CenteredClip input one core aggregates, Gbit/s */
+	uint32_t relay_f;        /**< Byzantine members the relay windows tolerate; 0: (n-1)/2 */
+	uint64_t late_us;        /**< lateness threshold Delta; 0: phase_us / 3 */
+	unsigned late_us_line;   /**< 0: late_us not given */
 	uint64_t d;
 	/* [gradient] */
 	enum byz_grad_source source;

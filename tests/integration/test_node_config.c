@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "byz/bringup.h"
 #include "byz/config.h"
 #include "byz/proto.h"
 #include "byz/hash.h"
@@ -291,6 +292,40 @@ static void test_peer_ports(void)
 	snprintf(t, sizeof(t), MESH "[peer]\n" PK0 "ip = 10.0.0.1\nport = %s\n[peer]\n" PK1
 		 "ip = 10.0.0.2\n", big);
 	bad(t, 11, "port: longer than 63 characters");
+}
+
+static int parse_ok(const char *t);
+
+/* [protocol] relay_f and late_us reach the run constants; a Delta that
+ * leaves no room in a phase is refused */
+static void test_relay_keys(void)
+{
+	const char *t = HEAD "[protocol]\nphase_us = 90000\nrelay_f = 3\nlate_us = 20000\n" PEERS;
+	char why[256];
+	int r = byz_config_parse(t, strlen(t), "relay.conf", &cfg, why, sizeof(why));
+	if (r)
+		fprintf(stderr, "\n  %s", why);
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	CU_ASSERT_EQUAL(cfg.relay_f, 3);
+	CU_ASSERT_EQUAL(cfg.late_us, 20000);
+	uint8_t roster[2 * 32] = {0};
+	struct byz_run run;
+	byz_bringup_run(&cfg, roster, 256, &run);
+	CU_ASSERT_EQUAL(run.relay_f, 3);
+	CU_ASSERT_EQUAL(run.late_us, 20000);
+	CU_ASSERT_EQUAL(run.phase_us, 90000);
+	CU_ASSERT_EQUAL(byz_relay_windows(&run, 2), 4);
+	/* not given: the defaults the protocol derives (W = (n-1)/2 + 1, D/3) */
+	CU_ASSERT_EQUAL_FATAL(parse_ok(HEAD "[protocol]\nphase_us = 90000\n" PEERS), 0);
+	byz_bringup_run(&cfg, roster, 256, &run);
+	CU_ASSERT_EQUAL(run.relay_f, 0);
+	CU_ASSERT_EQUAL(run.late_us, 0);
+	CU_ASSERT_EQUAL(byz_relay_windows(&run, 2), 1);
+	bad(HEAD "[protocol]\nrelay_f = 0\n" PEERS, 6, "relay_f: not an integer in [1, 127]");
+	bad(HEAD "[protocol]\nrelay_f = 128\n" PEERS, 6, "relay_f: not an integer in [1, 127]");
+	bad(HEAD "[protocol]\nlate_us = 50\n" PEERS, 6, "late_us: not an integer");
+	bad(HEAD "[protocol]\nphase_us = 90000\nlate_us = 45000\n" PEERS, 7,
+	    "late_us (45000) must be below half of phase_us (90000)");
 }
 
 static int parse_ok(const char *t)
@@ -618,6 +653,7 @@ int main(void)
 		{"[gradient] fingerprint", test_fingerprint},
 		{"[peer] pubkey, ip, mac; BOM", test_peer_values},
 		{"[peer] port: a link per peer", test_peer_ports},
+		{"[protocol] relay_f and late_us", test_relay_keys},
 		{"d up to 2^26, link_gbps, the derived phase length", test_sizes},
 		{"the synthetic gradient source, bit for bit", test_synth},
 		{NULL, NULL},

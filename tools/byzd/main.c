@@ -123,6 +123,21 @@ static void print_schedule(const char *path, const struct byz_config *c,
 	       "PART/AGGV %" PRIu64 " bytes in %" PRIu64 " fragments\n",
 	       path, s->phase_us, s->derived ? "derived from d" : "phase_us, as given",
 	       9.0 * (double)s->phase_us / 1e6, s->part_floats, s->msg_bytes, s->frames_per_msg);
+	/* the relay windows lengthen every attempt: what a step really takes */
+	struct byz_run r;
+	memset(&r, 0, sizeof(r));
+	byz_run_defaults(&r);
+	r.n = c->n;
+	r.phase_us = s->phase_us;
+	r.relay_f = c->relay_f;
+	if (c->late_us)
+		r.late_us = c->late_us;
+	uint64_t delta = r.late_us ? r.late_us : r.phase_us / 3;
+	printf("%s: relay windows: W = %u per digest phase (relay_f %u%s), Delta = %" PRIu64
+	       " us (%s): an attempt takes %.3f s\n",
+	       path, byz_relay_windows(&r, c->n), byz_relay_windows(&r, c->n) - 1,
+	       c->relay_f ? ", as given" : " = (n - 1) / 2", delta,
+	       c->late_us ? "late_us, as given" : "D / 3", (double)byz_run_attempt_us(&r, c->n) / 1e6);
 	printf("%s: derived D = max(%u, 3 x (clip %.0f + link %.0f + cpu %.0f + retx %.0f us)) = "
 	       "%" PRIu64 " us at link_gbps %g, cpu_gbps %g, clip_gbps %g%s\n",
 	       path, BYZ_CONFIG_MIN_PHASE_US, s->clip_us, s->xfer_us, s->cpu_us, s->retx_us,
@@ -265,6 +280,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cfg.phase_us = sch.phase_us;
+	if (cfg.late_us && cfg.late_us * 2 >= cfg.phase_us) {
+		fprintf(stderr, "byzd: %s:%u: late_us %" PRIu64 " is not below half of the phase "
+			"length D = %" PRIu64 " us (%s)\n", path, cfg.late_us_line, cfg.late_us,
+			cfg.phase_us, sch.derived ? "derived from d" : "phase_us");
+		byzd_grad_free(&grad);
+		byz_ident_free(&id);
+		return 2;
+	}
 	struct byzd_port_sizes psz;
 	if (byzd_port_sizes(&cfg, &psz, why, sizeof(why))) {
 		fprintf(stderr, "byzd: %s: [port] mtu %u: %s\n", path, cfg.mtu, why);
