@@ -144,7 +144,18 @@ run_one() {
 	local honest=$N pids=""
 	[ -n "$atk" ] && honest=$((N - 1))
 	for i in $(seq 0 $((N - 1))); do
-		if [ "$i" -ge "$honest" ]; then
+		if [ "$i" -ge "$honest" ] && [ "$atk" = kill ]; then
+			# an honest node that dies: SIGKILL a third of a phase after
+			# its step 2 ends, its streams to the others in flight
+			timeout $LIMIT "$BYZD" "n$i.conf" >"$tag.out$i" 2>"$tag.err$i" &
+			local victim=$!
+			( for _ in $(seq $((LIMIT * 20))); do
+				grep -q "step 2 done" "$tag.err$i" 2>/dev/null && break
+				sleep 0.05
+			  done
+			  sleep "$(awk -v d="$D_US" 'BEGIN { printf "%.3f", d / 3e6 }')"
+			  pkill -KILL -P "$victim" ) & # byzd itself, the child of timeout
+		elif [ "$i" -ge "$honest" ]; then
 			timeout $LIMIT "$BYZD" --attack "$atk" --attack-step 1 "n$i.conf" \
 				>"$tag.out$i" 2>"$tag.err$i" &
 		else
@@ -168,7 +179,7 @@ run_one() {
 		fi
 	done
 	local bans=0
-	[ -n "$atk" ] && bans=1
+	[ -n "$atk" ] && [ "$atk" != kill ] && bans=1
 	for i in $(seq 0 $((honest - 1))); do
 		rc=$(cat "$tag.rc$i")
 		[ "$rc" -eq 0 ] || fail "$tag: node $i rc $rc: $(cat "$tag.out$i") $(tail -8 "$tag.err$i")"
@@ -180,7 +191,26 @@ run_one() {
 		grep -q "step $STEPS done, params digest $d0" "$tag.err$i" ||
 			fail "$tag: node $i digest differs: $(grep "step $STEPS" "$tag.err$i")"
 	done
-	[ -z "$atk" ] || check_attack "$atk"
+	if [ "$atk" = kill ]; then
+		check_killed
+	elif [ -n "$atk" ]; then
+		check_attack "$atk"
+	fi
+}
+
+# check_killed: node 3 died mid-run (SIGKILL); the other three went on, saw
+# it silent until it left the membership, banned nobody (a dead peer is not
+# a liar) and agree on the digest (checked by run_one)
+check_killed() {
+	local i rc
+	rc=$(cat "kill.rc$((N - 1))")
+	[ "$rc" -eq 137 ] || fail "kill: node $((N - 1)) was not killed (rc $rc)"
+	for i in $(seq 0 $((N - 2))); do
+		grep -q "banned peer" "kill.err$i" && fail "kill: node $i banned: $(grep 'banned peer' "kill.err$i")"
+		grep -q "peer $((N - 1)) left" "kill.err$i" ||
+			fail "kill: node $i never saw node $((N - 1)) leave: $(tail -5 "kill.err$i")"
+	done
+	echo "kill: node $((N - 1)) killed after its step 2; the other three saw it leave ($(grep -o "step [0-9]*: peer $((N - 1)) left" kill.err0)), banned nobody, one digest $d0"
 }
 
 # check_attack ATTACK: the honest three banned node 3 for one reason, nobody
@@ -218,7 +248,16 @@ PY
 }
 
 if [ -n "$ATTACKS" ]; then
-	for a in ${ATTACKS//,/ }; do run_one "$a"; done
+	for a in ${ATTACKS//,/ }; do
+		if [ "$a" = kill ]; then
+			# long enough to see it leave: killed in step 3, silent_limit 3
+			S0=$STEPS; STEPS=$(( STEPS > 7 ? STEPS : 7 ))
+			run_one kill
+			STEPS=$S0
+		else
+			run_one "$a"
+		fi
+	done
 	for i in $(seq 0 $((N - 1))); do
 		[ -z "$MESH" ] || grep -q "2 more port(s) from \[peer\] port: 3 of 3 peers" "${ATTACKS%%,*}.err$i" ||
 			fail "mesh: node $i did not route every peer over its own link: $(head -5 "${ATTACKS%%,*}.err$i")"

@@ -59,6 +59,9 @@ EOC
 write good.conf k0 3 ""
 out=$("$BYZD" --check-config good.conf) || fail "check-config good: $out"
 echo "$out" | grep -q "good.conf: OK: .*2 peers, self = 0" || fail "summary: $out"
+# 2 peers: relay_f = 0, one window per digest phase, Delta = D/3
+echo "$out" | grep -q "good.conf: relay windows: W = 1 per digest phase (relay_f 0 = (n - 1) / 2), Delta = [0-9]* us (D / 3): an attempt takes" ||
+	fail "relay line: $out"
 # the leaf hash: blake2b by default, under the configured run id; sha256
 # under the run id bound to it (byz_leaf_run_id), so never the same
 echo "$out" | grep -q "good.conf: leaf hash blake2b (.*), run id on the wire 01234567\.\.\." ||
