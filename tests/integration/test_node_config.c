@@ -300,12 +300,8 @@ static int parse_ok(const char *t);
  * leaves no room in a phase is refused */
 static void test_relay_keys(void)
 {
-	const char *t = HEAD "[protocol]\nphase_us = 90000\nrelay_f = 3\nlate_us = 20000\n" PEERS;
-	char why[256];
-	int r = byz_config_parse(t, strlen(t), "relay.conf", &cfg, why, sizeof(why));
-	if (r)
-		fprintf(stderr, "\n  %s", why);
-	CU_ASSERT_EQUAL_FATAL(r, 0);
+	CU_ASSERT_EQUAL_FATAL(
+		parse_ok(HEAD "[protocol]\nphase_us = 90000\nrelay_f = 3\nlate_us = 20000\n" PEERS), 0);
 	CU_ASSERT_EQUAL(cfg.relay_f, 3);
 	CU_ASSERT_EQUAL(cfg.late_us, 20000);
 	uint8_t roster[2 * 32] = {0};
