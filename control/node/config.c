@@ -47,6 +47,8 @@ struct key {
 #define C(f) offsetof(struct byz_config, f), sizeof(((struct byz_config *)0)->f)
 #define P(f) offsetof(struct byz_config_peer, f), sizeof(((struct byz_config_peer *)0)->f)
 
+_Static_assert(BYZ_WIRE_MAX_RELAY == 128u, "relay_f's range in keys[] is 1..127");
+
 static const struct key keys[] = {
 	{S_RUN, "run_id", T_HEX32, C(run_id), 0, 0, 1},
 	{S_RUN, "key_file", T_STR, C(key_file), 0, 0, 1},
@@ -90,7 +92,7 @@ static const struct key keys[] = {
 	{S_PROTO, "cpu_gbps", T_DBL, C(cpu_gbps), 1e-3, 1e4, 0},
 	{S_PROTO, "clip_gbps", T_DBL, C(clip_gbps), 1e-3, 1e4, 0},
 	{S_PROTO, "d", T_U64, C(d), 1, BYZ_CONFIG_MAX_D, 0},
-	{S_PROTO, "relay_f", T_U32, C(relay_f), 1, BYZ_WIRE_MAX_RELAY - 1, 0},
+	{S_PROTO, "relay_f", T_U32, C(relay_f), 1, 127, 0}, /* < BYZ_WIRE_MAX_RELAY */
 	{S_PROTO, "late_us", T_U64, C(late_us), 100, 3.6e9, 0},
 	{S_GRAD, "source", T_SRC, C(source), 0, 0, 0},
 	{S_GRAD, "batch", T_U32, C(batch), 1, 65536, 0},
