@@ -116,22 +116,17 @@ static uint64_t realtime_ns(void)
 
 /* The run's leaf hash, what runs it here, and the run id it puts on the wire. */
 /* The phase schedule for --check-config: D and where it comes from. */
-static void print_schedule(const char *path, const struct byz_config *c,
+static void print_schedule(const char *path, const struct byz_config *c, size_t d,
 			   const struct byz_schedule *s)
 {
 	printf("%s: phases: D = %" PRIu64 " us (%s), attempt = 9 D = %.3f s; d / n = %u floats, "
 	       "PART/AGGV %" PRIu64 " bytes in %" PRIu64 " fragments\n",
 	       path, s->phase_us, s->derived ? "derived from d" : "phase_us, as given",
 	       9.0 * (double)s->phase_us / 1e6, s->part_floats, s->msg_bytes, s->frames_per_msg);
-	/* the relay windows lengthen every attempt: what a step really takes */
+	/* the relay windows lengthen every attempt: what a step really takes,
+	 * from the run constants byzd will run with (no roster needed here) */
 	struct byz_run r;
-	memset(&r, 0, sizeof(r));
-	byz_run_defaults(&r);
-	r.n = c->n;
-	r.phase_us = s->phase_us;
-	r.relay_f = c->relay_f;
-	if (c->late_us)
-		r.late_us = c->late_us;
+	byz_bringup_run(c, NULL, d, &r);
 	uint64_t delta = r.late_us ? r.late_us : r.phase_us / 3;
 	printf("%s: relay windows: W = %u per digest phase (relay_f %u%s), Delta = %" PRIu64
 	       " us (%s): an attempt takes %.3f s\n",
@@ -311,7 +306,7 @@ int main(int argc, char **argv)
 						    : "not pinned: [gradient] fingerprint = this value "
 						      "makes every peer check it at start-up");
 		}
-		print_schedule(path, &cfg, &sch);
+		print_schedule(path, &cfg, grad.d, &sch);
 		char lh[192];
 		printf("%s: %s\n", path, leaf_hash_line(lh, sizeof(lh), &cfg));
 		printf("%s: port: mtu %u, frames up to %u bytes, mbufs of %u bytes%s", path, cfg.mtu,
